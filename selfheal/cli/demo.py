@@ -1,0 +1,17 @@
+"""`selfheal demo` (being built; see docs/ARCHITECTURE.md for the owner)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from selfheal.errors import SelfhealError
+
+
+def register(sub: Any) -> None:
+    parser: argparse.ArgumentParser = sub.add_parser("demo", help="(not built yet)")
+    parser.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    raise SelfhealError("selfheal demo is not built yet")

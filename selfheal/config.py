@@ -1,0 +1,240 @@
+"""One configuration: ``[tool.selfheal]`` in the target repository's ``pyproject.toml``, or a
+``selfheal.toml`` (whose top level is the same table). Every key has a documented default, so
+an empty or missing configuration works.
+
+Example (all keys optional)::
+
+    [tool.selfheal]
+    repo_root = "."                 # where CODEOWNERS and source files are looked up
+    min_frequency = 2               # Sentry issues seen fewer times are skipped (env SENTRY_ERROR_MIN_FREQUENCY wins)
+    default_owner = "unassigned"
+    rules_file = "selfheal-rules.toml"   # human merge / split decisions
+
+    [tool.selfheal.severity]
+    users_high = 10                 # an issue affecting at least this many users is high
+    users_blocker = 100             # ... and at least this many is a blocker
+    frequency_high = 50             # events in the period
+    frequency_blocker = 1000
+    trend_high = 3.0                # last day's events at least 3x the daily average -> high
+
+    [[tool.selfheal.severity.rules]]    # the original pipeline's kind of rule
+    pattern = "(?i)payment|checkout"
+    field = "title"                 # title | message | any
+    severity = "blocker"
+
+    [[tool.selfheal.owners]]        # path rules; first match wins; CODEOWNERS is consulted after these
+    pattern = "^src/billing/"
+    owner = "billing"
+    area = "backend"
+
+    [[tool.selfheal.paths]]         # map stack-frame paths to repository paths (applied in order)
+    from = "app:///"
+    to = "web/"
+
+    [tool.selfheal.pr]
+    max_new = 5
+    severities = ["blocker", "high"]
+    draft = true
+    labels = ["selfheal"]
+    branch_prefix = "selfheal/"
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from selfheal.errors import ConfigError
+from selfheal.models import AREAS, SEVERITIES
+
+__all__ = [
+    "Config",
+    "OwnerRule",
+    "PathMapping",
+    "PullRequestConfig",
+    "SeverityConfig",
+    "SeverityRule",
+    "load_config",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class SeverityRule:
+    pattern: str
+    severity: str
+    field: str = "any"
+
+    def matches(self, title: str, message: str) -> bool:
+        text = {"title": title, "message": message}.get(self.field, f"{title}\n{message}")
+        return re.search(self.pattern, text) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class SeverityConfig:
+    users_high: int = 10
+    users_blocker: int = 100
+    frequency_high: int = 50
+    frequency_blocker: int = 1000
+    trend_high: float = 3.0
+    rules: tuple[SeverityRule, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerRule:
+    pattern: str
+    owner: str
+    area: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PathMapping:
+    source: str
+    target: str
+
+
+@dataclass(frozen=True, slots=True)
+class PullRequestConfig:
+    max_new: int = 5
+    severities: tuple[str, ...] = ("blocker", "high")
+    draft: bool = True
+    labels: tuple[str, ...] = ("selfheal",)
+    branch_prefix: str = "selfheal/"
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    repo_root: Path = Path()
+    min_frequency: int = 2
+    default_owner: str = "unassigned"
+    rules_file: str = "selfheal-rules.toml"
+    severity: SeverityConfig = field(default_factory=SeverityConfig)
+    owners: tuple[OwnerRule, ...] = ()
+    paths: tuple[PathMapping, ...] = ()
+    pr: PullRequestConfig = field(default_factory=PullRequestConfig)
+    source_file: Path | None = None
+
+
+def _table(data: dict[str, Any], key: str, where: str) -> dict[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}.{key}", "must be a table")
+    return value
+
+
+def _list_of_tables(data: dict[str, Any], key: str, where: str) -> list[dict[str, Any]]:
+    value = data.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise ConfigError(f"{where}.{key}", "must be an array of tables ([[...]])")
+    return value
+
+
+def _regex(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise ConfigError(where, "must be a non-empty regular expression string")
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ConfigError(where, f"invalid regular expression: {exc}") from exc
+    return value
+
+
+def _severity_name(value: Any, where: str) -> str:
+    if value not in SEVERITIES:
+        raise ConfigError(where, f"must be one of {', '.join(SEVERITIES)}, got {value!r}")
+    return str(value)
+
+
+def parse_config(data: dict[str, Any], *, base: Path, where: str = "tool.selfheal") -> Config:
+    """Build a Config from the ``[tool.selfheal]`` table (already parsed TOML)."""
+    sev = _table(data, "severity", where)
+    sev_where = f"{where}.severity"
+    rules = tuple(
+        SeverityRule(
+            pattern=_regex(r.get("pattern"), f"{sev_where}.rules[{i}].pattern"),
+            severity=_severity_name(r.get("severity"), f"{sev_where}.rules[{i}].severity"),
+            field=str(r.get("field", "any")),
+        )
+        for i, r in enumerate(_list_of_tables(sev, "rules", sev_where))
+    )
+    defaults = SeverityConfig()
+    try:
+        severity = SeverityConfig(
+            users_high=int(sev.get("users_high", defaults.users_high)),
+            users_blocker=int(sev.get("users_blocker", defaults.users_blocker)),
+            frequency_high=int(sev.get("frequency_high", defaults.frequency_high)),
+            frequency_blocker=int(sev.get("frequency_blocker", defaults.frequency_blocker)),
+            trend_high=float(sev.get("trend_high", defaults.trend_high)),
+            rules=rules,
+        )
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(sev_where, f"thresholds must be numbers ({exc})") from exc
+    owners = []
+    for i, r in enumerate(_list_of_tables(data, "owners", where)):
+        area = r.get("area")
+        if area is not None and area not in AREAS:
+            raise ConfigError(f"{where}.owners[{i}].area", f"must be one of {', '.join(AREAS)}")
+        if not isinstance(r.get("owner"), str) or not r["owner"]:
+            raise ConfigError(f"{where}.owners[{i}].owner", "must be a non-empty string")
+        owners.append(OwnerRule(_regex(r.get("pattern"), f"{where}.owners[{i}].pattern"), r["owner"], area))
+    paths = []
+    for i, r in enumerate(_list_of_tables(data, "paths", where)):
+        if not isinstance(r.get("from"), str) or not isinstance(r.get("to", ""), str):
+            raise ConfigError(f"{where}.paths[{i}]", "needs string keys 'from' and 'to'")
+        paths.append(PathMapping(r["from"], r.get("to", "")))
+    pr = _table(data, "pr", where)
+    pr_defaults = PullRequestConfig()
+    severities = tuple(
+        _severity_name(s, f"{where}.pr.severities") for s in pr.get("severities", pr_defaults.severities)
+    )
+    max_new = pr.get("max_new", pr_defaults.max_new)
+    if not isinstance(max_new, int) or max_new < 0:
+        raise ConfigError(f"{where}.pr.max_new", "must be a whole number >= 0")
+    labels = tuple(str(x) for x in pr.get("labels", pr_defaults.labels))
+    for label in labels:
+        if len(label) > 50:
+            raise ConfigError(f"{where}.pr.labels", f"label {label[:20]!r}… is longer than GitHub's 50 characters")
+    root = Path(str(data.get("repo_root", ".")))
+    return Config(
+        repo_root=root if root.is_absolute() else (base / root),
+        min_frequency=int(data.get("min_frequency", 2)),
+        default_owner=str(data.get("default_owner", "unassigned")),
+        rules_file=str(data.get("rules_file", "selfheal-rules.toml")),
+        severity=severity,
+        owners=tuple(owners),
+        paths=tuple(paths),
+        pr=PullRequestConfig(
+            max_new=max_new,
+            severities=severities,
+            draft=bool(pr.get("draft", True)),
+            labels=labels,
+            branch_prefix=str(pr.get("branch_prefix", pr_defaults.branch_prefix)),
+        ),
+    )
+
+
+def load_config(root: str | Path = ".") -> Config:
+    """Find the configuration for the repository at ``root``.
+
+    ``selfheal.toml`` wins over ``pyproject.toml``'s ``[tool.selfheal]``; neither is required.
+    """
+    base = Path(root)
+    for name, path_in in (("selfheal.toml", ()), ("pyproject.toml", ("tool", "selfheal"))):
+        candidate = base / name
+        if not candidate.is_file():
+            continue
+        try:
+            data: Any = tomllib.loads(candidate.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(str(candidate), f"invalid TOML: {exc}") from exc
+        for key in path_in:
+            data = data.get(key, None) if isinstance(data, dict) else None
+        if data is None:
+            continue
+        if not isinstance(data, dict):
+            raise ConfigError(str(candidate), "[tool.selfheal] must be a table")
+        config = parse_config(data, base=base, where=".".join(path_in) or name)
+        return Config(**{**{f: getattr(config, f) for f in config.__dataclass_fields__}, "source_file": candidate})
+    return Config(repo_root=base)

@@ -1,0 +1,79 @@
+"""The raw-item record every source produces: one :class:`Failure` per Sentry issue,
+Playwright test (per project), or JUnit test case.
+
+Sources turn raw JSON/XML into these right at the boundary; everything downstream
+(fingerprints, dedup, severity, owners) works on them, never on raw payloads.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from selfheal.models import Frame
+
+__all__ = ["ANSI_RE", "Failure", "strip_ansi"]
+
+#: SGR sequences (the only kind Playwright emits) plus other CSI sequences, to be safe.
+ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+
+
+def strip_ansi(text: str) -> str:
+    return ANSI_RE.sub("", text)
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """One raw item, typed. ``frames`` are ordered crash frame first."""
+
+    source: str
+    """``sentry`` | ``bugsink`` | ``playwright`` | ``junit``."""
+    item_id: str
+    """Sentry issue id | Playwright spec id | JUnit ``classname::name``."""
+    title: str
+    exception_type: str = ""
+    message: str = ""
+    """ANSI-stripped error text (the full message; dedup normalizes it)."""
+    frames: tuple[Frame, ...] = ()
+    project: str | None = None
+    """Playwright project name; Sentry project slug (informational)."""
+    platform: str = ""
+    culprit: str = ""
+    level: str = "error"
+    unhandled: bool = False
+    count: int = 1
+    """Events (Sentry ``count``), or failing attempts for tests."""
+    users: int = 0
+    first_seen: str | None = None
+    last_seen: str | None = None
+    environment: str | None = None
+    release: str | None = None
+    request_url: str | None = None
+    request_method: str | None = None
+    breadcrumbs: tuple[str, ...] = ()
+    permalink: str | None = None
+    stats: tuple[tuple[int, int], ...] = ()
+    """``(unix_seconds, events)`` buckets, oldest first."""
+    outcome: str = "error"
+    """Sentry: ``error``; Playwright: ``unexpected`` | ``flaky``; JUnit: ``failure`` | ``error``."""
+    timed_out: bool = False
+    attempts: int = 1
+    failed_attempts: int = 1
+    file: str = ""
+    """Repository path of the test file (tests) or of the crash frame (errors), when known."""
+    test_path: tuple[str, ...] = ()
+    """Describe titles then the test title (tests only)."""
+    stack: tuple[str, ...] = ()
+    """Human-readable stack lines, crash frame first."""
+    status: str = "unresolved"
+    """Sentry status (``unresolved`` | ``resolved`` | ``ignored``); tests: ``unresolved``."""
+    substatus: str | None = None
+    priority: str | None = None
+    logger: str = ""
+    screenshot: str | None = None
+    tags: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        """A unique key for this raw item: ``source:id[:project]``."""
+        return f"{self.source}:{self.item_id}" + (f":{self.project}" if self.source == "playwright" else "")

@@ -1,0 +1,140 @@
+"""Settings that come from the environment: service addresses and secrets.
+
+Secrets are read only here, only from environment variables, and are never part of a
+``repr``, a log line, a CLI argument or a notebook parameter. Pure stages never import this
+module; the CLI, the runner and the notebooks' calls into the package do.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from selfheal.errors import ConfigError, MissingEnvError
+
+__all__ = ["BugsinkSettings", "GitHubSettings", "SentrySettings", "secret_values"]
+
+DEFAULT_SENTRY_BASE_URL = "https://sentry.io"
+DEFAULT_GITHUB_API_URL = "https://api.github.com"
+
+#: Every environment variable whose value is a secret; reports and logs are checked against these.
+SECRET_ENV_VARS = ("SENTRY_AUTH_TOKEN", "GITHUB_TOKEN", "BUGSINK_TOKEN")
+
+
+def secret_values(environ: Mapping[str, str] | None = None) -> list[str]:
+    """The values of the secret environment variables that are set (for scrubbing)."""
+    env = os.environ if environ is None else environ
+    return [env[name] for name in SECRET_ENV_VARS if env.get(name)]
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(name, f"must be a whole number, got {raw!r}") from None
+    if value < 0:
+        raise ConfigError(name, f"must not be negative, got {value}")
+    return value
+
+
+def _url(env: Mapping[str, str], name: str, default: str) -> str:
+    value = (env.get(name) or default).strip().rstrip("/")
+    if not value.startswith(("http://", "https://")):
+        raise ConfigError(name, f"must be an http(s) URL, got {value!r}")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class SentrySettings:
+    """Where and how to pull from Sentry. ``token`` never appears in ``repr``."""
+
+    org: str
+    projects: tuple[str, ...] = ()
+    environment: str = "production"
+    base_url: str = DEFAULT_SENTRY_BASE_URL
+    min_frequency: int = 2
+    limit: int = 10
+    token: str = field(default="", repr=False)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, *, require_token: bool = True) -> SentrySettings:
+        env = os.environ if environ is None else environ
+        token = env.get("SENTRY_AUTH_TOKEN", "").strip()
+        if require_token and not token:
+            raise MissingEnvError("SENTRY_AUTH_TOKEN", "a Sentry auth token with event:read, project:read, org:read")
+        org = env.get("SENTRY_ORG", "").strip()
+        if not org:
+            raise MissingEnvError("SENTRY_ORG", "the Sentry organization slug")
+        projects = tuple(p.strip() for p in env.get("SENTRY_PROJECT", "").split(",") if p.strip())
+        return cls(
+            org=org,
+            projects=projects,
+            environment=env.get("SENTRY_ENV", "").strip() or "production",
+            base_url=_url(env, "SENTRY_BASE_URL", DEFAULT_SENTRY_BASE_URL),
+            min_frequency=_int(env, "SENTRY_ERROR_MIN_FREQUENCY", 2),
+            limit=_int(env, "SENTRY_ERROR_LIMIT", 10),
+            token=token,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class GitHubSettings:
+    """Which repository receives draft PRs. ``token`` never appears in ``repr``."""
+
+    owner: str
+    repo: str
+    api_url: str = DEFAULT_GITHUB_API_URL
+    token: str = field(default="", repr=False)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.owner}/{self.repo}"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, *, require_token: bool = True) -> GitHubSettings:
+        env = os.environ if environ is None else environ
+        token = env.get("GITHUB_TOKEN", "").strip()
+        if require_token and not token:
+            raise MissingEnvError(
+                "GITHUB_TOKEN",
+                "a token with contents: write, pull requests: write, issues: write",
+            )
+        owner = env.get("GITHUB_OWNER", "").strip()
+        repo = env.get("GITHUB_REPO", "").strip()
+        if not owner or not repo:
+            # GitHub Actions sets GITHUB_REPOSITORY=owner/name; accept it as a fallback.
+            full = env.get("GITHUB_REPOSITORY", "").strip()
+            if "/" in full:
+                owner = owner or full.split("/", 1)[0]
+                repo = repo or full.split("/", 1)[1]
+        if not owner:
+            raise MissingEnvError("GITHUB_OWNER", "the owner of the repository that receives PRs")
+        if not repo:
+            raise MissingEnvError("GITHUB_REPO", "the name of the repository that receives PRs")
+        return cls(owner=owner, repo=repo, api_url=_url(env, "GITHUB_API_URL", DEFAULT_GITHUB_API_URL), token=token)
+
+
+@dataclass(frozen=True, slots=True)
+class BugsinkSettings:
+    """Where to pull from a Bugsink server. ``token`` never appears in ``repr``."""
+
+    base_url: str
+    project: str
+    token: str = field(default="", repr=False)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> BugsinkSettings:
+        env = os.environ if environ is None else environ
+        token = env.get("BUGSINK_TOKEN", "").strip()
+        if not token:
+            raise MissingEnvError("BUGSINK_TOKEN", "a Bugsink API token")
+        if not env.get("BUGSINK_BASE_URL", "").strip():
+            raise MissingEnvError("BUGSINK_BASE_URL", "the Bugsink server URL")
+        project = env.get("BUGSINK_PROJECT", "").strip()
+        if not project:
+            raise MissingEnvError("BUGSINK_PROJECT", "the Bugsink project id")
+        return cls(base_url=_url(env, "BUGSINK_BASE_URL", ""), project=project, token=token)
