@@ -1,0 +1,622 @@
+"""Playwright JSON reports → :class:`~selfheal.records.Failure` records.
+
+One Failure per (test declaration, project) whose outcome (``tests[].status``) is
+``unexpected`` or ``flaky``, plus one per file that failed to load (top-level ``errors[]``).
+``spec.ok`` is never used: it reflects only the first project. The shape of the report, as
+Playwright 1.65 emits it, is described in ``facts/playwright-report.md``; the rules this
+parser follows are those of its section "What a parser must handle".
+
+Paths: spec ``file`` fields are relative to ``config.rootDir`` (the testDir); every other
+path is absolute on the machine that ran the tests. Both become repository paths relative
+to the folder of ``config.configFile`` (``tests/auth/login.spec.ts``); page-error frames
+carry URLs and keep their URL path (``js/search.js``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Final
+
+from selfheal.errors import InputError
+from selfheal.models import Frame
+from selfheal.records import Failure, strip_ansi
+from selfheal.storage import read_json
+
+__all__ = [
+    "DEFAULT_REPORT_LOCATIONS",
+    "MAX_MESSAGE_CHARS",
+    "TITLE_SEPARATOR",
+    "find_default_report",
+    "load_playwright_report",
+    "parse_js_stack_line",
+    "parse_playwright_report",
+]
+
+#: Where the original script looked for a report, relative to the working directory.
+DEFAULT_REPORT_LOCATIONS: Final = (
+    Path("playwright-report/report.json"),
+    Path("test-results/report.json"),
+)
+#: Longer messages are cut (a runaway log line or a hostile report) and marked as cut.
+MAX_MESSAGE_CHARS: Final = 64 * 1024
+
+_FAILING_OUTCOMES: Final = ("unexpected", "flaky")
+_EXPECTED_TO_FAIL = "Expected to fail, but passed."
+_TIMEOUT_TYPE = "TimeoutError"
+_UNEXPECTED_PASS_TYPE = "UnexpectedPass"  # noqa: S105 -- an exception type name, not a password
+#: How Playwright joins a title path: U+203A, the single right-pointing angle quotation mark.
+TITLE_SEPARATOR: Final = " \u203a "
+
+#: ``at fn (file:line:col)``, ``at file:line:col``, ``at async fn (…)``, ``at new Foo (…)``.
+_JS_FRAME = re.compile(
+    r"^\s*at\s+(?:(?P<func>.+?)\s+\((?P<loc>.+?):(?P<line>\d+):(?P<col>\d+)\)"
+    r"|(?P<loc2>\S+?):(?P<line2>\d+):(?P<col2>\d+))\s*$"
+)
+#: Code-frame lines inside ``errors[].message``: ``  28 | code``, ``> 30 | code``, ``     |   ^``
+#: and the ``   at helpers/cart.ts:29`` header shown when the error is in another file.
+_CODE_FRAME = re.compile(r"^\s*(?:>\s*)?\d+\s*\|.*$|^\s+\|.*$|^\s+at [^\s()]+:\d+$")
+_STACK_LINE = re.compile(r"^\s+at \S")
+#: ``TypeError: …``, ``Error: …``, ``AssertionError [ERR_ASSERTION]: …`` on the first line.
+_TYPE_PREFIX = re.compile(r"^(?P<type>[A-Za-z_$][\w$.]*)(?: \[[\w-]+\])?: ")
+_TIMEOUT_MS = re.compile(r"Test timeout of (\d+)ms exceeded")
+
+
+def find_default_report(cwd: Path) -> Path:
+    """The report in the first of :data:`DEFAULT_REPORT_LOCATIONS` that exists under ``cwd``."""
+    for relative in DEFAULT_REPORT_LOCATIONS:
+        candidate = cwd / relative
+        if candidate.is_file():
+            return candidate
+    tried = " or ".join(str(cwd / r) for r in DEFAULT_REPORT_LOCATIONS)
+    raise InputError(
+        cwd, f"no Playwright JSON report found (looked for {tried}); pass the report path"
+    )
+
+
+def load_playwright_report(path: str | Path, *, repo_root: Path | None = None) -> list[Failure]:
+    """Read a Playwright JSON report (bounded, errors naming the file) and parse it."""
+    return parse_playwright_report(read_json(path), path, repo_root=repo_root)
+
+
+def parse_playwright_report(
+    data: object, path: str | Path, *, repo_root: Path | None = None
+) -> list[Failure]:
+    """Failures of one Playwright JSON report, in report order (file, describe, spec, project).
+
+    ``path`` names the report in errors. ``repo_root`` is an optional local checkout: when
+    the Playwright project lives in a sub-folder of it, paths are prefixed with that folder.
+    Raises :class:`InputError` when the report is not a Playwright JSON report.
+    """
+    report = _Report(path)
+    root = report.mapping(data, "the report")
+    if "suites" not in root and "errors" not in root:
+        raise InputError(path, "not a Playwright JSON report: it has neither 'suites' nor 'errors'")
+    config = report.mapping(root.get("config", {}), "'config'")
+    stats = report.mapping(root.get("stats", {}), "'stats'")
+    paths = _PathMapper.from_config(config, repo_root=repo_root)
+    run_started = _optional_str(stats.get("startTime"))
+
+    failures: list[Failure] = []
+    for index, error in enumerate(report.array(root.get("errors", []), "'errors'")):
+        where = f"errors[{index}]"
+        failures.append(
+            _load_error_failure(report.mapping(error, where), paths, run_started, index)
+        )
+    suites = report.array(root.get("suites", []), "'suites'")
+    for index, suite in enumerate(suites):
+        failures.extend(_suite_failures(report, suite, f"suites[{index}]", None, paths))
+    return failures
+
+
+# --- report navigation ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Report:
+    """Typed access to the raw JSON, with errors that say where in the report it went wrong."""
+
+    path: str | Path
+
+    def mapping(self, value: object, where: str) -> Mapping[str, object]:
+        if not isinstance(value, Mapping):
+            raise InputError(self.path, f"{where} should be a JSON object, not {_json_kind(value)}")
+        return value
+
+    def array(self, value: object, where: str) -> Sequence[object]:
+        if not isinstance(value, list):
+            raise InputError(self.path, f"{where} should be a JSON array, not {_json_kind(value)}")
+        return value
+
+    def string(self, value: object, where: str) -> str:
+        if not isinstance(value, str):
+            raise InputError(self.path, f"{where} should be a string, not {_json_kind(value)}")
+        return value
+
+
+def _json_kind(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, Mapping):
+        return "an object"
+    return type(value).__name__
+
+
+def _optional_str(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _optional_int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _mapping_or_empty(value: object) -> Mapping[str, object]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _list_or_empty(value: object) -> Sequence[object]:
+    return value if isinstance(value, list) else []
+
+
+# --- paths ----------------------------------------------------------------------------------
+
+
+def _posix(raw: str) -> str:
+    """POSIX form of a report path (Windows runners write ``C:\\…``)."""
+    return raw.replace("\\", "/") if re.match(r"^[A-Za-z]:[\\/]", raw) or "\\" in raw else raw
+
+
+@dataclass(frozen=True, slots=True)
+class _PathMapper:
+    """Turns report paths into repository paths (see the module docstring)."""
+
+    root_dir: str
+    """``config.rootDir`` (the testDir), absolute on the runner; '' when unknown."""
+    base_dir: str
+    """The folder of ``config.configFile``: repository paths are relative to it."""
+    prefix: str = ""
+    """The Playwright project's folder inside the local checkout (``e2e/``), or ''."""
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, object], *, repo_root: Path | None) -> _PathMapper:
+        root_dir = _posix(_optional_str(config.get("rootDir")) or "").rstrip("/")
+        config_file = _posix(_optional_str(config.get("configFile")) or "")
+        base_dir = str(PurePosixPath(config_file).parent) if config_file else root_dir
+        mapper = cls(root_dir, base_dir)
+        if repo_root is not None and base_dir:
+            return cls(root_dir, base_dir, _checkout_prefix(repo_root, base_dir, mapper))
+        return mapper
+
+    def spec_path(self, spec_file: str) -> str:
+        """Repository path of a spec ``file`` (relative to rootDir)."""
+        spec_file = _posix(spec_file)
+        if not self.root_dir or PurePosixPath(spec_file).is_absolute():
+            return self.prefix + self._relative(spec_file)
+        return self.prefix + self._relative(f"{self.root_dir}/{spec_file}")
+
+    def absolute_path(self, raw: str) -> str:
+        """Repository path of an absolute runner path or URL; '' when it has none."""
+        raw = _posix(raw.strip())
+        if raw.startswith(("http://", "https://")):
+            # A page error: the URL path is the best guess of the served file.
+            url_path = re.sub(r"^https?://[^/]+", "", raw).split("?", 1)[0].split("#", 1)[0]
+            return url_path.lstrip("/")
+        if raw.startswith("file://"):
+            raw = raw.removeprefix("file://")
+        if raw.startswith("node:") or not raw:
+            return ""
+        return self.prefix + self._relative(raw)
+
+    def _relative(self, absolute: str) -> str:
+        normalized = _normalize_posix(absolute)
+        if self.base_dir and PurePosixPath(normalized).is_absolute():
+            base = PurePosixPath(_normalize_posix(self.base_dir))
+            target = PurePosixPath(normalized)
+            if target.is_relative_to(base):
+                return target.relative_to(base).as_posix()
+            return normalized
+        return normalized
+
+
+def _normalize_posix(raw: str) -> str:
+    """Collapse ``.``/``..`` without touching the file system (paths are from another machine)."""
+    absolute = raw.startswith("/")
+    parts: list[str] = []
+    for part in raw.split("/"):
+        if part in ("", "."):
+            continue
+        if part == ".." and parts and parts[-1] != "..":
+            parts.pop()
+        elif part == ".." and absolute:
+            continue
+        else:
+            parts.append(part)
+    return ("/" if absolute else "") + "/".join(parts)
+
+
+def _checkout_prefix(repo_root: Path, base_dir: str, mapper: _PathMapper) -> str:
+    """Where the Playwright project sits inside ``repo_root``: the shortest trailing part of
+    the runner's config folder under which the test folder exists locally ('' if at the root)."""
+    test_dir = mapper._relative(mapper.root_dir) if mapper.root_dir else ""
+    base_parts = PurePosixPath(base_dir).parts[1:]
+    for start in range(len(base_parts), -1, -1):
+        prefix = "/".join(base_parts[start:])
+        candidate = repo_root / prefix / test_dir if test_dir else repo_root / prefix
+        if candidate.exists():
+            return f"{prefix}/" if prefix else ""
+    return ""
+
+
+# --- stacks and messages --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _ParsedFrame:
+    frame: Frame
+    column: int | None
+
+    def line(self) -> str:
+        where = self.frame.path or self.frame.abs_path
+        position = f":{self.frame.lineno}" if self.frame.lineno is not None else ""
+        position += f":{self.column}" if self.column is not None and position else ""
+        if self.frame.function:
+            return f"at {self.frame.function} ({where}{position})"
+        return f"at {where}{position}"
+
+
+def parse_js_stack_line(line: str) -> tuple[str, str, int, int] | None:
+    """``(function, location, line, column)`` of one V8 stack line, or None if it is not one."""
+    match = _JS_FRAME.match(line)
+    if match is None:
+        return None
+    if match["loc"] is not None:
+        function = match["func"].removeprefix("async ").strip()
+        return function, match["loc"], int(match["line"]), int(match["col"])
+    return "", match["loc2"], int(match["line2"]), int(match["col2"])
+
+
+def _frames_from_stack(lines: Sequence[str], paths: _PathMapper) -> list[_ParsedFrame]:
+    frames: list[_ParsedFrame] = []
+    for line in lines:
+        parsed = parse_js_stack_line(line)
+        if parsed is None:
+            continue
+        function, location, lineno, column = parsed
+        frames.append(_frame(location, lineno, column, function, paths))
+    return frames
+
+
+def _frame(
+    location: str, lineno: int | None, column: int | None, function: str, paths: _PathMapper
+) -> _ParsedFrame:
+    repo_path = paths.absolute_path(location)
+    module = str(PurePosixPath(repo_path).with_suffix("")) if repo_path else ""
+    vendor = (
+        "node_modules/" in location or location.startswith(("node:", "internal/")) or not repo_path
+    )
+    frame = Frame(
+        filename=repo_path or location,
+        function=function,
+        module=module,
+        lineno=lineno,
+        in_app=not vendor,
+        abs_path=location,
+        path=repo_path,
+    )
+    return _ParsedFrame(frame, column)
+
+
+@dataclass(frozen=True, slots=True)
+class _ErrorText:
+    """One formatted error split into what a person reads first, and its stack lines."""
+
+    message: str
+    stack: tuple[str, ...]
+
+
+def _split_error_text(text: str) -> _ErrorText:
+    """Split an ``errors[].message`` (message, blank line, code frame, stack) into parts."""
+    lines = strip_ansi(text).splitlines()
+    end = len(lines)
+    while end and (not lines[end - 1].strip() or _STACK_LINE.match(lines[end - 1])):
+        end -= 1
+    stack = tuple(line.strip() for line in lines[end:] if line.strip())
+    body = [line for line in lines[:end] if not _CODE_FRAME.match(line)]
+    while body and not body[-1].strip():
+        body.pop()
+    return _ErrorText("\n".join(body), stack)
+
+
+def _error_texts(result: Mapping[str, object]) -> list[_ErrorText]:
+    """The errors of one attempt: ``errors[]`` when present, else the raw ``error``."""
+    texts = []
+    for entry in _list_or_empty(result.get("errors")):
+        message = _optional_str(_mapping_or_empty(entry).get("message"))
+        if message:
+            texts.append(_split_error_text(message))
+    if texts:
+        return texts
+    error = _mapping_or_empty(result.get("error"))
+    raw = (
+        _optional_str(error.get("stack"))
+        or _optional_str(error.get("message"))
+        or _optional_str(error.get("value"))
+    )
+    return [_split_error_text(raw)] if raw else []
+
+
+def _type_and_message(first_message: str) -> tuple[str, str]:
+    """``("TypeError", "Cannot read …")`` from ``"TypeError: Cannot read …"``."""
+    match = _TYPE_PREFIX.match(first_message)
+    if match and match["type"].endswith(("Error", "Exception")):
+        return match["type"], first_message[match.end() :]
+    return "Error", first_message
+
+
+def _truncate(text: str) -> str:
+    if len(text) <= MAX_MESSAGE_CHARS:
+        return text
+    cut = len(text) - MAX_MESSAGE_CHARS
+    return f"{text[:MAX_MESSAGE_CHARS]}\n… [truncated {cut:,} characters]"
+
+
+# --- failures -------------------------------------------------------------------------------
+
+
+def _suite_failures(
+    report: _Report,
+    raw_suite: object,
+    where: str,
+    describes: tuple[str, ...] | None,
+    paths: _PathMapper,
+) -> Iterator[Failure]:
+    """``describes`` is None for a file-level suite, whose title is the file path, not a
+    describe title."""
+    suite = report.mapping(raw_suite, where)
+    title = _optional_str(suite.get("title")) or ""
+    inner = () if describes is None else (*describes, title)
+    for index, raw_spec in enumerate(report.array(suite.get("specs", []), f"{where}.specs")):
+        yield from _spec_failures(report, raw_spec, f"{where}.specs[{index}]", inner, paths)
+    for index, child in enumerate(report.array(suite.get("suites", []), f"{where}.suites")):
+        yield from _suite_failures(report, child, f"{where}.suites[{index}]", inner, paths)
+
+
+def _spec_failures(
+    report: _Report, raw_spec: object, where: str, describes: tuple[str, ...], paths: _PathMapper
+) -> Iterator[Failure]:
+    spec = report.mapping(raw_spec, where)
+    title = _optional_str(spec.get("title")) or ""
+    named = f"{where} ({title!r})" if title else where
+    if "tests" not in spec:
+        raise InputError(report.path, f"{named} has no 'tests' array")
+    tests = report.array(spec["tests"], f"{named}.tests")
+    spec_file = _optional_str(spec.get("file")) or ""
+    spec_id = (
+        _optional_str(spec.get("id")) or f"{spec_file}:{TITLE_SEPARATOR.join((*describes, title))}"
+    )
+    tags = tuple(str(tag) for tag in _list_or_empty(spec.get("tags")) if isinstance(tag, str))
+    location = _SpecLocation(
+        paths.spec_path(spec_file) if spec_file else "",
+        _optional_int(spec.get("line")),
+        _optional_int(spec.get("column")),
+    )
+    for index, raw_test in enumerate(tests):
+        test_where = f"{named}.tests[{index}]"
+        test = report.mapping(raw_test, test_where)
+        outcome = report.string(test.get("status"), f"{test_where}.status")
+        if outcome not in _FAILING_OUTCOMES:
+            continue
+        results = [
+            report.mapping(r, f"{test_where}.results[{i}]")
+            for i, r in enumerate(report.array(test.get("results"), f"{test_where}.results"))
+        ]
+        yield _test_failure(
+            test=test,
+            results=results,
+            outcome=outcome,
+            spec_id=spec_id,
+            test_path=(*describes, title),
+            location=location,
+            tags=tags,
+            paths=paths,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _SpecLocation:
+    path: str
+    line: int | None
+    column: int | None
+
+
+def _test_failure(
+    *,
+    test: Mapping[str, object],
+    results: Sequence[Mapping[str, object]],
+    outcome: str,
+    spec_id: str,
+    test_path: tuple[str, ...],
+    location: _SpecLocation,
+    tags: tuple[str, ...],
+    paths: _PathMapper,
+) -> Failure:
+    expected_status = _optional_str(test.get("expectedStatus")) or "passed"
+    failing = [
+        r
+        for r in results
+        if _optional_str(r.get("status")) not in (expected_status, "skipped", None)
+    ]
+    if not failing and results:
+        failing = [results[-1]]
+    last = failing[-1] if failing else {}
+    last_status = _optional_str(last.get("status")) or ""
+
+    texts = _error_texts(last)
+    timed_out = last_status == "timedOut"
+    if expected_status == "failed" and last_status == "passed":
+        exception_type, message = _UNEXPECTED_PASS_TYPE, _EXPECTED_TO_FAIL
+    elif timed_out:
+        exception_type, message = _timeout_message(texts, _optional_int(test.get("timeout")))
+    elif texts:
+        exception_type, first = _type_and_message(texts[0].message)
+        message = "\n\n".join([first, *(t.message for t in texts[1:])])
+    else:
+        exception_type, message = "Error", f"Test ended with status {last_status or 'unknown'}."
+
+    frames = _frames_from_stack([line for t in texts for line in t.stack], paths)
+    if not frames:
+        frames = _fallback_frames(last, location, paths)
+    frames = _unique(frames)
+    started = [s for r in failing if (s := _optional_str(r.get("startTime")))]
+    crash = next((f.frame for f in frames if f.frame.in_app), frames[0].frame if frames else None)
+    return Failure(
+        source="playwright",
+        item_id=spec_id,
+        title=TITLE_SEPARATOR.join(test_path),
+        exception_type=exception_type,
+        message=_truncate(message),
+        frames=tuple(f.frame for f in frames),
+        project=_optional_str(test.get("projectName")) or _optional_str(test.get("projectId")),
+        platform="javascript",
+        culprit=crash.describe() if crash else location.path,
+        level="error",
+        count=len(failing),
+        first_seen=started[0] if started else None,
+        last_seen=started[-1] if started else None,
+        outcome=outcome,
+        timed_out=timed_out,
+        attempts=len(results),
+        failed_attempts=len(failing),
+        file=location.path,
+        test_path=test_path,
+        stack=tuple(f.line() for f in frames),
+        screenshot=_screenshot(failing, paths),
+        tags=tags,
+    )
+
+
+def _timeout_message(texts: Sequence[_ErrorText], timeout: int | None) -> tuple[str, str]:
+    """``Test timeout of 5000ms exceeded.`` first, then what was pending (the action's error)."""
+    messages = [t.message for t in texts if t.message]
+    headline = next((m for m in messages if m.startswith("Test timeout of")), None)
+    if headline is None:
+        match = next((m for msg in messages if (m := _TIMEOUT_MS.search(msg))), None)
+        ms = match.group(1) if match else (str(timeout) if timeout is not None else "?")
+        headline = f"Test timeout of {ms}ms exceeded."
+    rest = [m for m in messages if m != headline]
+    return _TIMEOUT_TYPE, "\n\n".join([headline, *rest])
+
+
+def _fallback_frames(
+    result: Mapping[str, object], location: _SpecLocation, paths: _PathMapper
+) -> list[_ParsedFrame]:
+    """A frame at the error's location, else at the test's declaration (no stack at all)."""
+    for source in (
+        _mapping_or_empty(result.get("error")).get("location"),
+        result.get("errorLocation"),
+    ):
+        where = _mapping_or_empty(source)
+        file = _optional_str(where.get("file"))
+        if file:
+            return [
+                _frame(
+                    file,
+                    _optional_int(where.get("line")),
+                    _optional_int(where.get("column")),
+                    "",
+                    paths,
+                )
+            ]
+    if location.path:
+        module = str(PurePosixPath(location.path).with_suffix(""))
+        frame = Frame(
+            filename=location.path, module=module, lineno=location.line, path=location.path
+        )
+        return [_ParsedFrame(frame, location.column)]
+    return []
+
+
+def _unique(frames: Sequence[_ParsedFrame]) -> list[_ParsedFrame]:
+    seen: set[tuple[str, str, int | None, int | None]] = set()
+    out = []
+    for parsed in frames:
+        key = (parsed.frame.abs_path, parsed.frame.function, parsed.frame.lineno, parsed.column)
+        if key not in seen:
+            seen.add(key)
+            out.append(parsed)
+    return out
+
+
+def _screenshot(failing: Sequence[Mapping[str, object]], paths: _PathMapper) -> str | None:
+    """The screenshot of the last failing attempt that has one (repository-relative)."""
+    for result in reversed(failing):
+        for attachment in _list_or_empty(result.get("attachments")):
+            entry = _mapping_or_empty(attachment)
+            path = _optional_str(entry.get("path"))
+            if entry.get("name") == "screenshot" and path:
+                return paths.absolute_path(path)
+    return None
+
+
+def _load_error_failure(
+    error: Mapping[str, object], paths: _PathMapper, run_started: str | None, index: int
+) -> Failure:
+    """A global error (a file that failed to load, a global setup failure, a worker crash)."""
+    raw = (
+        _optional_str(error.get("stack"))
+        or _optional_str(error.get("message"))
+        or _optional_str(error.get("value"))
+        or ""
+    )
+    text = _split_error_text(raw)
+    if not text.message:
+        text = _ErrorText(
+            strip_ansi(_optional_str(error.get("message")) or "Unknown error"), text.stack
+        )
+    exception_type, message = _type_and_message(text.message)
+    frames = _frames_from_stack(text.stack, paths)
+    location = _mapping_or_empty(error.get("location"))
+    file = _optional_str(location.get("file"))
+    if not frames and file:
+        frames = [
+            _frame(
+                file,
+                _optional_int(location.get("line")),
+                _optional_int(location.get("column")),
+                "",
+                paths,
+            )
+        ]
+    repo_file = paths.absolute_path(file) if file else (frames[0].frame.path if frames else "")
+    headline = message.splitlines()[0] if message else exception_type
+    if repo_file:
+        item_id, title = f"load-error:{repo_file}", f"Failed to load {repo_file}: {headline}"
+    else:
+        item_id, title = f"global-error:{index}", f"Error outside any test: {headline}"
+    crash = frames[0].frame if frames else None
+    return Failure(
+        source="playwright",
+        item_id=item_id,
+        title=title,
+        exception_type=exception_type,
+        message=_truncate(message),
+        frames=tuple(f.frame for f in frames),
+        platform="javascript",
+        culprit=crash.describe() if crash else repo_file,
+        level="error",
+        first_seen=run_started,
+        last_seen=run_started,
+        outcome="unexpected",
+        file=repo_file,
+        stack=tuple(f.line() for f in frames),
+    )
