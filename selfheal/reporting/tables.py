@@ -1,0 +1,145 @@
+"""Readable HTML tables for notebooks and reports: sorted, truncated, escaped, linked.
+
+Every text cell is HTML-escaped and cut to a bounded length; links are kept only when they
+are ``http(s)`` URLs (a Sentry permalink, a pull request), so a hostile title or URL from an
+error cannot inject markup or script into a report. Pure: no files, no network.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import polars as pl
+
+from selfheal.models import SEVERITIES
+
+__all__ = ["Cell", "HtmlTable", "near_duplicates_table", "records_table", "task_table"]
+
+#: Longest text shown in one cell.
+CELL_CHARS = 120
+
+
+def _bounded(text: str, limit: int = CELL_CHARS) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def _safe_href(url: object) -> str | None:
+    if isinstance(url, str) and url.startswith(("https://", "http://")):
+        return url
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """One table cell: bounded text and an optional http(s) link."""
+
+    text: str
+    href: str | None = None
+
+    def to_html(self) -> str:
+        body = html.escape(_bounded(self.text))
+        href = _safe_href(self.href)
+        if href is None:
+            return body
+        return f'<a href="{html.escape(href, quote=True)}" rel="noopener noreferrer">{body}</a>'
+
+
+@dataclass(frozen=True, slots=True)
+class HtmlTable:
+    """A small table that Jupyter and the reports display as escaped HTML."""
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Cell, ...], ...]
+    caption: str = ""
+    #: How many rows there were before truncation (shown as "first N of M").
+    total: int = 0
+
+    def to_html(self) -> str:
+        head = "".join(f"<th>{html.escape(c)}</th>" for c in self.columns)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{cell.to_html()}</td>" for cell in row) + "</tr>"
+            for row in self.rows
+        )
+        caption = self.caption
+        if self.total > len(self.rows):
+            caption = f"{caption} (first {len(self.rows)} of {self.total})".strip()
+        cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+        return (
+            '<table class="selfheal-table">'
+            f"{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        )
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def records_table(
+    rows: Sequence[Mapping[str, object]],
+    *,
+    columns: Sequence[str],
+    links: Mapping[str, str] | None = None,
+    caption: str = "",
+    limit: int = 25,
+) -> HtmlTable:
+    """``columns`` of the first ``limit`` ``rows``; ``links`` maps a column to its URL key."""
+    link_of = dict(links or {})
+    cells = tuple(
+        tuple(
+            Cell(
+                "" if row.get(col) is None else str(row.get(col)),
+                _safe_href(row.get(link_of.get(col, ""))),
+            )
+            for col in columns
+        )
+        for row in rows[:limit]
+    )
+    return HtmlTable(tuple(columns), cells, caption, total=len(rows))
+
+
+def task_table(frame: pl.DataFrame, *, limit: int = 25, caption: str = "Tasks") -> HtmlTable:
+    """Tasks from :func:`selfheal.charts.tasks_frame`, most severe then most frequent first.
+
+    Titles link to the Sentry permalink when there is one.
+    """
+    ordered = (
+        frame.with_columns(
+            pl.col("severity").cast(pl.String),
+            pl.col("status").cast(pl.String),
+            pl.col("files_hint").list.join(", ").alias("files"),
+            pl.col("severity")
+            .cast(pl.String)
+            .replace_strict(list(SEVERITIES), list(range(len(SEVERITIES))), default=len(SEVERITIES))
+            .alias("rank"),
+        )
+        .sort(["rank", "frequency", "users", "id"], descending=[False, True, True, False])
+        .to_dicts()
+    )
+    return records_table(
+        ordered,
+        columns=("severity", "status", "title", "frequency", "users", "owner", "files", "id"),
+        links={"title": "sentry_url"},
+        caption=caption,
+        limit=limit,
+    )
+
+
+def near_duplicates_table(candidates: pl.DataFrame, *, limit: int = 25) -> HtmlTable:
+    """Pairs from :func:`selfheal.charts.near_duplicates_frame`, most similar first."""
+    rows = (
+        candidates.sort(["score", "a", "b"], descending=[True, False, False])
+        .with_columns(pl.col("score").round(2).cast(pl.String))
+        .to_dicts()
+    )
+    return records_table(
+        rows,
+        columns=("score", "title_a", "title_b", "a", "b"),
+        links={"title_a": "url_a", "title_b": "url_b"},
+        caption="Near-duplicate candidates (merge when the same bug, split when not)",
+        limit=limit,
+    )
