@@ -1,17 +1,63 @@
-"""`selfheal init-workflow` (being built; see docs/ARCHITECTURE.md for the owner)."""
+"""`selfheal init-workflow`: write the weekly GitHub Actions workflow into a repository."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
-from selfheal.errors import SelfhealError
+from selfheal.workflow import DEFAULT_INSTALL_SPEC, DEFAULT_WORKFLOW_PATH, write_workflow
+
+_NEXT_STEPS = """\
+Next steps (details: docs/ci.md in selfheal's repository):
+  1. Add the repository secret SENTRY_AUTH_TOKEN (Sentry internal integration:
+     event:read, project:read, org:read) and the variables SENTRY_ORG and SENTRY_PROJECT.
+  2. Optional: a fine-grained token as the secret SELFHEAL_GITHUB_TOKEN (Contents, Pull requests,
+     Issues: read and write) if the workflow's GITHUB_TOKEN is not enough.
+  3. Commit the file, then run it once from the Actions tab (dry run is the default there)."""
 
 
 def register(sub: Any) -> None:
-    parser: argparse.ArgumentParser = sub.add_parser("init-workflow", help="(not built yet)")
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "init-workflow",
+        help="write the weekly self-healing GitHub Actions workflow into this repository",
+        description=(
+            "Write .github/workflows/self-healing.yml: weekly Sentry pull, notebooks rendered "
+            "to reports, draft PRs, artifacts and optional GitHub Pages. An existing file is "
+            "left alone unless --force is given."
+        ),
+    )
+    parser.add_argument(
+        "--path",
+        type=Path,
+        default=Path(DEFAULT_WORKFLOW_PATH),
+        metavar="FILE",
+        help=f"where to write the workflow (default: {DEFAULT_WORKFLOW_PATH})",
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite an existing workflow file that differs",
+    )
+    parser.add_argument(
+        "--install-spec",
+        default=DEFAULT_INSTALL_SPEC,
+        metavar="REQUIREMENT",
+        help=(
+            f"what CI installs with pip (default: {DEFAULT_INSTALL_SPEC}); e.g. "
+            "'selfheal @ git+https://github.com/ORG/selfheal@v0.1.0', "
+            "or '.' in selfheal's own repository"
+        ),
+    )
     parser.set_defaults(func=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
-    raise SelfhealError("selfheal init-workflow is not built yet")
+    result = write_workflow(args.path, install_spec=args.install_spec, force=args.force)
+    if result.outcome == "unchanged":
+        print(f"{result.path} is already up to date (installs {result.install_spec}).")
+        return 0
+    verb = "Wrote" if result.outcome == "created" else "Replaced"
+    print(f"{verb} {result.path} (installs {result.install_spec}).")
+    print(_NEXT_STEPS)
+    return 0
