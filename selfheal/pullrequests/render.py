@@ -36,6 +36,7 @@ __all__ = [
     "labels_for",
     "marked_fingerprint",
     "marked_status",
+    "normalized_fingerprint",
     "pr_title",
     "render_pr_body",
     "render_regressed_comment",
@@ -60,13 +61,14 @@ _MARKER_RE = re.compile(r"<!-- selfheal:fingerprint=([0-9A-Za-z_-]+) -->")
 _STATUS_RE = re.compile(r"<!-- selfheal:status=([a-z]+) -->")
 
 
-def _safe_fingerprint(fingerprint: str) -> str:
+def normalized_fingerprint(fingerprint: str) -> str:
+    """Lower-case, only ``[0-9a-z_-]``, at most 64 characters: safe in markers, paths, branches."""
     return re.sub(r"[^0-9a-z_-]", "-", fingerprint.lower())[:64] or "unknown"
 
 
 def fingerprint_marker(fingerprint: str) -> str:
     """The hidden HTML comment that identifies a PR's task across runs."""
-    return f"<!-- selfheal:fingerprint={_safe_fingerprint(fingerprint)} -->"
+    return f"<!-- selfheal:fingerprint={normalized_fingerprint(fingerprint)} -->"
 
 
 def marked_fingerprint(body: str | None) -> str | None:
@@ -82,7 +84,7 @@ def marked_status(body: str | None) -> str | None:
 
 
 def short_fingerprint(fingerprint: str) -> str:
-    return _safe_fingerprint(fingerprint)[:SHORT_FINGERPRINT_CHARS]
+    return normalized_fingerprint(fingerprint)[:SHORT_FINGERPRINT_CHARS]
 
 
 def branch_name(task: PatchTask, prefix: str = "selfheal/") -> str:
@@ -92,7 +94,7 @@ def branch_name(task: PatchTask, prefix: str = "selfheal/") -> str:
 
 def task_file_path(task: PatchTask) -> str:
     """Where the task file is committed on the PR branch."""
-    return f".selfheal/tasks/{_safe_fingerprint(task.fingerprint)}.md"
+    return f".selfheal/tasks/{normalized_fingerprint(task.fingerprint)}.md"
 
 
 def pr_title(task: PatchTask, *, secrets: Iterable[str] = ()) -> str:
@@ -346,7 +348,7 @@ def render_pr_body(
         f"Removed before publishing: {describe_counts(scrub.counts)} "
         "(secrets and personal data are replaced by `[REDACTED:<kind>]`).\n\n"
         f"Task file on this branch: `{task_file_path(task)}` · fingerprint "
-        f"`{_safe_fingerprint(task.fingerprint)}` · task `{scrub.inline(task.id, 80)}`\n"
+        f"`{normalized_fingerprint(task.fingerprint)}` · task `{scrub.inline(task.id, 80)}`\n"
     )
     return _fit_evidence(head, evidence, tail, max_chars)
 
@@ -396,7 +398,7 @@ def render_task_file(task: PatchTask, *, secrets: Iterable[str] = ()) -> str:
         "",
         _summary_table(task, scrub),
         "",
-        f"- Fingerprint: `{_safe_fingerprint(task.fingerprint)}`",
+        f"- Fingerprint: `{normalized_fingerprint(task.fingerprint)}`",
         f"- Task id: `{scrub.inline(task.id, 80)}`",
         f"- Expected fix: {scrub.inline(task.expected_fix.kind, 20)}"
         + (f" — {scrub.inline(task.expected_fix.notes, 300)}" if task.expected_fix.notes else ""),
@@ -419,7 +421,9 @@ def render_task_file(task: PatchTask, *, secrets: Iterable[str] = ()) -> str:
 
 
 def _comment_marker(kind: str, task: PatchTask) -> str:
-    return f"<!-- selfheal:comment={kind} fingerprint={_safe_fingerprint(task.fingerprint)} -->"
+    return (
+        f"<!-- selfheal:comment={kind} fingerprint={normalized_fingerprint(task.fingerprint)} -->"
+    )
 
 
 def render_regressed_comment(task: PatchTask, *, secrets: Iterable[str] = ()) -> str:
