@@ -6,7 +6,7 @@ Example (all keys optional)::
 
     [tool.selfheal]
     repo_root = "."                 # where CODEOWNERS and source files are looked up
-    min_frequency = 2               # Sentry issues seen fewer times are skipped (env SENTRY_ERROR_MIN_FREQUENCY wins)
+    min_frequency = 2               # skip Sentry issues seen fewer times (SENTRY_ERROR_MIN_FREQUENCY wins)
     default_owner = "unassigned"
     rules_file = "selfheal-rules.toml"   # human merge / split decisions
 
@@ -16,6 +16,7 @@ Example (all keys optional)::
     frequency_high = 50             # events in the period
     frequency_blocker = 1000
     trend_high = 3.0                # last day's events at least 3x the daily average -> high
+    trend_min_events = 10           # ... and at least this many events in that last day
 
     [[tool.selfheal.severity.rules]]    # the original pipeline's kind of rule
     pattern = "(?i)payment|checkout"
@@ -79,6 +80,7 @@ class SeverityConfig:
     frequency_high: int = 50
     frequency_blocker: int = 1000
     trend_high: float = 3.0
+    trend_min_events: int = 10
     rules: tuple[SeverityRule, ...] = ()
 
 
@@ -167,6 +169,7 @@ def parse_config(data: dict[str, Any], *, base: Path, where: str = "tool.selfhea
             frequency_high=int(sev.get("frequency_high", defaults.frequency_high)),
             frequency_blocker=int(sev.get("frequency_blocker", defaults.frequency_blocker)),
             trend_high=float(sev.get("trend_high", defaults.trend_high)),
+            trend_min_events=int(sev.get("trend_min_events", defaults.trend_min_events)),
             rules=rules,
         )
     except (TypeError, ValueError) as exc:
@@ -195,7 +198,9 @@ def parse_config(data: dict[str, Any], *, base: Path, where: str = "tool.selfhea
     labels = tuple(str(x) for x in pr.get("labels", pr_defaults.labels))
     for label in labels:
         if len(label) > 50:
-            raise ConfigError(f"{where}.pr.labels", f"label {label[:20]!r}… is longer than GitHub's 50 characters")
+            raise ConfigError(
+                f"{where}.pr.labels", f"label {label[:20]!r}… is longer than GitHub's 50 characters"
+            )
     root = Path(str(data.get("repo_root", ".")))
     return Config(
         repo_root=root if root.is_absolute() else (base / root),
@@ -236,5 +241,10 @@ def load_config(root: str | Path = ".") -> Config:
         if not isinstance(data, dict):
             raise ConfigError(str(candidate), "[tool.selfheal] must be a table")
         config = parse_config(data, base=base, where=".".join(path_in) or name)
-        return Config(**{**{f: getattr(config, f) for f in config.__dataclass_fields__}, "source_file": candidate})
+        return Config(
+            **{
+                **{f: getattr(config, f) for f in config.__dataclass_fields__},
+                "source_file": candidate,
+            }
+        )
     return Config(repo_root=base)

@@ -136,13 +136,12 @@ class Evidence:
             if self.request_method:
                 req["method"] = self.request_method
             out["request"] = req
-        for key, value in (
-            ("screenshot", self.screenshot),
-            ("domSnapshot", self.dom_snapshot),
-            ("networkHar", self.network_har),
-        ):
-            if value:
-                out[key] = value
+        optional = {
+            "screenshot": self.screenshot,
+            "domSnapshot": self.dom_snapshot,
+            "networkHar": self.network_har,
+        }
+        out.update({key: value for key, value in optional.items() if value})
         out["frames"] = [f.to_json() for f in self.frames]
         out["message"] = self.message
         out["links"] = list(self.links)
@@ -261,7 +260,7 @@ class PatchTask:
             title=str(data["title"]),
             area=str(data["area"]),
             owner=str(data["owner"]),
-            severity=cast(Severity, severity),
+            severity=severity,
             frequency=int(data["frequency"]),
             last_seen=str(data["lastSeen"]),
             first_seen=data.get("firstSeen"),

@@ -61,11 +61,15 @@ class SentrySettings:
     token: str = field(default="", repr=False)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, *, require_token: bool = True) -> SentrySettings:
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, *, require_token: bool = True
+    ) -> SentrySettings:
         env = os.environ if environ is None else environ
         token = env.get("SENTRY_AUTH_TOKEN", "").strip()
         if require_token and not token:
-            raise MissingEnvError("SENTRY_AUTH_TOKEN", "a Sentry auth token with event:read, project:read, org:read")
+            raise MissingEnvError(
+                "SENTRY_AUTH_TOKEN", "a Sentry auth token with event:read, project:read, org:read"
+            )
         org = env.get("SENTRY_ORG", "").strip()
         if not org:
             raise MissingEnvError("SENTRY_ORG", "the Sentry organization slug")
@@ -95,7 +99,9 @@ class GitHubSettings:
         return f"{self.owner}/{self.repo}"
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, *, require_token: bool = True) -> GitHubSettings:
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, *, require_token: bool = True
+    ) -> GitHubSettings:
         env = os.environ if environ is None else environ
         token = env.get("GITHUB_TOKEN", "").strip()
         if require_token and not token:
@@ -115,7 +121,12 @@ class GitHubSettings:
             raise MissingEnvError("GITHUB_OWNER", "the owner of the repository that receives PRs")
         if not repo:
             raise MissingEnvError("GITHUB_REPO", "the name of the repository that receives PRs")
-        return cls(owner=owner, repo=repo, api_url=_url(env, "GITHUB_API_URL", DEFAULT_GITHUB_API_URL), token=token)
+        return cls(
+            owner=owner,
+            repo=repo,
+            api_url=_url(env, "GITHUB_API_URL", DEFAULT_GITHUB_API_URL),
+            token=token,
+        )
 
 
 @dataclass(frozen=True, slots=True)

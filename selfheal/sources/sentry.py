@@ -1,0 +1,245 @@
+"""Sentry export (``out/sentry_errors.json``: ``[{issue, latestEvent}]``) → :class:`Failure`.
+
+Field facts (../shared/facts/sentry-api.md): ``count`` is a string, ``userCount`` an int;
+environment and release live in the event's ``tags`` list; exception values are ordered
+oldest first with the main exception last, and frames oldest first with the crash frame last
+(we store frames crash-first). Issues of type ``default`` (log messages) have no exception
+and often no event at all; their ``title`` is the message, possibly truncated.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from selfheal.config import PathMapping
+from selfheal.errors import InputError
+from selfheal.models import Frame
+from selfheal.paths import RepoTree, is_vendor_path, to_repo_path
+from selfheal.records import Failure, strip_ansi
+from selfheal.storage import read_json
+
+__all__ = ["load_sentry_export", "parse_sentry_export"]
+
+MAX_MESSAGE = 16_000
+_TYPE_IN_TITLE = re.compile(
+    r"^([A-Za-z_][\w.]*(?:Error|Exception|Warning|Exit|Interrupt|Fault|Failure))(?::\s*(.*))?$",
+    re.DOTALL,
+)
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ("" if value is None else str(value))
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _tags(event: Mapping[str, Any]) -> dict[str, str]:
+    tags = event.get("tags")
+    if isinstance(tags, dict):  # the SDK's own shape (Bugsink)
+        return {str(k): _str(v) for k, v in tags.items()}
+    out: dict[str, str] = {}
+    for tag in _list(tags):
+        if isinstance(tag, dict) and "key" in tag:
+            out[_str(tag["key"])] = _str(tag.get("value"))
+        elif isinstance(tag, list) and len(tag) == 2:
+            out[_str(tag[0])] = _str(tag[1])
+    return out
+
+
+def _entries(event: Mapping[str, Any], kind: str) -> list[dict[str, Any]]:
+    return [
+        _dict(e.get("data"))
+        for e in _list(event.get("entries"))
+        if isinstance(e, dict) and e.get("type") == kind
+    ]
+
+
+def _frames(
+    raw_frames: Sequence[Any], *, mappings: Sequence[PathMapping], tree: RepoTree | None
+) -> tuple[Frame, ...]:
+    frames: list[Frame] = []
+    for raw in reversed(raw_frames):  # crash frame first
+        if not isinstance(raw, dict):
+            continue
+        filename = _str(raw.get("filename"))
+        abs_path = _str(raw.get("absPath") or raw.get("abs_path"))
+        in_app_raw = raw.get("inApp", raw.get("in_app"))
+        in_app = bool(in_app_raw) if in_app_raw is not None else not is_vendor_path(abs_path or filename)
+        lineno = raw.get("lineNo", raw.get("lineno"))
+        path = to_repo_path(filename or abs_path, mappings=mappings, tree=tree) if in_app else ""
+        if in_app and tree is not None and abs_path and path not in tree:
+            resolved = to_repo_path(abs_path, mappings=mappings, tree=tree)
+            path = resolved if resolved in tree else path
+        frames.append(
+            Frame(
+                filename=filename,
+                function=_str(raw.get("function")),
+                module=_str(raw.get("module")),
+                lineno=lineno if isinstance(lineno, int) else None,
+                in_app=in_app,
+                abs_path=abs_path,
+                path=path,
+            )
+        )
+    return tuple(frames)
+
+
+def _stats(issue: Mapping[str, Any]) -> tuple[tuple[int, int], ...]:
+    stats = _dict(issue.get("stats"))
+    for period in ("14d", "24h", "30d", "auto"):
+        if period in stats:
+            series = stats[period]
+            break
+    else:
+        series = next(iter(stats.values()), [])
+    return tuple(
+        (_int(point[0]), _int(point[1]))
+        for point in _list(series)
+        if isinstance(point, list) and len(point) >= 2
+    )
+
+
+def _breadcrumbs(event: Mapping[str, Any]) -> tuple[str, ...]:
+    crumbs: list[str] = []
+    for data in _entries(event, "breadcrumbs"):
+        for crumb in _list(data.get("values"))[-20:]:
+            if not isinstance(crumb, dict):
+                continue
+            category = _str(crumb.get("category"))
+            message = _str(crumb.get("message")) or _str(_dict(crumb.get("data")).get("url"))
+            stamp = _str(crumb.get("timestamp"))
+            crumbs.append(" ".join(p for p in (stamp, f"[{category}]" if category else "", message) if p))
+    return tuple(crumbs)
+
+
+def _logger_module_path(logger: str) -> str:
+    """``parliament.engine`` → ``parliament/engine.py`` (a hint, verified later if possible)."""
+    if re.fullmatch(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+", logger):
+        return logger.replace(".", "/") + ".py"
+    return ""
+
+
+def _one(
+    item: Any, index: int, path: str | Path, mappings: Sequence[PathMapping], tree: RepoTree | None
+) -> Failure:
+    if not isinstance(item, dict):
+        raise InputError(path, f"item {index} is {type(item).__name__}, expected an object with 'issue'")
+    issue = item.get("issue")
+    if not isinstance(issue, dict):
+        raise InputError(path, f"item {index} has no 'issue' object")
+    issue_id = _str(issue.get("id"))
+    if not issue_id:
+        raise InputError(path, f"item {index}: issue has no 'id'")
+    event = _dict(item.get("latestEvent"))
+    metadata = _dict(issue.get("metadata"))
+    tags = _tags(event)
+    title = strip_ansi(_str(issue.get("title")) or _str(metadata.get("title")) or _str(event.get("title")))
+    if not title:
+        raise InputError(path, f"item {index} (issue {issue_id}): issue has no 'title'")
+
+    exc_values = [
+        v for data in _entries(event, "exception") for v in _list(data.get("values")) if isinstance(v, dict)
+    ]
+    main = exc_values[-1] if exc_values else {}
+    exc_type = _str(main.get("type")) or _str(metadata.get("type"))
+    value = _str(main.get("value")) or _str(metadata.get("value"))
+    if not exc_type:
+        parsed = _TYPE_IN_TITLE.match(title)
+        if parsed:
+            exc_type, value = parsed.group(1), parsed.group(2) or value
+    message = strip_ansi(value or title)[:MAX_MESSAGE]
+
+    frames: tuple[Frame, ...] = ()
+    for exc in reversed(exc_values):  # main exception's frames first
+        frames = _frames(_list(_dict(exc.get("stacktrace")).get("frames")), mappings=mappings, tree=tree)
+        if frames:
+            break
+    if not frames and metadata.get("filename"):
+        filename = _str(metadata["filename"])
+        frames = (
+            Frame(
+                filename=filename,
+                function=_str(metadata.get("function")),
+                in_app=not is_vendor_path(filename),
+                path=to_repo_path(filename, mappings=mappings, tree=tree),
+            ),
+        )
+    mechanism = _dict(main.get("mechanism"))
+    handled = mechanism.get("handled")
+    unhandled = bool(issue.get("isUnhandled")) or handled is False or tags.get("handled") == "no"
+    request = next(iter(_entries(event, "request")), {})
+    request = request or _dict(event.get("request"))
+    project = _dict(issue.get("project"))
+    logger = _str(issue.get("logger"))
+    in_app_files = [f.path for f in frames if f.in_app and f.path]
+    file = in_app_files[0] if in_app_files else _logger_module_path(logger)
+    level = (_str(issue.get("level")) or tags.get("level") or _str(event.get("level")) or "error").lower()
+    return Failure(
+        source="sentry",
+        item_id=issue_id,
+        title=title,
+        exception_type=exc_type,
+        message=message,
+        frames=frames,
+        project=_str(project.get("slug")) or None,
+        platform=_str(issue.get("platform")) or _str(event.get("platform")),
+        culprit=_str(issue.get("culprit")) or _str(event.get("culprit")),
+        level=level,
+        unhandled=unhandled,
+        count=_int(issue.get("count")) or 1,
+        users=_int(issue.get("userCount")),
+        first_seen=_str(issue.get("firstSeen")) or None,
+        last_seen=_str(issue.get("lastSeen")) or _str(event.get("dateCreated")) or None,
+        environment=tags.get("environment") or _str(event.get("environment")) or None,
+        release=tags.get("release") or _str(_dict(event.get("release")).get("version")) or None,
+        request_url=_str(request.get("url")) or None,
+        request_method=_str(request.get("method")) or None,
+        breadcrumbs=_breadcrumbs(event),
+        permalink=_str(issue.get("permalink")) or None,
+        stats=_stats(issue),
+        outcome="error",
+        file=file,
+        stack=tuple(f.describe() for f in frames[:40]),
+        status=_str(issue.get("status")) or "unresolved",
+        substatus=_str(issue.get("substatus")) or None,
+        priority=_str(issue.get("priority")) or None,
+        logger=logger,
+    )
+
+
+def parse_sentry_export(
+    data: Any,
+    path: str | Path,
+    *,
+    mappings: Sequence[PathMapping] = (),
+    tree: RepoTree | None = None,
+) -> list[Failure]:
+    """Typed records for every issue in a ``[{issue, latestEvent}]`` export."""
+    if not isinstance(data, list):
+        raise InputError(
+            path,
+            f"expected a JSON list of {{issue, latestEvent}} objects, found {type(data).__name__}",
+        )
+    return [_one(item, i, path, mappings, tree) for i, item in enumerate(data)]
+
+
+def load_sentry_export(
+    path: str | Path, *, mappings: Sequence[PathMapping] = (), tree: RepoTree | None = None
+) -> list[Failure]:
+    return parse_sentry_export(read_json(path), path, mappings=mappings, tree=tree)
