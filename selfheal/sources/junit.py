@@ -1,0 +1,569 @@
+"""JUnit XML reports → :class:`~selfheal.records.Failure` records.
+
+One Failure per ``<testcase>`` that has a ``<failure>`` (outcome ``failure``) or an
+``<error>`` (outcome ``error``); ``<skipped>`` and passing cases are ignored. Dialects:
+
+- pytest (``classname`` = dotted module, ``file``/``line`` with ``junit_family=xunit1``;
+  the text is pytest's long traceback, or a Python traceback with ``--tb=native``);
+- jest-junit (``classname`` often = describe + title, optional ``file``; V8 stack);
+- Playwright's junit reporter (``classname`` = spec file relative to the testDir,
+  ``name`` = "Describe \u203a title", ``hostname`` = project; retries collapsed into
+  ``Retry #N`` sections; a flaky test looks like a pass, so it yields nothing here);
+- Maven surefire (Java stacks, ``rerunFailure``/``flakyFailure``);
+- a ``<testsuites>`` root or a bare ``<testsuite>`` root, suites nested or not.
+
+Hostile input: the file is read with a size bound, and a document with a DTD (``<!DOCTYPE``
+or ``<!ENTITY``: entity expansion "billion laughs", external entities/XXE) is refused before
+it reaches the parser. JUnit reports never need a DTD, so refusing is cheaper and safer than
+a hardened parser (which is why defusedxml is not a dependency).
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Final
+
+from selfheal.errors import InputError
+from selfheal.models import Frame
+from selfheal.paths import is_vendor_path, to_repo_path
+from selfheal.records import Failure, strip_ansi
+from selfheal.storage import read_text
+
+__all__ = ["MAX_MESSAGE_CHARS", "parse_junit", "parse_junit_text"]
+
+#: Longer messages are cut (a runaway log line or a hostile report) and marked as cut.
+MAX_MESSAGE_CHARS: Final = 64 * 1024
+#: JUnit files are text reports; anything near this size is not one.
+MAX_JUNIT_BYTES: Final = 256 * 1024 * 1024
+
+_DTD = re.compile(r"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+_TITLE_SEPARATOR: Final = " \u203a "  # Playwright joins title paths with U+203A
+_EXPECTED_TO_FAIL = "Expected to fail, but passed."
+
+# --- stack line shapes ---
+#: Python traceback: ``  File "tests/test_x.py", line 7, in test_add``.
+_PY_TRACEBACK = re.compile(r'^\s*File "(?P<path>[^"]+)", line (?P<line>\d+)(?:, in (?P<func>.+?))?\s*$')
+#: pytest traceback locations: ``tests/test_x.py:7: AssertionError``, ``src/x.py:5: in add``.
+_PYTEST_LOCATION = re.compile(
+    r"^(?P<path>[^\s:][^:]*\.py):(?P<line>\d+):(?: in (?P<func>\S+)| (?P<exc>[\w.]+))?\s*$"
+)
+#: V8: ``at fn (file:line:col)`` or ``at file:line:col``.
+_JS_FRAME = re.compile(
+    r"^\s*at\s+(?:(?P<func>.+?)\s+\((?P<loc>.+?):(?P<line>\d+):(?P<col>\d+)\)"
+    r"|(?P<loc2>\S+?):(?P<line2>\d+):(?P<col2>\d+))\s*$"
+)
+#: JVM: ``at com.example.CartTest.total(CartTest.java:17)``.
+_JAVA_FRAME = re.compile(r"^\s*at (?P<qual>[\w$.<>/]+)\((?P<file>[^():]*)(?::(?P<line>\d+))?\)\s*$")
+#: Code-frame lines in Playwright/jest text: ``  28 | code``, ``> 30 | code``, ``     |   ^``.
+_CODE_FRAME = re.compile(r"^\s*(?:>\s*)?\d+\s*\|.*$|^\s+\|.*$|^\s+at [^\s()]+:\d+$")
+_TYPE_PREFIX = re.compile(r"^(?P<type>[A-Za-z_$][\w$.]*)(?: \[[\w-]+\])?: ")
+#: Playwright's header line: ``[chromium] \u203a auth/login.spec.ts:26:3 \u203a Login \u203a …``.
+_PLAYWRIGHT_HEADER = re.compile(
+    r"^\s*\[(?P<project>[^\]]+)\] \u203a \S+:(?P<line>\d+):\d+ \u203a ", re.MULTILINE
+)
+_PLAYWRIGHT_RETRY = re.compile(r"^\s*Retry #\d+ \u2500+\s*$")
+_PLAYWRIGHT_ATTACHMENT = re.compile(r"^\s*attachment #\d+: .*\u2500+\s*$")
+_RULE = re.compile(r"^\s*\u2500+\s*$")
+_ATTACHMENT_MARKER = re.compile(r"\[\[ATTACHMENT\|(?P<path>[^\]]+)\]\]")
+_JS_EXTENSIONS = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
+
+
+def parse_junit(path: str | Path, *, repo_root: Path | None = None) -> list[Failure]:
+    """Failures in a JUnit XML file, in document order.
+
+    Raises :class:`InputError` naming the file when it is missing, too large, not UTF-8, has
+    a DTD, is not well-formed XML, or is not JUnit (root neither testsuites nor testsuite).
+    """
+    return parse_junit_text(read_text(path, max_bytes=MAX_JUNIT_BYTES), path, repo_root=repo_root)
+
+
+def parse_junit_text(text: str, path: str | Path, *, repo_root: Path | None = None) -> list[Failure]:
+    """:func:`parse_junit` on text already read (``path`` names it in errors)."""
+    if not text.strip():
+        raise InputError(path, "file is empty, expected JUnit XML")
+    if _DTD.search(text):
+        raise InputError(
+            path,
+            "XML with a DTD or entity declaration is refused "
+            "(entity expansion and external entities are attacks, and JUnit needs neither)",
+        )
+    try:
+        root = ET.fromstring(text)  # noqa: S314 -- no DTD can be present (checked above)
+    except ET.ParseError as exc:
+        line, column = exc.position
+        detail = str(exc).split(":", 1)[0]
+        raise InputError(path, f"malformed XML at line {line} column {column + 1}: {detail}") from exc
+    if _local(root.tag) not in ("testsuites", "testsuite"):
+        raise InputError(
+            path,
+            f"not JUnit XML: the root element is <{_local(root.tag)}>, expected <testsuites> or <testsuite>",
+        )
+    cases = list(_cases(root))
+    anchors = _Anchors.infer(cases, repo_root)
+    failures = []
+    for case in cases:
+        failure = _case_failure(case, anchors)
+        if failure is not None:
+            failures.append(failure)
+    return failures
+
+
+# --- document walk --------------------------------------------------------------------------
+
+
+def _local(tag: str) -> str:
+    """Tag name without a namespace (``{ns}testsuite`` → ``testsuite``)."""
+    return tag.rsplit("}", 1)[-1]
+
+
+@dataclass(frozen=True, slots=True)
+class _Case:
+    element: ET.Element
+    suite: ET.Element | None
+
+    def attr(self, name: str) -> str:
+        return (self.element.get(name) or "").strip()
+
+    def suite_attr(self, name: str) -> str:
+        return (self.suite.get(name) or "").strip() if self.suite is not None else ""
+
+    def children(self, *names: str) -> list[ET.Element]:
+        return [child for child in self.element if _local(child.tag) in names]
+
+    @property
+    def is_playwright(self) -> bool:
+        """Playwright's junit: classname is the spec file (relative to testDir) and equals the
+        suite name, which carries the project as ``hostname``."""
+        classname = self.attr("classname")
+        return (
+            classname.endswith(_JS_EXTENSIONS)
+            and classname == self.suite_attr("name")
+            and bool(self.suite_attr("hostname"))
+        )
+
+
+def _cases(root: ET.Element) -> Iterator[_Case]:
+    """Every ``<testcase>`` in document order, with its nearest ``<testsuite>`` (iterative, so
+    a hostile nesting depth cannot exhaust the stack)."""
+    suite = root if _local(root.tag) == "testsuite" else None
+    pending: list[tuple[Iterator[ET.Element], ET.Element | None]] = [(iter(root), suite)]
+    while pending:
+        children, suite = pending[-1]
+        child = next(children, None)
+        if child is None:
+            pending.pop()
+            continue
+        tag = _local(child.tag)
+        if tag == "testcase":
+            yield _Case(child, suite)
+        elif tag in ("testsuite", "testsuites"):
+            pending.append((iter(child), child if tag == "testsuite" else suite))
+
+
+# --- paths ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Anchors:
+    """Folders (on the machine that ran the tests) that repository paths are relative to."""
+
+    bases: tuple[str, ...]
+    playwright_test_dir: str | None = None
+    """Playwright's testDir relative to the repository (``tests``), when the report shows it."""
+
+    @classmethod
+    def infer(cls, cases: Sequence[_Case], repo_root: Path | None) -> _Anchors:
+        """Find the project folder from the report itself: an absolute frame path ending in a
+        known relative test file (``file`` attribute, a dotted classname, Playwright's spec
+        path corrected by its ``../`` attachment paths), or the folder holding ``node_modules``."""
+        found: dict[str, None] = {}
+        test_dir: str | None = None
+        if repo_root is not None:
+            found[repo_root.resolve().as_posix()] = None
+        for case in cases:
+            for body in case.children("failure", "error"):
+                text = strip_ansi(body.text or "")
+                absolute = [m for line in text.splitlines() if (m := _absolute_location(line))]
+                for known, levels_up in _known_relative_paths(case, text):
+                    for location in absolute:
+                        if location.endswith("/" + known):
+                            base = location[: -len(known) - 1]
+                            for _ in range(levels_up):
+                                base = str(PurePosixPath(base).parent)
+                            found.setdefault(base, None)
+                            if case.is_playwright and test_dir is None:
+                                rel = PurePosixPath(location[: -len(known) - 1]).relative_to(base)
+                                test_dir = rel.as_posix()
+                for location in absolute:
+                    if "/node_modules/" in location:
+                        found.setdefault(location.split("/node_modules/", 1)[0], None)
+        return cls(tuple(found), test_dir)
+
+    def playwright_spec_path(self, spec_file: str) -> str:
+        """Repository path of a spec file named relative to Playwright's testDir."""
+        if self.playwright_test_dir in (None, "", "."):
+            return spec_file
+        return f"{self.playwright_test_dir}/{spec_file}"
+
+    def repo_path(self, raw: str) -> str:
+        raw = raw.strip().replace("\\", "/")
+        if raw.startswith("file://"):
+            raw = raw.removeprefix("file://")
+        if raw.startswith("/"):
+            for base in self.bases:
+                if raw.startswith(base.rstrip("/") + "/"):
+                    return raw[len(base.rstrip("/")) + 1 :]
+        return to_repo_path(raw)
+
+
+def _absolute_location(line: str) -> str | None:
+    """The absolute file path of a stack line, if it has one."""
+    for pattern, group in ((_PY_TRACEBACK, "path"), (_JS_FRAME, "loc")):
+        match = pattern.match(line)
+        if match:
+            location = match[group] or (match["loc2"] if pattern is _JS_FRAME else None)
+            location = (location or "").removeprefix("file://")
+            return location if location.startswith("/") else None
+    return None
+
+
+def _known_relative_paths(case: _Case, text: str) -> Iterator[tuple[str, int]]:
+    """Relative paths a case names, each with how many folders up the repository root is."""
+    file_attr = case.attr("file").replace("\\", "/").removeprefix("./")
+    if file_attr and not file_attr.startswith("/"):
+        yield file_attr, 0
+    classname = case.attr("classname")
+    if case.is_playwright:
+        # Attachment paths are relative to the junit file's folder in <system-out> and to the
+        # testDir in the failure text: the number of ``../`` between them is how far up it is.
+        yield classname, _levels_between_report_and_test_dir(case, text)
+    elif re.fullmatch(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+", classname):
+        parts = classname.split(".")
+        for end in range(len(parts), 0, -1):  # tests.test_calc.TestCart → tests/test_calc.py
+            yield "/".join(parts[:end]) + ".py", 0
+
+
+def _levels_between_report_and_test_dir(case: _Case, text: str) -> int:
+    system_out = "".join(el.text or "" for el in case.children("system-out"))
+    for marker in _ATTACHMENT_MARKER.finditer(system_out):
+        attachment = marker["path"].strip()
+        match = re.search(r"((?:\.\./)+)" + re.escape(attachment), text)
+        if match:
+            return match[1].count("../")
+    return 1  # the usual layout: playwright.config.ts next to the tests/ folder
+
+
+# --- frames ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Stack:
+    message_lines: tuple[str, ...]
+    frames: tuple[Frame, ...]
+    lines: tuple[str, ...]
+    crash_type: str = ""
+    """Exception type named by pytest's location line (``tests/x.py:7: AssertionError``)."""
+
+
+def _split_text(text: str, anchors: _Anchors) -> _Stack:
+    """Separate a failure body into message lines and frames (crash frame first)."""
+    message: list[str] = []
+    frames: list[Frame] = []
+    stack_lines: list[str] = []
+    python_frames: list[Frame] = []  # tracebacks list the crash last
+    pytest_frames: list[Frame] = []
+    python_lines: list[str] = []
+    crash_type = ""
+    pytest_error_lines: list[str] = []
+    for line in text.splitlines():
+        if match := _PY_TRACEBACK.match(line):
+            python_frames.append(
+                _python_frame(match["path"], int(match["line"]), match["func"] or "", anchors)
+            )
+            python_lines.append(line.strip())
+        elif match := _PYTEST_LOCATION.match(line):
+            pytest_frames.append(
+                _python_frame(match["path"], int(match["line"]), match["func"] or "", anchors)
+            )
+            python_lines.append(line.strip())
+            crash_type = match["exc"] or crash_type
+        elif match := _JS_FRAME.match(line):
+            location = match["loc"] or match["loc2"]
+            function = (match["func"] or "").removeprefix("async ").strip()
+            frames.append(_js_frame(location, int(match["line"] or match["line2"]), function, anchors))
+            stack_lines.append(line.strip())
+        elif match := _JAVA_FRAME.match(line):
+            frames.append(_java_frame(match["qual"], match["file"], match["line"], anchors))
+            stack_lines.append(line.strip())
+        elif line.startswith("E ") or line == "E":
+            pytest_error_lines.append(line[1:])
+        elif line.strip().startswith("Traceback (most recent call last)") or _CODE_FRAME.match(line):
+            continue
+        elif python_frames and line.startswith((" ", "\t")):
+            continue  # the source line under a ``File "…"`` line
+        elif not frames and not pytest_frames:
+            message.append(line)
+    if pytest_frames:
+        # pytest's long format: the source is shown, the error lines start with ``E``.
+        message = list(_dedent(pytest_error_lines)) or message
+        return _Stack(
+            tuple(message),
+            tuple(reversed(pytest_frames)),
+            tuple(reversed(python_lines)),
+            crash_type,
+        )
+    if python_frames:
+        exc_lines = _python_exception_lines(text)
+        return _Stack(
+            exc_lines or tuple(message),
+            tuple(reversed(python_frames)),
+            tuple(reversed(python_lines)),
+        )
+    return _Stack(tuple(message), tuple(frames), tuple(stack_lines))
+
+
+def _python_exception_lines(text: str) -> tuple[str, ...]:
+    """The exception lines after the last traceback frame (``ValueError: …`` and its tail)."""
+    lines = text.splitlines()
+    last = max((i for i, line in enumerate(lines) if _PY_TRACEBACK.match(line)), default=-1)
+    tail = lines[last + 1 :]
+    start = next((i for i, line in enumerate(tail) if line and not line.startswith((" ", "\t"))), None)
+    return tuple(tail[start:]) if start is not None else ()
+
+
+def _dedent(lines: Sequence[str]) -> tuple[str, ...]:
+    indents = [len(line) - len(line.lstrip()) for line in lines if line.strip()]
+    cut = min(indents, default=0)
+    return tuple(line[cut:] for line in lines)
+
+
+def _python_frame(raw_path: str, lineno: int, function: str, anchors: _Anchors) -> Frame:
+    path = anchors.repo_path(raw_path)
+    vendor = is_vendor_path(raw_path)
+    module = _without_suffix(path).replace("/", ".") if path and not vendor else ""
+    return Frame(
+        filename=path or raw_path,
+        function=function,
+        module=module,
+        lineno=lineno,
+        in_app=not vendor,
+        abs_path=raw_path,
+        path="" if vendor else path,
+    )
+
+
+def _js_frame(location: str, lineno: int, function: str, anchors: _Anchors) -> Frame:
+    if location.startswith(("http://", "https://")):
+        path = re.sub(r"^https?://[^/]+/?", "", location).split("?", 1)[0]
+    else:
+        path = anchors.repo_path(location)
+    vendor = is_vendor_path(location) or not path
+    return Frame(
+        filename=path or location,
+        function=function,
+        module=_without_suffix(path) if path and not vendor else "",
+        lineno=lineno,
+        in_app=not vendor,
+        abs_path=location,
+        path="" if vendor else path,
+    )
+
+
+_JVM_VENDOR = re.compile(
+    r"^(?:java|javax|jdk|sun|com\.sun|kotlin|scala|org\.junit|org\.opentest4j|"
+    r"org\.apache\.maven|org\.testng|org\.springframework|junit)\."
+)
+
+
+def _java_frame(qualified: str, file_name: str, line: str | None, anchors: _Anchors) -> Frame:
+    """``com.example.CartTest.total`` in ``CartTest.java`` → path ``com/example/CartTest.java``."""
+    qualified = re.sub(r"^[\w.@-]+/", "", qualified)  # Java 9 module prefix: java.base/…
+    module, _, method = qualified.rpartition(".")
+    package = module.rpartition(".")[0]
+    outer_class = module.rpartition(".")[2].split("$", 1)[0]
+    guess = "/".join([*package.split("."), file_name]) if package and file_name else file_name
+    if not file_name and outer_class:
+        guess = "/".join([*package.split("."), f"{outer_class}.java"])
+    vendor = bool(_JVM_VENDOR.match(qualified))
+    del anchors  # JVM frames carry no absolute path to anchor
+    return Frame(
+        filename=file_name or guess,
+        function=f"{module.rpartition('.')[2]}.{method}" if module else method,
+        module=module,
+        lineno=int(line) if line else None,
+        in_app=not vendor,
+        abs_path="",
+        path="" if vendor else guess,
+    )
+
+
+def _without_suffix(path: str) -> str:
+    """``src/cart.test.js`` → ``src/cart.test``."""
+    return re.sub(r"\.[^./]*$", "", path)
+
+
+def _describe_line(frame: Frame) -> str:
+    where = frame.path or frame.filename or frame.abs_path
+    position = f":{frame.lineno}" if frame.lineno is not None else ""
+    return f"at {frame.function} ({where}{position})" if frame.function else f"at {where}{position}"
+
+
+# --- cases → failures -----------------------------------------------------------------------
+
+
+def _truncate(text: str) -> str:
+    if len(text) <= MAX_MESSAGE_CHARS:
+        return text
+    cut = len(text) - MAX_MESSAGE_CHARS
+    return f"{text[:MAX_MESSAGE_CHARS]}\n… [truncated {cut:,} characters]"
+
+
+def _playwright_last_attempt(text: str) -> tuple[str, int]:
+    """The text of the last attempt (after the last ``Retry #N`` rule) without the header,
+    attachment blocks and ``Error Context:`` lines, dedented; and the number of attempts."""
+    lines = text.splitlines()
+    retries = [i for i, line in enumerate(lines) if _PLAYWRIGHT_RETRY.match(line)]
+    section = lines[retries[-1] + 1 :] if retries else lines
+    kept: list[str] = []
+    in_attachment = False
+    for line in section:
+        if _PLAYWRIGHT_HEADER.match(line):
+            continue
+        if _PLAYWRIGHT_ATTACHMENT.match(line):
+            in_attachment = True
+            continue
+        if in_attachment:
+            in_attachment = not _RULE.match(line)
+            continue
+        if line.strip().startswith("Error Context: "):
+            continue
+        kept.append(line)
+    return "\n".join(_dedent(kept)).strip("\n"), len(retries) + 1
+
+
+def _type_and_message(first_line_text: str) -> tuple[str, str]:
+    match = _TYPE_PREFIX.match(first_line_text)
+    if match and match["type"].rsplit(".", 1)[-1].endswith(("Error", "Exception", "Failure", "Failed")):
+        return match["type"], first_line_text[match.end() :]
+    return "", first_line_text
+
+
+def _case_failure(case: _Case, anchors: _Anchors) -> Failure | None:
+    failures = case.children("failure")
+    errors = case.children("error")
+    flaky = case.children("flakyFailure", "flakyError")
+    reruns = case.children("rerunFailure", "rerunError")
+    if failures:
+        element, outcome = failures[0], "failure"
+    elif errors:
+        element, outcome = errors[0], "error"
+    elif flaky:
+        element, outcome = flaky[0], "flaky"
+    else:
+        return None
+
+    classname = case.attr("classname")
+    name = case.attr("name")
+    playwright = case.is_playwright
+    raw_text = strip_ansi(element.text or "")
+    for nested in element:  # surefire's flakyFailure carries its trace in <stackTrace>
+        if _local(nested.tag) == "stackTrace":
+            raw_text = raw_text if raw_text.strip() else strip_ansi(nested.text or "")
+    attempts = 1 + len(reruns) + (len(flaky) if outcome == "flaky" else 0)
+    declared_at = _PLAYWRIGHT_HEADER.search(raw_text) if playwright else None
+    if playwright:
+        raw_text, attempts = _playwright_last_attempt(raw_text)
+    stack = _split_text(raw_text, anchors)
+    if declared_at and not stack.frames:
+        # No stack (a test.fail that passed): point at the test's declaration, as the JSON does.
+        spec = anchors.playwright_spec_path(classname)
+        line = int(declared_at["line"])
+        frame = Frame(filename=spec, module=_without_suffix(spec), lineno=line, path=spec)
+        stack = _Stack(stack.message_lines, (frame,), (_describe_line(frame),), stack.crash_type)
+
+    type_attr = strip_ansi(element.get("type") or "").strip()
+    message_attr = strip_ansi(element.get("message") or "").strip()
+    body = "\n".join(line.rstrip() for line in stack.message_lines).strip("\n")
+    exception_type, body = _type_and_message(body)
+    timed_out = bool(re.match(r"Test timeout of \d+ms exceeded", body))
+    if timed_out:
+        exception_type = "TimeoutError"
+    elif body.strip() == _EXPECTED_TO_FAIL or (type_attr == "FAILURE" and _EXPECTED_TO_FAIL in raw_text):
+        exception_type, body = "UnexpectedPass", _EXPECTED_TO_FAIL
+    if not exception_type:
+        plain_type = re.fullmatch(r"[A-Za-z_$][\w$.]*", type_attr) and not type_attr.startswith("expect.")
+        exception_type = (type_attr if plain_type and type_attr != "FAILURE" else "") or stack.crash_type
+    if not body:
+        attr_type, body = _type_and_message(message_attr)
+        exception_type = exception_type or attr_type
+    exception_type = exception_type or type_attr or ("Error" if outcome != "failure" else "AssertionError")
+
+    project = case.suite_attr("hostname") if playwright else None
+    file = _case_file(case, stack.frames, anchors)
+    test_path = tuple(name.split(_TITLE_SEPARATOR)) if playwright else (name,)
+    timestamp = case.suite_attr("timestamp") or None
+    crash = next((f for f in stack.frames if f.in_app), stack.frames[0] if stack.frames else None)
+    return Failure(
+        source="junit",
+        item_id=f"{classname}::{name}",
+        title=_case_title(classname, name, playwright),
+        exception_type=exception_type,
+        message=_truncate(body),
+        frames=stack.frames,
+        project=project or None,
+        platform="javascript" if playwright else "",
+        culprit=crash.describe() if crash else file,
+        level="error",
+        count=attempts if outcome != "flaky" else len(flaky),
+        first_seen=timestamp,
+        last_seen=timestamp,
+        outcome=outcome,
+        timed_out=timed_out,
+        attempts=attempts,
+        failed_attempts=attempts if outcome != "flaky" else len(flaky),
+        file=file,
+        test_path=test_path,
+        stack=tuple(_describe_line(f) for f in stack.frames),
+        screenshot=_screenshot(case),
+    )
+
+
+def _case_title(classname: str, name: str, playwright: bool) -> str:
+    if playwright or not classname or classname in name:
+        return name
+    if re.fullmatch(r"[\w$]+(?:\.[\w$]+)+", classname):
+        return f"{classname}.{name}"
+    return f"{classname}{_TITLE_SEPARATOR}{name}"
+
+
+def _case_file(case: _Case, frames: Sequence[Frame], anchors: _Anchors) -> str:
+    """The repository path of the test file: ``file`` attribute, else what the classname or
+    the outermost in-app frame says."""
+    file_attr = case.attr("file")
+    if file_attr:
+        return anchors.repo_path(file_attr) if file_attr.startswith("/") else file_attr.removeprefix("./")
+    classname = case.attr("classname")
+    if case.is_playwright:
+        return anchors.playwright_spec_path(classname)
+    dotted = classname.replace(".", "/")
+    for frame in frames:
+        stem = _without_suffix(frame.path)
+        if frame.path and (dotted == stem or dotted.startswith(stem + "/")):
+            return frame.path
+    in_app = [f for f in frames if f.in_app and f.path]
+    return in_app[-1].path if in_app else ""
+
+
+def _screenshot(case: _Case) -> str | None:
+    """The last ``.png`` attachment marker (Playwright writes them into ``<system-out>``)."""
+    system_out = "".join(el.text or "" for el in case.children("system-out"))
+    shots = [
+        m["path"].strip()
+        for m in _ATTACHMENT_MARKER.finditer(system_out)
+        if m["path"].strip().endswith(".png")
+    ]
+    return shots[-1] if shots else None
