@@ -1,0 +1,310 @@
+"""Run the notebooks with papermill and publish offline HTML reports.
+
+:func:`run_notebooks` executes ``notebooks/NN-*.ipynb`` in order in a kernel of the current
+environment, writes each executed notebook and its self-contained HTML page to
+``reports/<run-id>/`` (atomically, scrubbed, with no secret value in them), records the run in
+``reports/<run-id>/run.json`` and rebuilds ``reports/index.html``. When a notebook fails, its
+report still shows the failing cell and the error, the notebooks after it are marked skipped,
+the index is still rebuilt, and :class:`~selfheal.errors.NotebookError` is raised.
+
+Parameters come from the caller (``selfheal run --params FILE``) and are written into the
+executed notebooks and the index, so :func:`check_params` refuses anything that looks like a
+secret: secrets reach notebooks only through environment variables.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import papermill
+from papermill.exceptions import PapermillExecutionError
+
+from selfheal.errors import ConfigError, InputError, NotebookError
+from selfheal.pipeline import load_all_tasks
+from selfheal.reporting.html import PageInfo, notebook_to_html, remove_secrets, scrub_notebook
+from selfheal.reporting.index import (
+    Headline,
+    NotebookRecord,
+    RunRecord,
+    headline_of,
+    render_index,
+)
+from selfheal.scrub import scrub_text
+from selfheal.settings import secret_values
+from selfheal.storage import read_json, write_json, write_text
+
+__all__ = [
+    "RunResult",
+    "check_params",
+    "declared_parameters",
+    "find_notebooks",
+    "new_run_id",
+    "rebuild_index",
+    "run_notebooks",
+]
+
+#: Parameter names that suggest a secret; such values belong in environment variables.
+SECRET_NAME = re.compile(
+    r"token|secret|passw(or)?d|pwd|api[_-]?key|auth|credential|private[_-]?key|dsn|cookie|session",
+    re.IGNORECASE,
+)
+#: Scrubber findings that mean "this value is a secret" (e-mail or IP addresses are not).
+_SECRET_KINDS = frozenset(
+    {
+        "secret",
+        "private-key",
+        "jwt",
+        "slack-webhook",
+        "sentry-dsn",
+        "url-credentials",
+        "github-token",
+        "sentry-token",
+        "aws-access-key",
+        "aws-secret-key",
+        "slack-token",
+        "bearer-token",
+        "basic-auth",
+        "auth-header",
+        "credential",
+    }
+)
+_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_NOTEBOOK_NAME = re.compile(r"^\d\d-[\w.-]+\.ipynb$")
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    """Where a run's reports went and how each notebook fared."""
+
+    record: RunRecord
+    run_dir: Path
+    index: Path
+
+    @property
+    def ok(self) -> bool:
+        return self.record.ok
+
+    @property
+    def headline(self) -> Headline:
+        return self.record.headline
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    """``YYYYmmdd-HHMMSS`` in UTC: sorts by time, safe as a folder name."""
+    return (now or datetime.now(UTC)).strftime("%Y%m%d-%H%M%S")
+
+
+def check_params(params: Mapping[str, Any], *, environ: Mapping[str, str] | None = None) -> None:
+    """Refuse parameters that are, or look like, secrets (names or values)."""
+    secrets = secret_values(environ)
+    for name, value in params.items():
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ConfigError("params", f"parameter name {name!r} is not a Python identifier")
+        if SECRET_NAME.search(name):
+            raise ConfigError(
+                f"params.{name}",
+                "looks like a secret; secrets come only from environment variables, "
+                "never notebook parameters",
+            )
+        found = scrub_text(repr(value), secrets=secrets).counts
+        if _SECRET_KINDS.intersection(found):
+            raise ConfigError(
+                f"params.{name}",
+                "the value looks like a secret (a token or credential); "
+                "pass secrets only through environment variables",
+            )
+
+
+def find_notebooks(notebooks_dir: str | Path) -> list[Path]:
+    """The ``NN-name.ipynb`` notebooks in run order."""
+    folder = Path(notebooks_dir)
+    if not folder.is_dir():
+        raise InputError(folder, "notebooks folder not found")
+    found = sorted(p for p in folder.iterdir() if _NOTEBOOK_NAME.match(p.name))
+    if not found:
+        raise InputError(folder, "no NN-name.ipynb notebooks here")
+    return found
+
+
+def declared_parameters(notebook: str | Path) -> dict[str, dict[str, Any]]:
+    """The parameters a notebook declares (name → papermill's type, default and help)."""
+    try:
+        found: dict[str, dict[str, Any]] = papermill.inspect_notebook(str(notebook))
+    except Exception as exc:  # papermill raises bare exceptions for unreadable notebooks
+        raise InputError(notebook, f"cannot read notebook parameters ({exc})") from exc
+    return found
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _first_line(text: str, limit: int = 300) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _load_headline(out_dir: Path) -> Headline:
+    try:
+        return headline_of(load_all_tasks(out_dir))
+    except InputError:
+        return Headline()  # no tasks were written (a pull-only run, or a failure before normalize)
+
+
+def _load_record(path: Path) -> RunRecord | None:
+    try:
+        return RunRecord.from_json(read_json(path, max_bytes=4 * 1024 * 1024))
+    except (InputError, KeyError, TypeError, ValueError):
+        return None  # a damaged record hides one run from the index, never blocks the others
+
+
+def rebuild_index(reports_dir: str | Path) -> Path:
+    """(Re)write ``reports/index.html`` from every ``reports/*/run.json``."""
+    folder = Path(reports_dir)
+    records = [r for p in sorted(folder.glob("*/run.json")) if (r := _load_record(p)) is not None]
+    return write_text(folder / "index.html", render_index(records))
+
+
+def _params_for(declared: Mapping[str, Any], params: Mapping[str, Any], out_dir: Path) -> dict[str, Any]:
+    chosen = {k: v for k, v in params.items() if k in declared}
+    if "out_dir" in declared:
+        chosen["out_dir"] = str(out_dir)
+    return chosen
+
+
+def _execute(
+    notebook: Path,
+    output: Path,
+    parameters: Mapping[str, Any],
+    *,
+    kernel_name: str,
+    cwd: Path,
+    cell_timeout: int,
+) -> tuple[int | None, str] | None:
+    """Run one notebook; ``None`` when it passed, else ``(cell, error)``."""
+    try:
+        papermill.execute_notebook(
+            str(notebook),
+            str(output),
+            parameters=dict(parameters),
+            kernel_name=kernel_name,
+            cwd=str(cwd),
+            progress_bar=False,
+            execution_timeout=cell_timeout,
+        )
+    except PapermillExecutionError as exc:
+        return exc.exec_count, f"{exc.ename}: {exc.evalue}"
+    except Exception as exc:  # kernel died, timed out, failed to start: papermill/nbclient errors
+        return None, f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def run_notebooks(
+    notebooks_dir: str | Path = "notebooks",
+    reports_dir: str | Path = "reports",
+    *,
+    params: Mapping[str, Any] | None = None,
+    run_id: str | None = None,
+    out_dir: str | Path = "out",
+    kernel_name: str = "python3",
+    cwd: str | Path | None = None,
+    cell_timeout: int = 600,
+    progress: Callable[[str], None] | None = None,
+) -> RunResult:
+    """Execute the notebooks in order into ``reports/<run-id>/`` and rebuild the index.
+
+    ``params`` go to every notebook that declares them (``out_dir`` always does); a name no
+    notebook declares is refused, as is anything secret-like. Raises
+    :class:`~selfheal.errors.NotebookError` after writing the reports when a notebook fails.
+    """
+    given = dict(params or {})
+    check_params(given)
+    run_id = run_id or new_run_id()
+    if not _RUN_ID.match(run_id):
+        raise ConfigError("run-id", f"{run_id!r}: use letters, digits, '.', '_' or '-' (at most 64)")
+    notebooks = find_notebooks(notebooks_dir)
+    declared = {nb: declared_parameters(nb) for nb in notebooks}
+    known = {name for names in declared.values() for name in names}
+    unknown = sorted(set(given) - known)
+    if unknown:
+        raise ConfigError(
+            "params", f"no notebook takes {', '.join(unknown)}; parameters: {', '.join(sorted(known))}"
+        )
+    reports = Path(reports_dir)
+    run_dir = reports / run_id
+    out = Path(out_dir)
+    workdir = Path(cwd) if cwd is not None else Path.cwd()
+    secrets = secret_values()
+    say = progress or (lambda _message: None)
+
+    started = _now()
+    records: list[NotebookRecord] = []
+    failure: NotebookRecord | None = None
+    with tempfile.TemporaryDirectory(prefix="selfheal-run-") as scratch:
+        for notebook in notebooks:
+            name = notebook.stem
+            if failure is not None:
+                records.append(NotebookRecord(name=name, status="skipped"))
+                continue
+            say(f"running {notebook.name}")
+            executed = Path(scratch) / notebook.name
+            clock = time.monotonic()
+            outcome = _execute(
+                notebook,
+                executed,
+                _params_for(declared[notebook], given, out),
+                kernel_name=kernel_name,
+                cwd=workdir,
+                cell_timeout=cell_timeout,
+            )
+            seconds = time.monotonic() - clock
+            source = executed if executed.exists() else notebook
+            raw = nbformat.read(str(source), as_version=4)  # type: ignore[no-untyped-call]  # untyped lib
+            nb = scrub_notebook(raw, secrets)
+            cell, error = outcome if outcome is not None else (None, "")
+            error = _first_line(remove_secrets(scrub_text(error, secrets=secrets).text, secrets))
+            page = PageInfo(run_id=run_id, notebook=name, failed=outcome is not None, cell=cell, error=error)
+            html = remove_secrets(notebook_to_html(nb, page), secrets)
+            text = nbformat.writes(nb)  # type: ignore[no-untyped-call]  # untyped lib
+            write_text(run_dir / f"{name}.ipynb", remove_secrets(text, secrets))
+            write_text(run_dir / f"{name}.html", html)
+            done = NotebookRecord(
+                name=name,
+                status="ok" if outcome is None else "failed",
+                html=f"{name}.html",
+                ipynb=f"{name}.ipynb",
+                cell=cell,
+                error=error,
+                seconds=seconds,
+            )
+            records.append(done)
+            if outcome is not None:
+                failure = done
+                say(f"{notebook.name} failed: {error}")
+
+    run_params = {**given, "out_dir": str(out)}
+    record = RunRecord(
+        run_id=run_id,
+        started=started,
+        finished=_now(),
+        params=run_params,
+        notebooks=tuple(records),
+        headline=_load_headline(out),
+    )
+    write_json(run_dir / "run.json", record.to_json())
+    index = rebuild_index(reports)
+    if failure is not None:
+        raise NotebookError(
+            failure.name,
+            f"{failure.error} (report: {run_dir / (failure.html or '')})",
+            cell=failure.cell,
+        )
+    return RunResult(record=record, run_dir=run_dir, index=index)
