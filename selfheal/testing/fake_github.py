@@ -1,0 +1,958 @@
+"""A stateful fake of the GitHub REST API for tests: a real HTTP server on 127.0.0.1.
+
+It covers what selfheal's draft-PR flow touches (repositories, refs, contents, pull requests,
+labels, issue comments) with GitHub's JSON shapes and error bodies, GHE-style paths under
+``/api/v3``, ``Link`` pagination and ``X-RateLimit-*`` headers, so the real PyGithub can talk
+to it over a socket::
+
+    with FakeGitHub() as gh:
+        gh.add_repo("acme", "shop", default_branch="trunk")
+        client = Github(base_url=gh.base_url, auth=Auth.Token("t"), retry=None)
+        ...
+        assert [r.method for r in gh.log] == [...]
+
+Faults: :meth:`FakeGitHub.inject` answers matching requests with a scripted status, body and
+headers (``passthrough=True`` performs the request first and then returns the error, like a
+gateway timing out after the write was committed). A bug in the fake answers **418** (never
+5xx, which clients would retry) and is kept in :attr:`FakeGitHub.errors`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import itertools
+import json
+import re
+import threading
+import urllib.parse
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+__all__ = ["FakeGitHub", "FakeIssue", "FakeRepo", "Fault", "LoggedRequest"]
+
+PREFIX = "/api/v3"
+MAX_BODY = 65_536
+DOCS = "https://docs.github.com/rest"
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _sha(*parts: str) -> str:
+    return hashlib.sha1("\0".join(parts).encode(), usedforsecurity=False).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedRequest:
+    """One request the fake received (after routing), with the status it answered."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    body: Any
+    status: int
+    headers: dict[str, str]
+
+    @property
+    def is_write(self) -> bool:
+        return self.method != "GET"
+
+
+@dataclass(slots=True)
+class Fault:
+    """A scripted answer for requests matching ``method`` and ``path_regex``."""
+
+    method: str
+    path_regex: str
+    status: int
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    times: int = 1
+    passthrough: bool = False
+    used: int = 0
+
+
+@dataclass(slots=True)
+class Commit:
+    sha: str
+    message: str
+    parent: str | None
+    tree: dict[str, bytes]
+
+
+@dataclass(slots=True)
+class FakeIssue:
+    """An issue or pull request (they share one number sequence, as on GitHub)."""
+
+    number: int
+    title: str
+    body: str | None
+    user: str
+    is_pr: bool
+    state: str = "open"
+    labels: list[str] = field(default_factory=list)
+    comments: list[dict[str, Any]] = field(default_factory=list)
+    created_at: str = field(default_factory=_now)
+    updated_at: str = field(default_factory=_now)
+    closed_at: str | None = None
+    head: str = ""
+    base: str = ""
+    draft: bool = False
+    merged_at: str | None = None
+
+
+@dataclass(slots=True)
+class FakeRepo:
+    owner: str
+    name: str
+    default_branch: str = "main"
+    private: bool = False
+    #: False mimics a private repository on a free plan (422 on draft PRs).
+    allow_drafts: bool = True
+    #: The add-labels endpoint creates unknown labels (GitHub does, colour ededed).
+    auto_create_labels: bool = True
+    id: int = 0
+    refs: dict[str, str] = field(default_factory=dict)
+    commits: dict[str, Commit] = field(default_factory=dict)
+    labels: dict[str, dict[str, Any]] = field(default_factory=dict)
+    issues: dict[int, FakeIssue] = field(default_factory=dict)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.owner}/{self.name}"
+
+    def files(self, branch: str) -> dict[str, str]:
+        """The files on ``branch`` as text."""
+        return {p: b.decode("utf-8") for p, b in self.commits[self.refs[branch]].tree.items()}
+
+    def pulls(self) -> list[FakeIssue]:
+        return [i for i in self.issues.values() if i.is_pr]
+
+
+@dataclass(frozen=True, slots=True)
+class _Request:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: Any
+    raw_path: str
+
+
+class _Reply(Exception):  # noqa: N818 - control flow inside the fake, not an error
+    def __init__(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        super().__init__(status)
+        self.status = status
+        self.body = body
+        self.headers = headers or {}
+
+
+def _error(status: int, message: str, errors: list[dict[str, Any]] | None = None, doc: str = "") -> _Reply:
+    body: dict[str, Any] = {"message": message, "documentation_url": f"{DOCS}{doc}", "status": str(status)}
+    if errors is not None:
+        body["errors"] = errors
+    return _Reply(status, body)
+
+
+def _not_found() -> _Reply:
+    return _error(404, "Not Found")
+
+
+class FakeGitHub:
+    """The fake server. Start with ``with FakeGitHub() as gh:`` or :meth:`start`/:meth:`stop`."""
+
+    def __init__(self, *, token: str | None = None, rate_limit: int = 5000) -> None:
+        #: When set, requests must send ``Authorization: token <token>`` (else 401).
+        self.token = token
+        self.rate_limit = rate_limit
+        self.repos: dict[str, FakeRepo] = {}
+        self.log: list[LoggedRequest] = []
+        self.errors: list[str] = []
+        self.faults: list[Fault] = []
+        self._lock = threading.RLock()
+        self._ids = itertools.count(1000)
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def start(self) -> FakeGitHub:
+        handler = type("Handler", (_Handler,), {"fake": self})
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> FakeGitHub:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        assert self._server is not None, "FakeGitHub is not started"  # noqa: S101 - test helper misuse
+        return f"http://127.0.0.1:{self._server.server_address[1]}{PREFIX}"
+
+    # -- test set-up and inspection ------------------------------------------------------
+    def add_repo(
+        self,
+        owner: str = "acme",
+        name: str = "shop",
+        *,
+        default_branch: str = "main",
+        private: bool = False,
+        allow_drafts: bool = True,
+        files: dict[str, str] | None = None,
+    ) -> FakeRepo:
+        with self._lock:
+            repo = FakeRepo(owner, name, default_branch, private, allow_drafts, id=next(self._ids))
+            tree = {p: t.encode() for p, t in (files or {"README.md": f"# {name}\n"}).items()}
+            root = Commit(_sha(owner, name, "root"), "Initial commit", None, tree)
+            repo.commits[root.sha] = root
+            repo.refs[default_branch] = root.sha
+            self.repos[repo.full_name.lower()] = repo
+            return repo
+
+    def repo(self, full_name: str = "acme/shop") -> FakeRepo:
+        return self.repos[full_name.lower()]
+
+    def inject(  # noqa: PLR0917 - mirrors the documented inject(method, path_regex, status, body, headers, times)
+        self,
+        method: str,
+        path_regex: str,
+        status: int,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        times: int = 1,
+        *,
+        passthrough: bool = False,
+    ) -> Fault:
+        """Answer the next ``times`` matching requests with ``status`` (``body`` defaults to
+        GitHub's error shape). ``passthrough`` performs the request first."""
+        if body is None:
+            body = {"message": f"Injected {status}", "documentation_url": DOCS, "status": str(status)}
+        fault = Fault(method.upper(), path_regex, status, body, dict(headers or {}), times, passthrough)
+        with self._lock:
+            self.faults.append(fault)
+        return fault
+
+    def close_pr(
+        self, number: int, *, repo: str = "acme/shop", merged: bool = False, at: str | None = None
+    ) -> None:
+        """Close (or merge) a PR as a person would, at time ``at`` (default now)."""
+        with self._lock:
+            pr = self.repo(repo).issues[number]
+            pr.state = "closed"
+            pr.closed_at = at or _now()
+            pr.updated_at = pr.closed_at
+            if merged:
+                pr.merged_at = pr.closed_at
+
+    def seed_pull(
+        self,
+        branch: str,
+        *,
+        repo: str = "acme/shop",
+        title: str = "seeded",
+        body: str = "",
+        labels: tuple[str, ...] = (),
+        draft: bool = True,
+    ) -> FakeIssue:
+        """Put a branch with one commit and an open PR for it straight into the state."""
+        with self._lock:
+            state = self.repo(repo)
+            parent = state.commits[state.refs[state.default_branch]]
+            tree = {**parent.tree, f".seed/{branch}.md": b"seed\n"}
+            commit = Commit(_sha(parent.sha, branch), f"seed {branch}", parent.sha, tree)
+            state.commits[commit.sha] = commit
+            state.refs[branch] = commit.sha
+            for name in labels:
+                state.labels.setdefault(
+                    name.lower(),
+                    {"id": next(self._ids), "name": name, "color": "ededed", "description": None},
+                )
+            number = max(state.issues, default=0) + 1
+            pr = FakeIssue(
+                number,
+                title,
+                body,
+                state.owner,
+                True,
+                labels=list(labels),
+                head=branch,
+                base=state.default_branch,
+                draft=draft,
+            )
+            state.issues[number] = pr
+            return pr
+
+    def writes(self) -> list[LoggedRequest]:
+        return [r for r in self.log if r.is_write]
+
+    def clear_log(self) -> None:
+        with self._lock:
+            self.log.clear()
+
+    # -- JSON shapes ---------------------------------------------------------------------
+    def _url(self, path: str) -> str:
+        return f"{self.base_url}{path}"
+
+    def _html(self, path: str) -> str:
+        return f"{self.base_url.removesuffix(PREFIX)}{path}"
+
+    def _user(self, login: str) -> dict[str, Any]:
+        return {
+            "login": login,
+            "id": 1,
+            "type": "User",
+            "url": self._url(f"/users/{login}"),
+            "html_url": self._html(f"/{login}"),
+        }
+
+    def _repo_json(self, repo: FakeRepo) -> dict[str, Any]:
+        path = f"/repos/{repo.full_name}"
+        return {
+            "id": repo.id,
+            "node_id": f"R_{repo.id}",
+            "name": repo.name,
+            "full_name": repo.full_name,
+            "owner": self._user(repo.owner),
+            "private": repo.private,
+            "default_branch": repo.default_branch,
+            "url": self._url(path),
+            "html_url": self._html(f"/{repo.full_name}"),
+            "pulls_url": self._url(f"{path}/pulls{{/number}}"),
+            "issues_url": self._url(f"{path}/issues{{/number}}"),
+            "permissions": {"admin": False, "push": True, "pull": True},
+        }
+
+    def _label_json(self, repo: FakeRepo, label: dict[str, Any]) -> dict[str, Any]:
+        quoted = urllib.parse.quote(label["name"], safe="")
+        return {
+            "id": label["id"],
+            "node_id": f"LA_{label['id']}",
+            "url": self._url(f"/repos/{repo.full_name}/labels/{quoted}"),
+            "name": label["name"],
+            "color": label["color"],
+            "description": label["description"],
+            "default": False,
+        }
+
+    def _ref_json(self, repo: FakeRepo, branch: str) -> dict[str, Any]:
+        sha = repo.refs[branch]
+        return {
+            "ref": f"refs/heads/{branch}",
+            "node_id": f"REF_{_sha(branch)[:8]}",
+            "url": self._url(f"/repos/{repo.full_name}/git/refs/heads/{branch}"),
+            "object": {
+                "sha": sha,
+                "type": "commit",
+                "url": self._url(f"/repos/{repo.full_name}/git/commits/{sha}"),
+            },
+        }
+
+    def _commit_json(self, repo: FakeRepo, commit: Commit) -> dict[str, Any]:
+        return {
+            "sha": commit.sha,
+            "node_id": f"C_{commit.sha[:8]}",
+            "url": self._url(f"/repos/{repo.full_name}/git/commits/{commit.sha}"),
+            "html_url": self._html(f"/{repo.full_name}/commit/{commit.sha}"),
+            "message": commit.message,
+            "parents": [] if commit.parent is None else [{"sha": commit.parent}],
+            "tree": {"sha": _sha(commit.sha, "tree")},
+        }
+
+    def _branch_part(self, repo: FakeRepo, branch: str) -> dict[str, Any]:
+        return {
+            "label": f"{repo.owner}:{branch}",
+            "ref": branch,
+            "sha": repo.refs.get(branch, ""),
+            "user": self._user(repo.owner),
+            "repo": self._repo_json(repo),
+        }
+
+    def _issue_json(self, repo: FakeRepo, issue: FakeIssue) -> dict[str, Any]:
+        path = f"/repos/{repo.full_name}/issues/{issue.number}"
+        out: dict[str, Any] = {
+            "id": 10_000 + issue.number,
+            "node_id": f"I_{issue.number}",
+            "number": issue.number,
+            "url": self._url(path),
+            "html_url": self._html(f"/{repo.full_name}/{'pull' if issue.is_pr else 'issues'}/{issue.number}"),
+            "comments_url": self._url(f"{path}/comments"),
+            "labels_url": self._url(f"{path}/labels{{/name}}"),
+            "title": issue.title,
+            "body": issue.body,
+            "state": issue.state,
+            "user": self._user(issue.user),
+            "labels": [self._label_json(repo, repo.labels[n.lower()]) for n in issue.labels],
+            "comments": len(issue.comments),
+            "created_at": issue.created_at,
+            "updated_at": issue.updated_at,
+            "closed_at": issue.closed_at,
+        }
+        if issue.is_pr:
+            out["pull_request"] = {"url": self._url(f"/repos/{repo.full_name}/pulls/{issue.number}")}
+        return out
+
+    def _pr_json(self, repo: FakeRepo, pr: FakeIssue, *, full: bool) -> dict[str, Any]:
+        path = f"/repos/{repo.full_name}/pulls/{pr.number}"
+        issue_path = f"/repos/{repo.full_name}/issues/{pr.number}"
+        out: dict[str, Any] = {
+            "id": 20_000 + pr.number,
+            "node_id": f"PR_{pr.number}",
+            "number": pr.number,
+            "url": self._url(path),
+            "html_url": self._html(f"/{repo.full_name}/pull/{pr.number}"),
+            "issue_url": self._url(issue_path),
+            "comments_url": self._url(f"{issue_path}/comments"),
+            "state": pr.state,
+            "locked": False,
+            "title": pr.title,
+            "body": pr.body,
+            "draft": pr.draft,
+            "user": self._user(pr.user),
+            "labels": [self._label_json(repo, repo.labels[n.lower()]) for n in pr.labels],
+            "created_at": pr.created_at,
+            "updated_at": pr.updated_at,
+            "closed_at": pr.closed_at,
+            "merged_at": pr.merged_at,
+            "head": self._branch_part(repo, pr.head),
+            "base": self._branch_part(repo, pr.base),
+        }
+        if full:  # GitHub's list endpoint leaves these out; PyGithub fetches them lazily.
+            out.update({"merged": pr.merged_at is not None, "comments": len(pr.comments), "commits": 1})
+        return out
+
+    # -- request handling ----------------------------------------------------------------
+    def handle(
+        self, method: str, raw_path: str, headers: dict[str, str], raw: bytes
+    ) -> tuple[int, Any, dict[str, str]]:
+        parsed = urllib.parse.urlsplit(raw_path)
+        path = urllib.parse.unquote(parsed.path)
+        query = urllib.parse.parse_qs(parsed.query, keep_blank_values=True)
+        try:
+            body: Any = json.loads(raw) if raw else None
+        except ValueError:
+            body = raw.decode("utf-8", "replace")
+        with self._lock:
+            status, payload, extra = self._dispatch(_Request(method, path, query, headers, body, raw_path))
+            self.log.append(LoggedRequest(method, path, query, body, status, headers))
+        return status, payload, extra
+
+    def _dispatch(self, req: _Request) -> tuple[int, Any, dict[str, str]]:
+        fault = next(
+            (
+                f
+                for f in self.faults
+                if f.used < f.times and f.method == req.method and re.search(f.path_regex, req.path)
+            ),
+            None,
+        )
+        if fault is not None:
+            fault.used += 1
+            if fault.passthrough:
+                self._route_safely(req)
+            return fault.status, fault.body, dict(fault.headers)
+        return self._route_safely(req)
+
+    def _route_safely(self, req: _Request) -> tuple[int, Any, dict[str, str]]:
+        try:
+            if self.token is not None and req.headers.get("authorization") != f"token {self.token}":
+                raise _error(401, "Bad credentials")
+            return self._route(req)
+        except _Reply as reply:
+            return reply.status, reply.body, reply.headers
+        except Exception as exc:  # a bug in the fake must not look like a GitHub 5xx
+            self.errors.append(f"{req.method} {req.path}: {type(exc).__name__}: {exc}")
+            return 418, {"message": f"fake GitHub bug: {type(exc).__name__}: {exc}"}, {}
+
+    def _repo_or_404(self, owner: str, name: str) -> FakeRepo:
+        repo = self.repos.get(f"{owner}/{name}".lower())
+        if repo is None:
+            raise _not_found()
+        return repo
+
+    def _route(self, req: _Request) -> tuple[int, Any, dict[str, str]]:
+        method, path, query, body, raw_path = req.method, req.path, req.query, req.body, req.raw_path
+        if not path.startswith(PREFIX + "/"):
+            raise _not_found()
+        rest = path[len(PREFIX) :]
+        match = re.fullmatch(r"/repos/([^/]+)/([^/]+)(/.*)?", rest)
+        if match is None:
+            if rest == "/rate_limit" and method == "GET":
+                core = {"limit": self.rate_limit, "remaining": self.rate_limit, "reset": 0, "used": 0}
+                return 200, {"resources": {"core": core}, "rate": core}, {}
+            raise _not_found()
+        repo = self._repo_or_404(match.group(1), match.group(2))
+        sub = match.group(3) or ""
+        one = {k: v[-1] for k, v in query.items()}
+        if sub == "" and method == "GET":
+            return 200, self._repo_json(repo), {}
+        if m := re.fullmatch(r"/branches/(.+)", sub):
+            return self._get_branch(repo, m.group(1)) if method == "GET" else self._method_not_allowed()
+        if m := re.fullmatch(r"/git/refs?/heads/(.+)", sub):
+            if method != "GET":
+                return self._method_not_allowed()
+            if m.group(1) not in repo.refs:
+                raise _not_found()
+            return 200, self._ref_json(repo, m.group(1)), {}
+        if sub == "/git/refs" and method == "POST":
+            return self._create_ref(repo, body)
+        if m := re.fullmatch(r"/git/commits/([0-9a-f]+)", sub):
+            commit = repo.commits.get(m.group(1))
+            if commit is None:
+                raise _not_found()
+            return 200, self._commit_json(repo, commit), {}
+        if m := re.fullmatch(r"/contents/(.+)", sub):
+            if method == "GET":
+                return self._get_contents(repo, m.group(1), one.get("ref") or repo.default_branch)
+            if method == "PUT":
+                return self._put_contents(repo, m.group(1), body)
+            return self._method_not_allowed()
+        if sub == "/pulls":
+            if method == "GET":
+                return self._list_pulls(repo, one, raw_path)
+            if method == "POST":
+                return self._create_pull(repo, body)
+        if m := re.fullmatch(r"/pulls/(\d+)", sub):
+            pr = self._issue_or_404(repo, int(m.group(1)), pr=True)
+            if method == "GET":
+                return 200, self._pr_json(repo, pr, full=True), {}
+            if method == "PATCH":
+                self._edit_issue(pr, body)
+                return 200, self._pr_json(repo, pr, full=True), {}
+        if m := re.fullmatch(r"/issues/(\d+)", sub):
+            issue = self._issue_or_404(repo, int(m.group(1)), pr=False)
+            if method == "GET":
+                return 200, self._issue_json(repo, issue), {}
+            if method == "PATCH":
+                self._edit_issue(issue, body)
+                return 200, self._issue_json(repo, issue), {}
+        if m := re.fullmatch(r"/issues/(\d+)/labels", sub):
+            issue = self._issue_or_404(repo, int(m.group(1)), pr=False)
+            if method == "GET":
+                return 200, [self._label_json(repo, repo.labels[n.lower()]) for n in issue.labels], {}
+            if method == "POST":
+                return self._add_labels(repo, issue, body)
+        if m := re.fullmatch(r"/issues/(\d+)/comments", sub):
+            issue = self._issue_or_404(repo, int(m.group(1)), pr=False)
+            if method == "GET":
+                return self._page(issue.comments, one, raw_path)
+            if method == "POST":
+                return self._add_comment(repo, issue, body)
+        if sub == "/labels":
+            if method == "GET":
+                labels = [self._label_json(repo, label) for label in repo.labels.values()]
+                return self._page(labels, one, raw_path)
+            if method == "POST":
+                return self._create_label(repo, body)
+        if m := re.fullmatch(r"/labels/(.+)", sub):
+            label = repo.labels.get(m.group(1).lower())
+            if label is None:
+                raise _not_found()
+            return 200, self._label_json(repo, label), {}
+        raise _not_found()
+
+    @staticmethod
+    def _method_not_allowed() -> tuple[int, Any, dict[str, str]]:
+        raise _error(404, "Not Found")
+
+    def _issue_or_404(self, repo: FakeRepo, number: int, *, pr: bool) -> FakeIssue:
+        issue = repo.issues.get(number)
+        if issue is None or (pr and not issue.is_pr):
+            raise _not_found()
+        return issue
+
+    def _page(
+        self, items: list[Any], query: dict[str, str], raw_path: str
+    ) -> tuple[int, Any, dict[str, str]]:
+        per_page = max(1, min(100, int(query.get("per_page") or 30)))
+        page = max(1, int(query.get("page") or 1))
+        last = max(1, -(-len(items) // per_page))
+        chunk = items[(page - 1) * per_page : page * per_page]
+        links = []
+        parsed = urllib.parse.urlsplit(raw_path)
+        params = dict(urllib.parse.parse_qsl(parsed.query, keep_blank_values=True))
+
+        def link(number: int, rel: str) -> str:
+            params["page"] = str(number)
+            url = self._url(parsed.path.removeprefix(PREFIX)) + "?" + urllib.parse.urlencode(params)
+            return f'<{url}>; rel="{rel}"'
+
+        if page < last:
+            links += [link(page + 1, "next"), link(last, "last")]
+        if page > 1:
+            links += [link(1, "first"), link(page - 1, "prev")]
+        return 200, chunk, ({"Link": ", ".join(links)} if links else {})
+
+    def _get_branch(self, repo: FakeRepo, branch: str) -> tuple[int, Any, dict[str, str]]:
+        if branch not in repo.refs:
+            raise _error(404, "Branch not found")
+        commit = repo.commits[repo.refs[branch]]
+        return 200, {"name": branch, "commit": self._commit_json(repo, commit), "protected": False}, {}
+
+    def _create_ref(self, repo: FakeRepo, body: Any) -> tuple[int, Any, dict[str, str]]:
+        if not isinstance(body, dict) or "ref" not in body or "sha" not in body:
+            raise _error(422, "Invalid request.", doc="/git/refs#create-a-reference")
+        ref, sha = str(body["ref"]), str(body["sha"])
+        if not ref.startswith("refs/") or ref.count("/") < 2:
+            raise _error(422, f"{ref} is not a valid ref name.", doc="/git/refs#create-a-reference")
+        if sha not in repo.commits:
+            raise _error(422, "Object does not exist", doc="/git/refs#create-a-reference")
+        if not ref.startswith("refs/heads/"):
+            raise _error(422, "Reference update failed")
+        branch = ref.removeprefix("refs/heads/")
+        if branch in repo.refs:
+            raise _error(422, "Reference already exists", doc="/git/refs#create-a-reference")
+        repo.refs[branch] = sha
+        return (
+            201,
+            self._ref_json(repo, branch),
+            {"Location": self._url(f"/repos/{repo.full_name}/git/{ref}")},
+        )
+
+    def _content_json(self, repo: FakeRepo, path: str, data: bytes, branch: str) -> dict[str, Any]:
+        quoted = urllib.parse.quote(path)
+        return {
+            "type": "file",
+            "encoding": "base64",
+            "size": len(data),
+            "name": path.rsplit("/", 1)[-1],
+            "path": path,
+            "content": base64.b64encode(data).decode(),
+            "sha": _sha("blob", data.decode("utf-8", "replace")),
+            "url": self._url(f"/repos/{repo.full_name}/contents/{quoted}?ref={urllib.parse.quote(branch)}"),
+            "html_url": self._html(f"/{repo.full_name}/blob/{branch}/{quoted}"),
+        }
+
+    def _get_contents(self, repo: FakeRepo, path: str, ref: str) -> tuple[int, Any, dict[str, str]]:
+        sha = repo.refs.get(ref, ref)
+        commit = repo.commits.get(sha)
+        if commit is None or path not in commit.tree:
+            raise _not_found()
+        return 200, self._content_json(repo, path, commit.tree[path], ref), {}
+
+    def _put_contents(self, repo: FakeRepo, path: str, body: Any) -> tuple[int, Any, dict[str, str]]:
+        if not isinstance(body, dict) or "message" not in body or "content" not in body:
+            raise _error(422, 'Invalid request.\n\n"message" and "content" are required.')
+        branch = str(body.get("branch") or repo.default_branch)
+        if branch not in repo.refs:
+            raise _error(404, f"Branch {branch} not found")
+        try:
+            data = base64.b64decode(str(body["content"]), validate=True)
+        except ValueError:
+            raise _error(422, "content is not valid Base64") from None
+        parent = repo.commits[repo.refs[branch]]
+        existed = path in parent.tree
+        if existed:
+            current = _sha("blob", parent.tree[path].decode("utf-8", "replace"))
+            if "sha" not in body:
+                raise _error(422, 'Invalid request.\n\n"sha" wasn\'t supplied.')
+            if body["sha"] != current:
+                raise _error(409, f"{path} does not match {body['sha']}")
+        tree = {**parent.tree, path: data}
+        commit = Commit(
+            _sha(parent.sha, path, str(body["message"]), str(len(repo.commits))),
+            str(body["message"]),
+            parent.sha,
+            tree,
+        )
+        repo.commits[commit.sha] = commit
+        repo.refs[branch] = commit.sha
+        payload = {
+            "content": self._content_json(repo, path, data, branch),
+            "commit": self._commit_json(repo, commit),
+        }
+        return (200 if existed else 201), payload, {}
+
+    def _head_branch(self, repo: FakeRepo, head: str) -> str:
+        owner, _, branch = head.rpartition(":")
+        if owner and owner.lower() != repo.owner.lower():
+            return ""  # forks are not modelled
+        return branch
+
+    def _list_pulls(
+        self, repo: FakeRepo, query: dict[str, str], raw_path: str
+    ) -> tuple[int, Any, dict[str, str]]:
+        state = query.get("state", "open")
+        if state not in ("open", "closed", "all"):
+            raise _error(
+                422, "Validation Failed", [{"resource": "PullRequest", "field": "state", "code": "invalid"}]
+            )
+        pulls = [p for p in repo.pulls() if state in ("all", p.state)]
+        if "head" in query:
+            branch = self._head_branch(repo, query["head"])
+            pulls = [p for p in pulls if p.head == branch]
+        if "base" in query:
+            pulls = [p for p in pulls if p.base == query["base"]]
+        sort = query.get("sort", "created")
+        direction = query.get("direction", "desc" if sort == "created" else "asc")
+        key = "updated_at" if sort == "updated" else "created_at"
+        pulls.sort(key=lambda p: (getattr(p, key), p.number), reverse=direction == "desc")
+        return self._page([self._pr_json(repo, p, full=False) for p in pulls], query, raw_path)
+
+    def _check_body(self, text: Any, resource: str) -> None:
+        if isinstance(text, str) and len(text) > MAX_BODY:
+            raise _error(
+                422,
+                "Validation Failed",
+                [
+                    {
+                        "resource": resource,
+                        "code": "custom",
+                        "field": "body",
+                        "message": f"body is too long (maximum is {MAX_BODY} characters)",
+                    }
+                ],
+            )
+
+    def _create_pull(self, repo: FakeRepo, body: Any) -> tuple[int, Any, dict[str, str]]:
+        if not isinstance(body, dict) or not body.get("head") or not body.get("base"):
+            raise _error(
+                422,
+                "Validation Failed",
+                [{"resource": "PullRequest", "field": "head", "code": "missing_field"}],
+            )
+        head = self._head_branch(repo, str(body["head"]))
+        base = str(body["base"])
+        if head not in repo.refs:
+            raise _error(
+                422, "Validation Failed", [{"resource": "PullRequest", "field": "head", "code": "invalid"}]
+            )
+        if base not in repo.refs:
+            raise _error(
+                422, "Validation Failed", [{"resource": "PullRequest", "field": "base", "code": "invalid"}]
+            )
+        if not body.get("title"):
+            raise _error(
+                422,
+                "Validation Failed",
+                [{"resource": "PullRequest", "field": "title", "code": "missing_field"}],
+            )
+        self._check_body(body.get("body"), "Issue")
+        if body.get("draft") and not repo.allow_drafts:
+            raise _error(422, "Draft pull requests are not supported in this repository.")
+        for pr in repo.pulls():
+            if pr.state == "open" and pr.head == head and pr.base == base:
+                raise _error(
+                    422,
+                    "Validation Failed",
+                    [
+                        {
+                            "resource": "PullRequest",
+                            "code": "custom",
+                            "message": f"A pull request already exists for {repo.owner}:{head}.",
+                        }
+                    ],
+                )
+        if repo.refs[head] == repo.refs[base] or self._is_ancestor(repo, repo.refs[head], repo.refs[base]):
+            raise _error(
+                422,
+                "Validation Failed",
+                [
+                    {
+                        "resource": "PullRequest",
+                        "code": "custom",
+                        "message": f"No commits between {base} and {head}",
+                    }
+                ],
+            )
+        number = max(repo.issues, default=0) + 1
+        pr = FakeIssue(
+            number=number,
+            title=str(body["title"]),
+            body=body.get("body"),
+            user=repo.owner,
+            is_pr=True,
+            head=head,
+            base=base,
+            draft=bool(body.get("draft", False)),
+        )
+        repo.issues[number] = pr
+        location = self._url(f"/repos/{repo.full_name}/pulls/{number}")
+        return 201, self._pr_json(repo, pr, full=True), {"Location": location}
+
+    @staticmethod
+    def _is_ancestor(repo: FakeRepo, head_sha: str, base_sha: str) -> bool:
+        """True when every commit of ``head`` is already on ``base``."""
+        sha: str | None = base_sha
+        while sha is not None:
+            if sha == head_sha:
+                return True
+            sha = repo.commits[sha].parent
+        return False
+
+    def _edit_issue(self, issue: FakeIssue, body: Any) -> None:
+        if not isinstance(body, dict):
+            raise _error(400, "Problems parsing JSON")
+        self._check_body(body.get("body"), "Issue")
+        if "title" in body:
+            issue.title = str(body["title"])
+        if "body" in body:
+            issue.body = body["body"]
+        if "state" in body:
+            if body["state"] not in ("open", "closed"):
+                raise _error(
+                    422, "Validation Failed", [{"resource": "Issue", "field": "state", "code": "invalid"}]
+                )
+            issue.state = body["state"]
+            issue.closed_at = _now() if issue.state == "closed" else None
+        issue.updated_at = _now()
+
+    def _add_labels(self, repo: FakeRepo, issue: FakeIssue, body: Any) -> tuple[int, Any, dict[str, str]]:
+        names: list[str]
+        if isinstance(body, list):
+            names = [str(n) for n in body]
+        elif isinstance(body, dict) and isinstance(body.get("labels"), list):
+            names = [str(n) for n in body["labels"]]
+        elif isinstance(body, str):
+            names = [body]
+        else:
+            raise _error(422, "Invalid request.\n\nFor 'links/0/schema', nil is not an array.")
+        for name in names:
+            if len(name) > 50:
+                raise _error(
+                    422,
+                    "Validation Failed",
+                    [{"value": name, "resource": "Label", "field": "name", "code": "invalid"}],
+                )
+            if name.lower() not in repo.labels:
+                if not repo.auto_create_labels:
+                    raise _error(403, "Must have admin rights to Repository.")
+                repo.labels[name.lower()] = {
+                    "id": next(self._ids),
+                    "name": name,
+                    "color": "ededed",
+                    "description": None,
+                }
+            canonical = repo.labels[name.lower()]["name"]
+            if canonical.lower() not in (n.lower() for n in issue.labels):
+                issue.labels.append(canonical)
+        issue.updated_at = _now()
+        return 200, [self._label_json(repo, repo.labels[n.lower()]) for n in issue.labels], {}
+
+    def _add_comment(self, repo: FakeRepo, issue: FakeIssue, body: Any) -> tuple[int, Any, dict[str, str]]:
+        if not isinstance(body, dict) or not isinstance(body.get("body"), str):
+            raise _error(
+                422,
+                "Validation Failed",
+                [{"resource": "IssueComment", "field": "body", "code": "missing_field"}],
+            )
+        if len(body["body"]) > MAX_BODY:
+            raise _error(
+                422,
+                "Validation Failed",
+                [
+                    {
+                        "resource": "IssueComment",
+                        "code": "unprocessable",
+                        "field": "data",
+                        "message": "Body is too long (maximum is 65536 characters)",
+                    }
+                ],
+            )
+        comment_id = next(self._ids)
+        comment = {
+            "id": comment_id,
+            "node_id": f"IC_{comment_id}",
+            "url": self._url(f"/repos/{repo.full_name}/issues/comments/{comment_id}"),
+            "html_url": self._html(f"/{repo.full_name}/pull/{issue.number}#issuecomment-{comment_id}"),
+            "issue_url": self._url(f"/repos/{repo.full_name}/issues/{issue.number}"),
+            "body": body["body"],
+            "user": self._user(repo.owner),
+            "created_at": _now(),
+            "updated_at": _now(),
+        }
+        issue.comments.append(comment)
+        issue.updated_at = _now()
+        return 201, comment, {"Location": comment["url"]}
+
+    def _create_label(self, repo: FakeRepo, body: Any) -> tuple[int, Any, dict[str, str]]:
+        if not isinstance(body, dict) or not body.get("name"):
+            raise _error(
+                422, "Validation Failed", [{"resource": "Label", "field": "name", "code": "missing_field"}]
+            )
+        name = str(body["name"])
+        if len(name) > 50:
+            raise _error(
+                422,
+                "Validation Failed",
+                [
+                    {
+                        "resource": "Label",
+                        "code": "custom",
+                        "field": "name",
+                        "message": "name is too long (maximum is 50 characters)",
+                    }
+                ],
+            )
+        color = str(body.get("color") or "ededed")
+        if not re.fullmatch(r"[0-9A-Fa-f]{6}", color):
+            raise _error(
+                422, "Validation Failed", [{"resource": "Label", "field": "color", "code": "invalid"}]
+            )
+        description = body.get("description")
+        if isinstance(description, str) and len(description) > 100:
+            raise _error(
+                422, "Validation Failed", [{"resource": "Label", "field": "description", "code": "invalid"}]
+            )
+        if name.lower() in repo.labels:
+            raise _error(
+                422, "Validation Failed", [{"resource": "Label", "code": "already_exists", "field": "name"}]
+            )
+        label = {"id": next(self._ids), "name": name, "color": color.lower(), "description": description}
+        repo.labels[name.lower()] = label
+        return 201, self._label_json(repo, label), {}
+
+    def rate_headers(self) -> dict[str, str]:
+        used = len(self.log) + 1
+        reset = int((datetime.now(UTC) + timedelta(hours=1)).timestamp())
+        return {
+            "X-RateLimit-Limit": str(self.rate_limit),
+            "X-RateLimit-Remaining": str(max(0, self.rate_limit - used)),
+            "X-RateLimit-Reset": str(reset),
+            "X-RateLimit-Used": str(used),
+            "X-RateLimit-Resource": "core",
+        }
+
+
+class _Handler(BaseHTTPRequestHandler):
+    fake: FakeGitHub
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return  # keep test output quiet; the fake has its own request log
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        status, payload, extra = self.fake.handle(self.command, self.path, headers, raw)
+        data = b"" if payload is None else json.dumps(payload).encode()
+        out = {"Content-Type": "application/json; charset=utf-8", **self.fake.rate_headers()}
+        lowered = {k.lower() for k in extra}
+        out = {k: v for k, v in out.items() if k.lower() not in lowered}
+        out.update(extra)
+        self.send_response(status)
+        for key, value in out.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve  # noqa: N815 - http.server's names
