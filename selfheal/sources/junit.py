@@ -72,13 +72,15 @@ _ATTACHMENT_MARKER = re.compile(r"\[\[ATTACHMENT\|(?P<path>[^\]]+)\]\]")
 _JS_EXTENSIONS = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
 
 
-def parse_junit(path: str | Path, *, repo_root: Path | None = None) -> list[Failure]:
+def parse_junit(
+    path: str | Path, *, repo_root: Path | None = None, max_bytes: int = MAX_JUNIT_BYTES
+) -> list[Failure]:
     """Failures in a JUnit XML file, in document order.
 
     Raises :class:`InputError` naming the file when it is missing, too large, not UTF-8, has
     a DTD, is not well-formed XML, or is not JUnit (root neither testsuites nor testsuite).
     """
-    return parse_junit_text(read_text(path, max_bytes=MAX_JUNIT_BYTES), path, repo_root=repo_root)
+    return parse_junit_text(read_text(path, max_bytes=max_bytes), path, repo_root=repo_root)
 
 
 def parse_junit_text(text: str, path: str | Path, *, repo_root: Path | None = None) -> list[Failure]:

@@ -23,7 +23,7 @@ from typing import Final
 from selfheal.errors import InputError
 from selfheal.models import Frame
 from selfheal.records import Failure, strip_ansi
-from selfheal.storage import read_json
+from selfheal.storage import MAX_INPUT_BYTES, read_json
 
 __all__ = [
     "DEFAULT_REPORT_LOCATIONS",
@@ -71,14 +71,14 @@ def find_default_report(cwd: Path) -> Path:
         if candidate.is_file():
             return candidate
     tried = " or ".join(str(cwd / r) for r in DEFAULT_REPORT_LOCATIONS)
-    raise InputError(
-        cwd, f"no Playwright JSON report found (looked for {tried}); pass the report path"
-    )
+    raise InputError(cwd, f"no Playwright JSON report found (looked for {tried}); pass the report path")
 
 
-def load_playwright_report(path: str | Path, *, repo_root: Path | None = None) -> list[Failure]:
+def load_playwright_report(
+    path: str | Path, *, repo_root: Path | None = None, max_bytes: int = MAX_INPUT_BYTES
+) -> list[Failure]:
     """Read a Playwright JSON report (bounded, errors naming the file) and parse it."""
-    return parse_playwright_report(read_json(path), path, repo_root=repo_root)
+    return parse_playwright_report(read_json(path, max_bytes=max_bytes), path, repo_root=repo_root)
 
 
 def parse_playwright_report(
@@ -102,9 +102,7 @@ def parse_playwright_report(
     failures: list[Failure] = []
     for index, error in enumerate(report.array(root.get("errors", []), "'errors'")):
         where = f"errors[{index}]"
-        failures.append(
-            _load_error_failure(report.mapping(error, where), paths, run_started, index)
-        )
+        failures.append(_load_error_failure(report.mapping(error, where), paths, run_started, index))
     suites = report.array(root.get("suites", []), "'suites'")
     for index, suite in enumerate(suites):
         failures.extend(_suite_failures(report, suite, f"suites[{index}]", None, paths))
@@ -301,9 +299,7 @@ def _frame(
 ) -> _ParsedFrame:
     repo_path = paths.absolute_path(location)
     module = str(PurePosixPath(repo_path).with_suffix("")) if repo_path else ""
-    vendor = (
-        "node_modules/" in location or location.startswith(("node:", "internal/")) or not repo_path
-    )
+    vendor = "node_modules/" in location or location.startswith(("node:", "internal/")) or not repo_path
     frame = Frame(
         filename=repo_path or location,
         function=function,
@@ -401,9 +397,7 @@ def _spec_failures(
         raise InputError(report.path, f"{named} has no 'tests' array")
     tests = report.array(spec["tests"], f"{named}.tests")
     spec_file = _optional_str(spec.get("file")) or ""
-    spec_id = (
-        _optional_str(spec.get("id")) or f"{spec_file}:{TITLE_SEPARATOR.join((*describes, title))}"
-    )
+    spec_id = _optional_str(spec.get("id")) or f"{spec_file}:{TITLE_SEPARATOR.join((*describes, title))}"
     tags = tuple(str(tag) for tag in _list_or_empty(spec.get("tags")) if isinstance(tag, str))
     location = _SpecLocation(
         paths.spec_path(spec_file) if spec_file else "",
@@ -451,11 +445,7 @@ def _test_failure(
     paths: _PathMapper,
 ) -> Failure:
     expected_status = _optional_str(test.get("expectedStatus")) or "passed"
-    failing = [
-        r
-        for r in results
-        if _optional_str(r.get("status")) not in (expected_status, "skipped", None)
-    ]
+    failing = [r for r in results if _optional_str(r.get("status")) not in (expected_status, "skipped", None)]
     if not failing and results:
         failing = [results[-1]]
     last = failing[-1] if failing else {}
@@ -539,9 +529,7 @@ def _fallback_frames(
             ]
     if location.path:
         module = str(PurePosixPath(location.path).with_suffix(""))
-        frame = Frame(
-            filename=location.path, module=module, lineno=location.line, path=location.path
-        )
+        frame = Frame(filename=location.path, module=module, lineno=location.line, path=location.path)
         return [_ParsedFrame(frame, location.column)]
     return []
 
@@ -580,9 +568,7 @@ def _load_error_failure(
     )
     text = _split_error_text(raw)
     if not text.message:
-        text = _ErrorText(
-            strip_ansi(_optional_str(error.get("message")) or "Unknown error"), text.stack
-        )
+        text = _ErrorText(strip_ansi(_optional_str(error.get("message")) or "Unknown error"), text.stack)
     exception_type, message = _type_and_message(text.message)
     frames = _frames_from_stack(text.stack, paths)
     location = _mapping_or_empty(error.get("location"))
