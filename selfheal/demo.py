@@ -1,0 +1,85 @@
+"""``selfheal demo``: the whole pipeline on bundled sample data, with no credentials and no network.
+
+1. pull   — the built-in Sentry simulator serves ``data/sample/sentry_errors.json`` on
+             127.0.0.1; the real client pulls it (pagination, concurrency, retries) into
+             ``out/sentry_errors.json``.
+2. normalize — Sentry alone (``out/patchtasks.json``, like the original), the bundled
+             Playwright report (``out/playwright_patchtasks.json``), then both merged with
+             cross-source dedup (``out/patchtasks.json``).
+3. run    — the notebooks execute with papermill into ``reports/<run-id>/`` (+ HTML) and
+             ``reports/index.html`` is rewritten.
+4. pr     — a dry run: ``out/pr_plan.json`` and ``out/pr_previews/*.md``; nothing remote.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from selfheal.config import load_config
+from selfheal.pipeline import normalize, pull, sample_path
+
+__all__ = ["DemoResult", "run_demo"]
+
+
+@dataclass(frozen=True, slots=True)
+class DemoResult:
+    out_dir: Path
+    reports_dir: Path
+    index: Path
+    tasks: int
+    planned_prs: int
+
+
+def run_demo(
+    *,
+    out_dir: Path = Path("out"),
+    reports_dir: Path = Path("reports"),
+    notebooks_dir: Path = Path("notebooks"),
+    say: Callable[[str], None] = print,
+    run_notebooks: bool = True,
+) -> DemoResult:
+    """Run every stage on the bundled sample data and say where the outputs are."""
+    from selfheal.pullrequests import run_pr
+
+    say("1/4 pull: built-in Sentry simulator on 127.0.0.1 -> real client")
+    report = pull("sample", out_dir, progress=False)
+    say(f"    {report.summary()}")
+
+    say("2/4 normalize: Sentry, Playwright, then both merged (cross-source dedup)")
+    sentry_only = normalize(out_dir, sentry=report.path)
+    say(f"    sentry:     {sentry_only.summary()}")
+    playwright = normalize(out_dir, playwright=sample_path("playwright-report.json"))
+    say(f"    playwright: {playwright.summary()}")
+    merged = normalize(out_dir, sentry=report.path, playwright=sample_path("playwright-report.json"))
+    say(f"    merged:     {merged.summary()}")
+
+    index = reports_dir / "index.html"
+    if run_notebooks:
+        from selfheal.runner import run_notebooks as execute
+
+        say("3/4 run: executing notebooks with papermill, rendering offline HTML")
+        result = execute(notebooks_dir, reports_dir, params={}, run_id=None, out_dir=out_dir)
+        say(f"    {result.summary()}")
+        index = result.index
+
+    say("4/4 pr --dry-run: planning draft PRs (no GitHub request)")
+    pr_report = run_pr(out_dir, load_config("."), dry_run=True)
+    say(f"    {pr_report.summary()}")
+
+    say("")
+    say("Outputs:")
+    say(f"  {out_dir / 'sentry_errors.json'}          raw Sentry issues + latest events")
+    say(f"  {out_dir / 'patchtasks.json'}             merged PatchTasks ({merged.tasks})")
+    say(f"  {out_dir / 'playwright_patchtasks.json'}  Playwright PatchTasks ({playwright.tasks})")
+    say(f"  {out_dir / 'pr_plan.json'}                PR plan; previews in {out_dir / 'pr_previews'}/")
+    if run_notebooks:
+        say(f"  {index}                 the reports (open in a browser; works offline)")
+    return DemoResult(
+        out_dir=out_dir,
+        reports_dir=reports_dir,
+        index=index,
+        tasks=merged.tasks,
+        planned_prs=pr_report.planned,
+    )

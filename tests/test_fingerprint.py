@@ -1,0 +1,94 @@
+"""Message normalization and fingerprints: same bug → same fingerprint, different bug → different."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from selfheal.fingerprint import failure_fingerprint, key_frame, normalize_message, normalize_message_expr
+from selfheal.models import Frame
+from selfheal.records import Failure
+
+CASES = [
+    ("order 8812 failed after 30000ms", "order <n> failed after <n>ms"),
+    ("user 3f2a9c0d-1e2b-4a56-9c0d-1e2b4a569c0d not found", "user <uuid> not found"),
+    ("object at 0x7f3a2b1c not callable", "object at <hex> not callable"),
+    ("GET https://api.example.com/v1/items?id=7 returned 502", "GET <url> returned <n>"),
+    ("cannot open /tmp/pytest-of-root/x123/data.db", "cannot open <tmp>"),
+    ("invalid literal for int() with base 10: 'abc'", "invalid literal for int() with base <n>: <str>"),
+    ('Expected: "Welcome back, demo!"', "Expected: <str>"),
+    ("'user_id'", "'user_id'"),  # a message that is only a quoted key keeps it: it is the bug
+    ("mail jane@example.com bounced", "mail <email> bounced"),
+    ("Error: x\n\nCall log:\n  - waiting\n    21 × locator resolved", "Error: x"),
+    ("    19 × locator resolved to <p>", "<n> × locator resolved to <p>"),
+    ("\x1b[31mTest timeout of 5000ms exceeded.\x1b[39m", "Test timeout of <n>ms exceeded."),
+    ("a   b\n\tc", "a b c"),
+]
+
+
+@pytest.mark.parametrize(("raw", "expected"), CASES)
+def test_normalize_message_replaces_what_varies(raw: str, expected: str) -> None:
+    assert normalize_message(raw) == expected
+
+
+def test_polars_expression_matches_python_normalization_on_every_case() -> None:
+    raw = [c[0] for c in CASES] + ["", "plain text", "deadbeef1234 and 42"]
+    frame = pl.DataFrame({"m": raw}).select(normalize_message_expr("m").alias("n"))
+    assert frame["n"].to_list() == [normalize_message(r) for r in raw]
+
+
+def _sentry(item_id: str, message: str, frames: tuple[Frame, ...], exc: str = "KeyError") -> Failure:
+    return Failure(source="sentry", item_id=item_id, title=f"{exc}: {message}", exception_type=exc, message=message, frames=frames)
+
+
+CART = Frame(filename="shop/cart.py", function="line_total", lineno=57, path="shop/cart.py")
+CART_MOVED = Frame(filename="shop/cart.py", function="line_total", lineno=61, path="shop/cart.py")
+CALLER_A = Frame(filename="shop/views.py", function="checkout", lineno=88, path="shop/views.py")
+CALLER_B = Frame(filename="shop/views.py", function="cart_view", lineno=41, path="shop/views.py")
+OTHER_FN = Frame(filename="shop/cart.py", function="add_item", lineno=20, path="shop/cart.py")
+
+
+def test_same_bug_other_release_and_caller_shares_a_fingerprint() -> None:
+    a = _sentry("1", "'sku'", (CART, CALLER_A))
+    b = _sentry("2", "'sku'", (CART_MOVED, CALLER_B))
+    assert failure_fingerprint(a) == failure_fingerprint(b)
+
+
+def test_ids_in_the_message_do_not_split_a_bug() -> None:
+    a = _sentry("1", "order 8812 not found", (CART,), "LookupError")
+    b = _sentry("2", "order 9931 not found", (CART,), "LookupError")
+    assert failure_fingerprint(a) == failure_fingerprint(b)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        (_sentry("1", "'sku'", (CART,)), _sentry("2", "'price'", (CART,))),  # other key
+        (_sentry("1", "'sku'", (CART,)), _sentry("2", "'sku'", (OTHER_FN,))),  # other function
+        (_sentry("1", "boom", (CART,), "ValueError"), _sentry("2", "boom", (CART,), "TypeError")),  # other type
+    ],
+)
+def test_different_bugs_never_share_a_fingerprint(a: Failure, b: Failure) -> None:
+    assert failure_fingerprint(a) != failure_fingerprint(b)
+
+
+def test_anonymous_test_frames_use_the_test_title_so_two_tests_stay_apart() -> None:
+    spec = Frame(filename="tests/auth/login.spec.ts", function="", lineno=30, path="tests/auth/login.spec.ts")
+    base = {"source": "playwright", "exception_type": "Error", "message": "expect(locator).toHaveText(expected) failed"}
+    wrong = Failure(item_id="a", title="x", frames=(spec,), test_path=("Login", "shows an error"), **base)
+    valid = Failure(item_id="b", title="y", frames=(spec,), test_path=("Login", "logs in"), **base)
+    assert failure_fingerprint(wrong) != failure_fingerprint(valid)
+    sku1 = Failure(item_id="c", title="z", frames=(spec,), test_path=("Cart", "removes SKU-1042"), **base)
+    sku2 = Failure(item_id="d", title="z", frames=(spec,), test_path=("Cart", "removes SKU-2077"), **base)
+    assert failure_fingerprint(sku1) == failure_fingerprint(sku2)
+
+
+def test_key_frame_skips_vendor_frames_and_line_numbers() -> None:
+    vendor = Frame(filename="django/core/handlers/base.py", function="_get_response", in_app=False)
+    f = _sentry("1", "x", (vendor, CART))
+    assert key_frame(f) == "shop/cart.py:line_total"
+
+
+def test_log_message_issue_without_stack_is_located_by_logger() -> None:
+    f = Failure(source="sentry", item_id="9", title="Payment timeout for order 1", logger="shop.payments")
+    assert key_frame(f) == "shop.payments"

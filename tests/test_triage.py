@@ -1,0 +1,197 @@
+"""From raw Sentry exports to PatchTasks: the expected clusters, written by hand from the data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from selfheal.config import Config, OwnerRule, SeverityConfig, SeverityRule
+from selfheal.contracts import contract_errors
+from selfheal.dedup import MergeRules, load_rules
+from selfheal.errors import InputError
+from selfheal.normalize import build_tasks
+from selfheal.owners import CodeOwners
+from selfheal.pipeline import sample_path
+from selfheal.sources.playwright import load_playwright_report
+from selfheal.sources.sentry import load_sentry_export, parse_sentry_export
+
+FIX = Path(__file__).parent / "fixtures"
+
+
+def _by_items(tasks: list) -> dict[frozenset[str], object]:
+    return {frozenset(o.id for o in t.occurrences): t for t in tasks}
+
+
+def test_sample_export_clusters_are_the_ones_a_person_would_draw() -> None:
+    tasks = build_tasks(load_sentry_export(sample_path("sentry_errors.json")), Config(), min_frequency=2)
+    clusters = set(_by_items(tasks))
+    assert clusters == {
+        frozenset({"5101"}),  # frontend TypeError
+        frozenset({"5201", "5202"}),  # KeyError 'sku' split by Sentry across releases and callers
+        frozenset({"5301", "5302"}),  # ValueError reached with different user input
+        frozenset({"5401"}),  # ZeroDivisionError
+        frozenset({"5501"}),  # fatal MemoryError
+        frozenset({"5601", "5602"}),  # log message with order ids and timings
+        frozenset({"5701"}),  # deprecation warning
+        frozenset({"1"}),  # Sentry's documented example issue
+    }  # 5801 was seen once: below the minimum frequency of 2
+    for task in tasks:
+        assert contract_errors(task.to_json()) == []
+
+
+def test_merged_task_sums_counts_and_keeps_every_occurrence() -> None:
+    tasks = _by_items(build_tasks(load_sentry_export(sample_path("sentry_errors.json")), Config()))
+    keyerror = tasks[frozenset({"5201", "5202"})]
+    assert keyerror.frequency == 90 + 44
+    assert keyerror.users == 31 + 12
+    assert keyerror.expected_fix.files_hint[0] == "shop/cart.py"  # crash frame first
+    assert keyerror.first_seen == "2026-11-10T09:00:00Z"
+    assert "unhandled exception → high" in keyerror.severity_reasons
+
+
+def test_severity_reasons_explain_each_verdict() -> None:
+    tasks = _by_items(build_tasks(load_sentry_export(sample_path("sentry_errors.json")), Config()))
+    fatal = tasks[frozenset({"5501"})]
+    assert (fatal.severity, fatal.severity_reasons[0]) == ("blocker", "level is fatal → blocker")
+    warning = tasks[frozenset({"5701"})]
+    assert warning.severity == "medium"  # 40 users and 60 events, but only warnings
+    assert "warning-level events cap severity at medium" in warning.severity_reasons
+    for task in tasks.values():
+        assert task.severity_reasons
+
+
+def test_sentry_and_playwright_showing_one_error_merge_across_sources() -> None:
+    failures = load_sentry_export(sample_path("sentry_errors.json"))
+    failures += load_playwright_report(sample_path("playwright-report.json"))
+    tasks = build_tasks(failures, Config())
+    typeerror = next(t for t in tasks if any(o.id == "5101" for o in t.occurrences))
+    assert set(typeerror.sources) == {"sentry", "playwright"}
+    projects = sorted(o.project or "" for o in typeerror.occurrences if o.source == "playwright")
+    assert projects == ["chromium", "chromium-mobile"]
+    assert typeerror.expected_fix.files_hint[0] == "js/search.js"
+
+
+def test_real_production_export_does_clearly_better_than_the_original() -> None:
+    """The original labelled every task frontend/dashboard/medium with URL routes as file hints."""
+    original = json.loads((FIX / "seed" / "real-patchtasks.json").read_text())
+    tasks = build_tasks(load_sentry_export(FIX / "seed" / "real-sentry_errors.json"), Config(), min_frequency=2)
+    assert len(original) == 6
+    assert len(tasks) == 6  # same issues pass the frequency filter
+    for task in tasks:
+        assert task.area == "backend"  # Python issues (platform python)
+        assert task.owner != "dashboard"
+        assert not any(hint.startswith("/") for hint in task.expected_fix.files_hint)  # no URL routes
+        assert task.severity_reasons
+        assert contract_errors(task.to_json()) == []
+    ratelimit = next(t for t in tasks if t.title.startswith("RateLimitError"))
+    assert ratelimit.severity == "high"  # unhandled, 38 events: the original said medium
+    circuit = next(t for t in tasks if "Seat architect" in t.title)
+    assert circuit.expected_fix.files_hint == ("parliament/engine.py",)  # from the logger
+    assert circuit.expected_fix.kind == "guardrail"
+
+
+def test_sentry_documented_examples_normalize_into_valid_tasks() -> None:
+    issue = json.loads((FIX / "sentry_docs" / "sentry_docs_example_org_issues_list.json").read_text())
+    event = json.loads((FIX / "sentry_docs" / "sentry_docs_example_issue_event_detail.json").read_text())
+    project_issue = json.loads((FIX / "sentry_docs" / "sentry_docs_example_project_issues_list.json").read_text())
+    export = [
+        {"issue": issue["response_body"][0], "latestEvent": event["response_body"]},
+        {"issue": {**project_issue["response_body"][0], "id": "2"}, "latestEvent": None},
+    ]
+    failures = parse_sentry_export(export, "docs")
+    assert failures[0].exception_type == "ForbiddenError"
+    assert failures[0].environment == "prod"  # a tag, not a top-level field
+    assert failures[0].count == 150  # "150" as a string in the payload
+    tasks = build_tasks(failures, Config())
+    assert len(tasks) == 2
+    assert all(contract_errors(t.to_json()) == [] for t in tasks)
+
+
+@pytest.mark.parametrize(
+    ("payload", "problem"),
+    [
+        ({"issue": {}}, "expected a JSON list"),
+        ([{"latestEvent": None}], "item 0 has no 'issue' object"),
+        ([{"issue": {"title": "x"}}], "item 0: issue has no 'id'"),
+        ([{"issue": {"id": "1"}}], "issue has no 'title'"),
+        (["text"], "item 0 is str"),
+    ],
+)
+def test_malformed_exports_name_the_file_and_the_problem(payload: object, problem: str) -> None:
+    with pytest.raises(InputError) as info:
+        parse_sentry_export(payload, "out/sentry_errors.json")
+    assert str(info.value).startswith("out/sentry_errors.json: ")
+    assert problem in str(info.value)
+
+
+def test_rules_file_merges_splits_and_never_merges(tmp_path: Path) -> None:
+    failures = load_sentry_export(sample_path("sentry_errors.json"))
+    plain = _by_items(build_tasks(failures, Config()))
+    fp_value = plain[frozenset({"5301", "5302"})].fingerprint
+    fp_zero = plain[frozenset({"5401"})].fingerprint
+    fp_fatal = plain[frozenset({"5501"})].fingerprint
+    rules_file = tmp_path / "selfheal-rules.toml"
+    rules_file.write_text(
+        f'[[merge]]\nfingerprints = ["{fp_value}", "{fp_zero}", "{fp_fatal}"]\n'
+        f'[[never_merge]]\nfingerprints = ["{fp_value}", "{fp_fatal}"]\n'
+        '[[split]]\nitems = ["sentry:5202"]\n'
+    )
+    tasks = _by_items(build_tasks(failures, Config(), rules=load_rules(rules_file)))
+    assert frozenset({"5301", "5302", "5401"}) in tasks  # merged by a person
+    assert frozenset({"5501"}) in tasks  # never-merge beats merge
+    assert frozenset({"5201"}) in tasks
+    assert frozenset({"5202"}) in tasks  # split out of its cluster
+    merged = tasks[frozenset({"5301", "5302", "5401"})]
+    assert merged.fingerprint == fp_value  # the first fingerprint names the task
+
+
+def test_bad_rules_file_is_one_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "rules.toml"
+    bad.write_text("[[merge]]\nfingerprints = ['only-one']\n")
+    with pytest.raises(InputError, match=r"rules\.toml: merge\[0\]: 'fingerprints' must list at least two"):
+        load_rules(bad)
+    bad.write_text("[[merge\n")
+    with pytest.raises(InputError, match="invalid TOML"):
+        load_rules(bad)
+    assert load_rules(tmp_path / "missing.toml") == MergeRules()
+
+
+def test_week_over_week_marks_new_ongoing_regressed_and_resolved() -> None:
+    week1 = build_tasks(load_playwright_report(sample_path("playwright-report.json")), Config())
+    week2 = build_tasks(
+        load_playwright_report(sample_path("playwright-report-week2.json")), Config(), previous=week1
+    )
+    status = {t.title.split(":")[0]: t.status for t in week2}
+    assert status["Login › shows an error for a wrong password"] == "resolved"  # fixed in week 2
+    assert status["Login › logs in with valid credentials"] == "new"  # regression new in week 2
+    assert status["Checkout › with an empty cart › warns before checkout"] == "ongoing"
+    regressed_again = build_tasks(
+        load_playwright_report(sample_path("playwright-report.json")), Config(), previous=week2
+    )
+    login = next(t for t in regressed_again if t.title.startswith("Login › shows an error"))
+    assert login.status == "regressed"  # resolved last week, failing again
+
+
+def test_configured_rules_raise_severity_and_assign_owners(tmp_path: Path) -> None:
+    config = Config(
+        severity=SeverityConfig(rules=(SeverityRule(pattern="(?i)payment", severity="blocker", field="title"),)),
+        owners=(OwnerRule(pattern="^shop/payments/", owner="payments", area="backend"),),
+    )
+    tasks = _by_items(build_tasks(load_sentry_export(sample_path("sentry_errors.json")), config))
+    payment = tasks[frozenset({"5601", "5602"})]
+    assert payment.severity == "blocker"
+    assert payment.owner == "payments"
+    assert any("matches rule /(?i)payment/" in r for r in payment.severity_reasons)
+
+
+def test_codeowners_last_match_wins() -> None:
+    owners = CodeOwners("* @acme/everyone\n/shop/ @acme/backend\n*.js @acme/web\nshop/cart.py @jane\n")
+    assert owners.owners_of("shop/cart.py") == ("@jane",)
+    assert owners.owners_of("shop/views.py") == ("@acme/backend",)
+    assert owners.owners_of("js/search.js") == ("@acme/web",)
+    assert owners.owners_of("README.md") == ("@acme/everyone",)
+    tasks = build_tasks(load_sentry_export(sample_path("sentry_errors.json")), Config(), codeowners=owners)
+    cart = _by_items(tasks)[frozenset({"5201", "5202"})]
+    assert cart.owner == "@jane"
