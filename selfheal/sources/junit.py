@@ -40,6 +40,7 @@ MAX_MESSAGE_CHARS: Final = 64 * 1024
 #: JUnit files are text reports; anything near this size is not one.
 MAX_JUNIT_BYTES: Final = 256 * 1024 * 1024
 
+_ESCAPED_ANSI = re.compile(r"&#(?:27|[xX]0*1[bB]);\[[0-9;?]*[ -/]*[@-~]")
 _DTD = re.compile(r"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 _TITLE_SEPARATOR: Final = " \u203a "  # Playwright joins title paths with U+203A
 _EXPECTED_TO_FAIL = "Expected to fail, but passed."
@@ -93,6 +94,9 @@ def parse_junit_text(text: str, path: str | Path, *, repo_root: Path | None = No
             "XML with a DTD or entity declaration is refused "
             "(entity expansion and external entities are attacks, and JUnit needs neither)",
         )
+    # Some runners leave colour codes in the text, raw or as character references: both are
+    # invalid XML 1.0 (control characters), and never meaningful, so they go before parsing.
+    text = _ESCAPED_ANSI.sub("", strip_ansi(text))
     try:
         root = ET.fromstring(text)  # noqa: S314 -- no DTD can be present (checked above)
     except ET.ParseError as exc:
