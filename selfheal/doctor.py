@@ -31,7 +31,7 @@ from github import Auth, Github, GithubException
 
 from selfheal.config import load_config
 from selfheal.errors import ConfigError
-from selfheal.settings import DEFAULT_GITHUB_API_URL, GitHubSettings, SentrySettings
+from selfheal.settings import GitHubSettings, SentrySettings
 
 __all__ = [
     "Check",
@@ -442,8 +442,6 @@ def _check_drafts(settings: GitHubSettings, repository: Any, *, draft: bool) -> 
         return Check("GitHub", "ok", "pull requests open ready for review (drafts switched off)")
     if not repository.private:
         return Check("GitHub", "ok", f"draft pull requests allowed ({name} is public)")
-    if settings.api_url != DEFAULT_GITHUB_API_URL:
-        return Check("GitHub", "ok", "draft pull requests allowed (GitHub Enterprise Server)")
     owner_type = getattr(repository.owner, "type", None)
     who = "a personal account's" if owner_type == "User" else "an organization's"
     return Check(
