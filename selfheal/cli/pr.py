@@ -1,17 +1,80 @@
-"""`selfheal pr` (being built; see docs/ARCHITECTURE.md for the owner)."""
+"""``selfheal pr``: PatchTasks → draft pull requests (or previews with ``--dry-run``)."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
-from selfheal.errors import SelfhealError
+from selfheal.cli.common import add_out_option, info
+from selfheal.config import load_config
+from selfheal.errors import ConfigError
+from selfheal.models import SEVERITIES
+from selfheal.pullrequests import run_pr
+
+HELP = """\
+examples:
+  selfheal pr --dry-run            plan only: out/pr_plan.json + out/pr_previews/*.md, no write request
+  selfheal pr                      open/refresh draft PRs for blocker + high tasks (at most 5 new)
+  selfheal pr --all                every severity
+  selfheal pr --severity medium --severity high --max-new 2
+  selfheal pr --no-draft           ready-for-review PRs (private repositories on a free plan)
+  selfheal pr --close-resolved     close PRs whose error selfheal no longer sees
+
+environment: GITHUB_TOKEN (fine-grained: contents: write, pull requests: write,
+issues: write), GITHUB_OWNER, GITHUB_REPO, GITHUB_API_URL (GitHub Enterprise).
+"""
 
 
 def register(sub: Any) -> None:
-    parser: argparse.ArgumentParser = sub.add_parser("pr", help="(not built yet)")
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "pr",
+        help="open or refresh draft pull requests from out/*patchtasks.json",
+        description=(
+            "Plan one draft PR per PatchTask (most severe, most frequent first) and create, "
+            "update or skip it. Re-runs find their earlier PRs and never open duplicates."
+        ),
+        epilog=HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="write the plan and previews; change nothing remote"
+    )
+    parser.add_argument("--all", dest="include_all", action="store_true", help="every severity")
+    parser.add_argument(
+        "--severity",
+        action="append",
+        choices=SEVERITIES,
+        metavar="S",
+        help=f"a severity to include (repeatable; one of {', '.join(SEVERITIES)}; default blocker, high)",
+    )
+    parser.add_argument("--max-new", type=int, metavar="N", help="new PRs at most this run (default 5)")
+    parser.add_argument("--no-draft", action="store_true", help="open PRs ready for review, not as drafts")
+    parser.add_argument(
+        "--close-resolved",
+        action="store_true",
+        help="close open PRs whose error is resolved (default: comment only)",
+    )
+    add_out_option(parser)
     parser.set_defaults(func=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
-    raise SelfhealError("selfheal pr is not built yet")
+    if args.max_new is not None and args.max_new < 0:
+        raise ConfigError("--max-new", f"must not be negative, got {args.max_new}")
+    if args.include_all and args.severity:
+        raise ConfigError("--severity", "use either --all or --severity, not both")
+    report = run_pr(
+        args.out,
+        load_config("."),
+        dry_run=args.dry_run,
+        include_all=args.include_all,
+        severities=args.severity,
+        max_new=args.max_new,
+        draft=not args.no_draft,
+        close_resolved=args.close_resolved,
+    )
+    info(f"plan: {report.plan_path}")
+    if report.previews:
+        info(f"previews: {report.plan_path.parent / 'pr_previews'}/ ({len(report.previews)} files)")
+    print(report.summary())
+    return 0

@@ -148,9 +148,7 @@ def _find(
     mine = [p for p in prs if p.fingerprint == normalized_fingerprint(fingerprint)]
     mine += [p for p in prs if p.fingerprint is None and p.branch == branch and p not in mine]
     open_pr = min((p for p in mine if p.state == "open"), key=lambda p: p.number, default=None)
-    closed = max(
-        (p for p in mine if p.state != "open"), key=lambda p: p.closed_at or "", default=None
-    )
+    closed = max((p for p in mine if p.state != "open"), key=lambda p: p.closed_at or "", default=None)
     return open_pr, closed
 
 
@@ -249,12 +247,13 @@ def _decide(task: PatchTask, prs: Sequence[ExistingPr], options: _Options) -> Pr
                 pr_number=closed_pr.number,
             )
         previous_pr = closed_pr.number
+    if previous_pr is not None:
+        # The old branch may be merged or deleted; a fresh branch always carries a new commit.
+        base = replace(base, branch=f"{base.branch}-after-{previous_pr}")
     return replace(
         base,
         action="create",
-        reason="new task"
-        if previous_pr is None
-        else f"regressed after PR #{previous_pr} was closed",
+        reason="new task" if previous_pr is None else f"regressed after PR #{previous_pr} was closed",
         body=render_pr_body(task, secrets=secrets, previous_pr=previous_pr),
         previous_pr=previous_pr,
         task_file=task_file_path(task),
