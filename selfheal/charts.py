@@ -47,9 +47,7 @@ __all__ = [
 ]
 
 #: The mimetype the offline renderer emits the spec under (what JupyterLab's vega renderers use).
-VEGALITE_MIMETYPE: Final = (
-    f"application/vnd.vegalite.v{alt.SCHEMA_VERSION.lstrip('v').split('.')[0]}+json"
-)
+VEGALITE_MIMETYPE: Final = f"application/vnd.vegalite.v{alt.SCHEMA_VERSION.lstrip('v').split('.')[0]}+json"
 
 SEVERITY_COLORS: Final[Mapping[str, str]] = {
     "blocker": "#7f0000",
@@ -263,9 +261,7 @@ def _bucket_seconds(span: int, max_points: int) -> int:
     return math.ceil(width / hour) * hour
 
 
-def events_over_time_chart(
-    stats: pl.DataFrame, *, top: int = 8, max_points: int = 120
-) -> alt.Chart:
+def events_over_time_chart(stats: pl.DataFrame, *, top: int = 8, max_points: int = 120) -> alt.Chart:
     """Events per time bucket of the ``top`` busiest fingerprints; the rest summed as "other"."""
     stamps = stats["ts"]
     span = int(stamps.max() or 0) - int(stamps.min() or 0) if stats.height else 0  # type: ignore[arg-type]  # Int64 column
@@ -309,9 +305,7 @@ def events_over_time_chart(
 def owners_chart(frame: pl.DataFrame, *, limit: int = 12) -> alt.Chart:
     """Tasks per owner, stacked by severity; owners past ``limit`` are summed as "other"."""
     per_owner = (
-        frame.group_by("owner")
-        .agg(pl.len().alias("n"))
-        .sort(["n", "owner"], descending=[True, False])
+        frame.group_by("owner").agg(pl.len().alias("n")).sort(["n", "owner"], descending=[True, False])
     )
     keep = per_owner.head(limit)["owner"].to_list()
     summary = (
@@ -353,9 +347,7 @@ def suggested_files_chart(frame: pl.DataFrame, *, limit: int = 15) -> alt.Chart:
         .sort(["tasks", "events", "files_hint"], descending=[True, True, False])
         .head(limit)
         .rename({"files_hint": "file"})
-        .with_columns(
-            pl.col("file").map_elements(lambda f: _shorten(f, LABEL_CHARS), return_dtype=pl.String)
-        )
+        .with_columns(pl.col("file").map_elements(lambda f: _shorten(f, LABEL_CHARS), return_dtype=pl.String))
     )
     chart: alt.Chart = (
         alt.Chart(files, title=_empty_note(files, "Suggested files"))
@@ -399,32 +391,31 @@ def week_over_week_chart(frame: pl.DataFrame) -> alt.Chart:
     return chart
 
 
-def near_duplicates_frame(
-    pairs: pl.DataFrame, frame: pl.DataFrame, *, limit: int = 20
-) -> pl.DataFrame:
+def near_duplicates_frame(pairs: pl.DataFrame, frame: pl.DataFrame, *, limit: int = 20) -> pl.DataFrame:
     """The ``limit`` most similar pairs with both (cleaned) titles.
 
     ``pairs`` has columns a, b (fingerprints) and score, as from
     :func:`selfheal.dedup.near_duplicates`.
     """
-    titles = frame.select(
-        pl.col("fingerprint").alias("id"), "label", "severity", "sentry_url"
-    ).unique("id", keep="first", maintain_order=True)
+    titles = frame.select(pl.col("fingerprint").alias("id"), "label", "severity", "sentry_url").unique(
+        "id", keep="first", maintain_order=True
+    )
     return (
-        pairs.select("a", "b", pl.col("score").cast(pl.Float64))
+        pairs.select(
+            "a",
+            "b",
+            pl.col("score").cast(pl.Float64),
+            pl.col("suggestion") if "suggestion" in pairs.columns else pl.lit("").alias("suggestion"),
+        )
         .sort(["score", "a", "b"], descending=[True, False, False])
         .head(limit)
         .join(
-            titles.rename(
-                {"id": "a", "label": "title_a", "severity": "severity_a", "sentry_url": "url_a"}
-            ),
+            titles.rename({"id": "a", "label": "title_a", "severity": "severity_a", "sentry_url": "url_a"}),
             on="a",
             how="left",
         )
         .join(
-            titles.rename(
-                {"id": "b", "label": "title_b", "severity": "severity_b", "sentry_url": "url_b"}
-            ),
+            titles.rename({"id": "b", "label": "title_b", "severity": "severity_b", "sentry_url": "url_b"}),
             on="b",
             how="left",
         )
@@ -438,9 +429,7 @@ def near_duplicates_frame(
     )
 
 
-def near_duplicates_chart(
-    candidates: pl.DataFrame, *, threshold: float | None = None
-) -> alt.LayerChart:
+def near_duplicates_chart(candidates: pl.DataFrame, *, threshold: float | None = None) -> alt.LayerChart:
     """Similarity of the pairs from :func:`near_duplicates_frame`, with the merge threshold."""
     data = candidates.with_columns(
         (
@@ -476,7 +465,7 @@ def near_duplicates_chart(
 
 
 def _offline_mimebundle(spec: dict[str, Any], **_: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-    import vl_convert  # noqa: PLC0415  # only a notebook display needs it; plain chart code does not
+    import vl_convert  # only a notebook display needs it; plain chart code does not
 
     svg: str = vl_convert.vegalite_to_svg(spec)
     bundle = {

@@ -48,7 +48,7 @@ class PageInfo:
 @cache
 def vega_javascript() -> str:
     """Vega, Vega-Lite and vega-embed as one script defining ``window.vegaEmbed`` (~0.9 MB)."""
-    import vl_convert  # noqa: PLC0415  # loaded only when a page has charts (starts a JS runtime)
+    import vl_convert  # loaded only when a page has charts (starts a JS runtime)
 
     # The stub says str, but only None means "no snippet" ("" returns an empty bundle).
     bundle: str = vl_convert.javascript_bundle(None)  # type: ignore[arg-type]
@@ -138,7 +138,7 @@ def notebook_to_html(nb: nbformat.NotebookNode, page: PageInfo) -> str:
     exporter = HTMLExporter(  # type: ignore[no-untyped-call]  # nbconvert ships no annotations
         template_name="lab",
         template_file=TEMPLATE_FILE,
-        extra_template_basedirs=[str(_template_dir())],
+        extra_template_paths=[str(_template_dir())],
     )
     extra = {
         "selfheal": {

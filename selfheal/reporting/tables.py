@@ -1,8 +1,9 @@
 """Readable HTML tables for notebooks and reports: sorted, truncated, escaped, linked.
 
-Every text cell is HTML-escaped and cut to a bounded length; links are kept only when they
-are ``http(s)`` URLs (a Sentry permalink, a pull request), so a hostile title or URL from an
-error cannot inject markup or script into a report. Pure: no files, no network.
+Every text cell is scrubbed (:func:`selfheal.scrub.scrub_text`), HTML-escaped and cut to a
+bounded length; links are kept only when they are ``http(s)`` URLs (a Sentry permalink, a pull
+request), so a hostile title or URL from an error cannot inject markup or script into a report.
+Pure: no files, no network.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from selfheal.models import SEVERITIES
+from selfheal.scrub import scrub_text
 
 __all__ = ["Cell", "HtmlTable", "near_duplicates_table", "records_table", "task_table"]
 
@@ -40,7 +42,7 @@ class Cell:
     href: str | None = None
 
     def to_html(self) -> str:
-        body = html.escape(_bounded(self.text))
+        body = html.escape(_bounded(scrub_text(self.text).text))
         href = _safe_href(self.href)
         if href is None:
             return body
@@ -60,16 +62,14 @@ class HtmlTable:
     def to_html(self) -> str:
         head = "".join(f"<th>{html.escape(c)}</th>" for c in self.columns)
         body = "".join(
-            "<tr>" + "".join(f"<td>{cell.to_html()}</td>" for cell in row) + "</tr>"
-            for row in self.rows
+            "<tr>" + "".join(f"<td>{cell.to_html()}</td>" for cell in row) + "</tr>" for row in self.rows
         )
         caption = self.caption
         if self.total > len(self.rows):
             caption = f"{caption} (first {len(self.rows)} of {self.total})".strip()
         cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
         return (
-            '<table class="selfheal-table">'
-            f"{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+            f'<table class="selfheal-table">{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
         )
 
     def _repr_html_(self) -> str:
@@ -138,7 +138,7 @@ def near_duplicates_table(candidates: pl.DataFrame, *, limit: int = 25) -> HtmlT
     )
     return records_table(
         rows,
-        columns=("score", "title_a", "title_b", "a", "b"),
+        columns=("score", "title_a", "title_b", "suggestion", "a", "b"),
         links={"title_a": "url_a", "title_b": "url_b"},
         caption="Near-duplicate candidates (merge when the same bug, split when not)",
         limit=limit,
