@@ -35,9 +35,7 @@ def _tool(name: str) -> str:
 
 def _actionlint(*files: Path) -> subprocess.CompletedProcess[str]:
     argv = [_tool("actionlint"), "-no-color", "-shellcheck", _tool("shellcheck"), "-pyflakes", ""]
-    return subprocess.run(
-        [*argv, *map(str, files)], capture_output=True, text=True, timeout=120, check=False
-    )
+    return subprocess.run([*argv, *map(str, files)], capture_output=True, text=True, timeout=120, check=False)
 
 
 def _load(text: str) -> dict[Any, Any]:
@@ -75,9 +73,7 @@ def _secret_problems(workflow: dict[Any, Any]) -> list[str]:
         for i, step in enumerate(job.get("steps", [])):
             secret_env = [k for k, v in (step.get("env") or {}).items() if "secrets." in str(v)]
             if "uses" in step and secret_env:
-                problems.append(
-                    f"jobs.{job_name}.steps.{i}: secret {secret_env} given to an action"
-                )
+                problems.append(f"jobs.{job_name}.steps.{i}: secret {secret_env} given to an action")
     for key, value in (workflow.get("env") or {}).items():
         if "secrets." in str(value):
             problems.append(f"env.{key}: secret visible to every job")
@@ -262,8 +258,9 @@ def test_pull_request_job_dry_runs_when_asked(reference: dict[Any, Any]) -> None
     [
         (
             {"DRY_RUN": "true", "SEVERITIES": "blocker,high"},
-            ["--dry-run", "--severity", "blocker,high"],
+            ["--dry-run", "--severity", "blocker", "--severity", "high"],
         ),
+        ({"DRY_RUN": "false", "SEVERITIES": "medium, low"}, ["--severity", "medium", "--severity", "low"]),
         ({"DRY_RUN": "false", "SEVERITIES": "all"}, ["--all"]),
         ({"DRY_RUN": "", "SCHEDULED_DRY_RUN": "true", "SEVERITIES": ""}, ["--dry-run"]),
         ({"DRY_RUN": "", "SCHEDULED_DRY_RUN": "", "SEVERITIES": ""}, []),
@@ -272,9 +269,7 @@ def test_pull_request_job_dry_runs_when_asked(reference: dict[Any, Any]) -> None
 def test_pull_request_script_turns_inputs_into_flags(
     reference: dict[Any, Any], tmp_path: Path, env: dict[str, str], expected: list[str]
 ) -> None:
-    (pr_step,) = [
-        s for s in reference["jobs"]["pull-requests"]["steps"] if "selfheal pr" in s.get("run", "")
-    ]
+    (pr_step,) = [s for s in reference["jobs"]["pull-requests"]["steps"] if "selfheal pr" in s.get("run", "")]
     fake = tmp_path / "selfheal"
     fake.write_text('#!/usr/bin/env bash\nprintf "%s\\n" "$@"\n')
     fake.chmod(0o755)
