@@ -384,6 +384,17 @@ def test_paths_are_relative_to_the_config_folder() -> None:
     assert failure.frames[0].abs_path == "/ci/repo/e2e/tests/cart.spec.ts"
 
 
+def test_windows_runner_paths_become_posix_repository_paths() -> None:
+    report = minimal_report()
+    report["config"] = {"rootDir": "C:\\ci\\shop\\tests", "configFile": "C:\\ci\\shop\\playwright.config.ts"}
+    report["suites"][0]["specs"][0]["tests"][0]["results"][0]["errors"] = [
+        {"message": "Error: boom\n    at C:\\ci\\shop\\tests\\cart.spec.ts:5:7"}
+    ]
+    [failure] = parse_playwright_report(report, "r.json")
+    assert failure.file == "tests/cart.spec.ts"
+    assert (failure.frames[0].path, failure.frames[0].lineno) == ("tests/cart.spec.ts", 5)
+
+
 def test_repo_root_adds_the_playwright_folder_inside_the_checkout(tmp_path: Path) -> None:
     (tmp_path / "e2e" / "tests").mkdir(parents=True)
     [failure] = parse_playwright_report(minimal_report(), "r.json", repo_root=tmp_path)

@@ -217,12 +217,9 @@ class _PathMapper:
 
     def _relative(self, absolute: str) -> str:
         normalized = _normalize_posix(absolute)
-        if self.base_dir and PurePosixPath(normalized).is_absolute():
-            base = PurePosixPath(_normalize_posix(self.base_dir))
-            target = PurePosixPath(normalized)
-            if target.is_relative_to(base):
-                return target.relative_to(base).as_posix()
-            return normalized
+        base = _normalize_posix(self.base_dir).rstrip("/") if self.base_dir else ""
+        if base and normalized.startswith(base + "/"):
+            return normalized[len(base) + 1 :]
         return normalized
 
 
@@ -463,10 +460,10 @@ def _test_failure(
     else:
         exception_type, message = "Error", f"Test ended with status {last_status or 'unknown'}."
 
-    frames = _frames_from_stack([line for t in texts for line in t.stack], paths)
+    # The first error that has a stack (a timeout's own error has none; the pending action's has).
+    frames = next((fs for t in texts if (fs := _frames_from_stack(t.stack, paths))), [])
     if not frames:
         frames = _fallback_frames(last, location, paths)
-    frames = _unique(frames)
     started = [s for r in failing if (s := _optional_str(r.get("startTime")))]
     crash = next((f.frame for f in frames if f.frame.in_app), frames[0].frame if frames else None)
     return Failure(
@@ -532,17 +529,6 @@ def _fallback_frames(
         frame = Frame(filename=location.path, module=module, lineno=location.line, path=location.path)
         return [_ParsedFrame(frame, location.column)]
     return []
-
-
-def _unique(frames: Sequence[_ParsedFrame]) -> list[_ParsedFrame]:
-    seen: set[tuple[str, str, int | None, int | None]] = set()
-    out = []
-    for parsed in frames:
-        key = (parsed.frame.abs_path, parsed.frame.function, parsed.frame.lineno, parsed.column)
-        if key not in seen:
-            seen.add(key)
-            out.append(parsed)
-    return out
 
 
 def _screenshot(failing: Sequence[Mapping[str, object]], paths: _PathMapper) -> str | None:
