@@ -34,7 +34,7 @@ from github import Auth, Github, GithubException
 
 from selfheal.errors import GitHubError
 from selfheal.pullrequests.plan import ExistingPr, PrDecision
-from selfheal.pullrequests.render import LabelSpec, marked_fingerprint
+from selfheal.pullrequests.render import LabelSpec, marked_fingerprint, normalized_fingerprint
 from selfheal.scrub import scrub_text
 from selfheal.settings import GitHubSettings
 
@@ -440,6 +440,12 @@ class GitHubGateway:
         branch_is_new = self._create_branch(decision.branch, base_sha)
         self._commit_task_file(decision.branch, decision.task_file, task_file, branch_is_new=branch_is_new)
         pr, created = self._open_pr(decision, base, draft=draft)
+        owner = marked_fingerprint(pr.body)
+        if not created and owner is not None and owner != normalized_fingerprint(decision.fingerprint):
+            raise GitHubError(
+                f"branch {decision.branch} already carries PR #{pr.number} of another task "
+                f"(fingerprint {owner}); not touching it"
+            )
         if not created and _norm(pr.body) != _norm(decision.body):
             self._call(f"update PR #{pr.number}", lambda: pr.edit(body=decision.body), write=True)
         have = {label.name.lower() for label in (pr.labels or [])} if not created else set()

@@ -16,6 +16,7 @@ Rules, in order, for each task (most severe first, then most frequent):
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
@@ -32,6 +33,7 @@ from selfheal.pullrequests.render import (
     render_pr_body,
     render_regressed_comment,
     render_resolved_comment,
+    short_fingerprint,
     task_file_path,
 )
 
@@ -160,6 +162,8 @@ class _Options:
     labels: tuple[str, ...]
     branch_prefix: str
     secrets: tuple[str, ...]
+    #: Short fingerprints shared by more than one task: those tasks get full-length branches.
+    ambiguous: frozenset[str] = frozenset()
 
 
 def plan_prs(
@@ -177,7 +181,10 @@ def plan_prs(
 ) -> PrPlan:
     """One decision per task (see the module docstring for the rules)."""
     prs = list(existing_prs)
+    tasks = list(tasks)
+    shorts = Counter(short_fingerprint(t.fingerprint) for t in {t.fingerprint: t for t in tasks}.values())
     options = _Options(
+        ambiguous=frozenset(s for s, n in shorts.items() if n > 1),
         selected=frozenset(s.lower() for s in severities),
         severities=tuple(severities),
         close_resolved=close_resolved,
@@ -216,7 +223,8 @@ def plan_prs(
 
 
 def _decide(task: PatchTask, prs: Sequence[ExistingPr], options: _Options) -> PrDecision:
-    branch = branch_name(task, options.branch_prefix)
+    full = short_fingerprint(task.fingerprint) in options.ambiguous
+    branch = branch_name(task, options.branch_prefix, full=full)
     secrets = options.secrets
     task_labels = labels_for(task, options.labels)
     base = PrDecision(

@@ -87,9 +87,14 @@ def short_fingerprint(fingerprint: str) -> str:
     return normalized_fingerprint(fingerprint)[:SHORT_FINGERPRINT_CHARS]
 
 
-def branch_name(task: PatchTask, prefix: str = "selfheal/") -> str:
-    """``selfheal/<short fingerprint>``: the same task always gets the same branch."""
-    return f"{prefix}{short_fingerprint(task.fingerprint)}"
+def branch_name(task: PatchTask, prefix: str = "selfheal/", *, full: bool = False) -> str:
+    """``selfheal/<short fingerprint>``: the same task always gets the same branch.
+
+    ``full`` uses the whole fingerprint (the planner asks for it when two tasks share the
+    short form).
+    """
+    fingerprint = normalized_fingerprint(task.fingerprint) if full else short_fingerprint(task.fingerprint)
+    return f"{prefix}{fingerprint}"
 
 
 def task_file_path(task: PatchTask) -> str:
