@@ -22,7 +22,14 @@ from selfheal.paths import RepoTree
 from selfheal.records import Failure
 from selfheal.severity import score_severity
 
-__all__ = ["build_tasks", "compare_with_previous", "fingerprint_failures", "merge_tasks"]
+__all__ = [
+    "build_tasks",
+    "cluster_frame",
+    "compare_with_previous",
+    "fingerprint_failures",
+    "fingerprint_frame",
+    "merge_tasks",
+]
 
 _SOURCE_ORDER = ("sentry", "bugsink", "playwright", "junit")
 _GUARDRAIL_HINTS = (
@@ -38,8 +45,47 @@ MAX_TITLE = 200
 MAX_EVIDENCE_MESSAGE = 8_000
 
 
+def fingerprint_frame(frame: pl.DataFrame) -> pl.DataFrame:
+    """Add a ``fingerprint`` column to a frame with ``exception_type``, ``message``, ``frame_key``.
+
+    Normalization runs as polars expressions over the whole column; SHA-256 runs once per
+    distinct key (stable across polars versions, unlike ``Expr.hash``), so the cost grows
+    with the number of distinct bugs, not with the number of raw items.
+    """
+    keys = frame.select(
+        pl.concat_str(
+            [
+                pl.col("exception_type").fill_null(""),
+                normalize_message_expr("message"),
+                pl.col("frame_key").fill_null(""),
+            ],
+            separator="\x1f",
+        ).alias("key")
+    )["key"]
+    distinct = keys.unique()
+    digests = [hashlib.sha256(k.encode()).hexdigest()[:16] for k in distinct.to_list()]
+    return frame.with_columns(fingerprint=keys.replace_strict(distinct, digests, return_dtype=pl.String))
+
+
+def cluster_frame(frame: pl.DataFrame) -> pl.DataFrame:
+    """One row per fingerprint: items, events, users, sources, last seen (most events first)."""
+    return (
+        frame.group_by("fingerprint")
+        .agg(
+            items=pl.len(),
+            frequency=pl.col("count").sum(),
+            users=pl.col("users").sum(),
+            sources=pl.col("source").unique().sort(),
+            exception_type=pl.col("exception_type").first(),
+            message=pl.col("message").first(),
+            last_seen=pl.col("last_seen").max(),
+        )
+        .sort(["frequency", "fingerprint"], descending=[True, False])
+    )
+
+
 def fingerprint_failures(failures: Sequence[Failure]) -> list[str]:
-    """One fingerprint per raw item (same order), computed with polars expressions."""
+    """One fingerprint per raw item (same order), through :func:`fingerprint_frame`."""
     if not failures:
         return []
     frame = pl.DataFrame(
@@ -50,14 +96,7 @@ def fingerprint_failures(failures: Sequence[Failure]) -> list[str]:
         },
         schema={"exception_type": pl.String, "message": pl.String, "frame_key": pl.String},
     )
-    keys = frame.select(
-        pl.concat_str(
-            [pl.col("exception_type"), normalize_message_expr("message"), pl.col("frame_key")],
-            separator="\x1f",
-        ).alias("key")
-    )["key"]
-    digests = {k: hashlib.sha256(k.encode()).hexdigest()[:16] for k in keys.unique().to_list()}
-    return [digests[k] for k in keys.to_list()]
+    return fingerprint_frame(frame)["fingerprint"].to_list()
 
 
 def _parse_time(value: str | None) -> datetime | None:

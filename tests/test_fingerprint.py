@@ -92,3 +92,39 @@ def test_key_frame_skips_vendor_frames_and_line_numbers() -> None:
 def test_log_message_issue_without_stack_is_located_by_logger() -> None:
     f = Failure(source="sentry", item_id="9", title="Payment timeout for order 1", logger="shop.payments")
     assert key_frame(f) == "shop.payments"
+
+
+def test_fingerprint_frame_and_cluster_frame_group_raw_rows() -> None:
+    from polars.testing import assert_frame_equal
+
+    from selfheal.normalize import cluster_frame, fingerprint_frame
+
+    raw = pl.DataFrame(
+        {
+            "source": ["sentry", "sentry", "sentry", "playwright"],
+            "item_id": ["1", "2", "3", "a"],
+            "exception_type": ["KeyError", "LookupError", "LookupError", "Error"],
+            "message": ["'sku'", "order 12 missing", "order 9931 missing", "expect failed"],
+            "frame_key": ["shop/cart.py:line_total", "shop/o.py:load", "shop/o.py:load", "tests/a.spec.ts:A › b"],
+            "count": [5, 2, 3, 1],
+            "users": [1, 0, 2, 0],
+            "last_seen": ["2026-11-01", "2026-11-02", "2026-11-03", "2026-11-04"],
+        }
+    )
+    with_fp = fingerprint_frame(raw)
+    fps = with_fp["fingerprint"].to_list()
+    assert fps[1] == fps[2]
+    assert len(set(fps)) == 3
+    assert all(len(fp) == 16 for fp in fps)
+    clusters = cluster_frame(with_fp).select("items", "frequency", "users", "sources", "last_seen")
+    expected = pl.DataFrame(
+        {
+            "items": [2, 1, 1],
+            "frequency": [5, 5, 1],
+            "users": [2, 1, 0],
+            "sources": [["sentry"], ["sentry"], ["playwright"]],
+            "last_seen": ["2026-11-03", "2026-11-01", "2026-11-04"],
+        },
+        schema_overrides={"items": pl.UInt32},
+    )
+    assert_frame_equal(clusters.sort(["frequency", "items"], descending=True), expected, check_row_order=False)
