@@ -416,6 +416,45 @@ def test_report_without_config_still_parses() -> None:
     assert failure.file == "cart.spec.ts"
 
 
+def _with_result(**result: Any) -> dict[str, Any]:
+    report = minimal_report()
+    report["suites"][0]["specs"][0]["tests"][0]["results"] = [result]
+    return report
+
+
+@pytest.mark.parametrize(
+    ("report", "exception_type", "message"),
+    [
+        # throw "x": a TestError with only a value, no errors[] entry.
+        (_with_result(status="failed", errors=[], error={"value": "'out of stock'"}),
+         "Error", "'out of stock'"),
+        # interrupted (Ctrl-C, maxFailures) without any error.
+        (_with_result(status="interrupted", errors=[]), "Error", "Test ended with status interrupted."),
+        # a timeout whose errors[] is empty: the message comes from the test's timeout.
+        (_with_result(status="timedOut", errors=[]), "TimeoutError", "Test timeout of ?ms exceeded."),
+        # an error with a cause: formatError appends it to the message.
+        (_with_result(status="failed", errors=[{"message": "Error: outer\n[cause]: Error: inner"}]),
+         "Error", "outer\n[cause]: Error: inner"),
+    ],
+)  # fmt: skip
+def test_rare_error_shapes_still_give_a_message(
+    report: dict[str, Any], exception_type: str, message: str
+) -> None:
+    [failure] = parse_playwright_report(report, "r.json")
+    assert (failure.exception_type, failure.message) == (exception_type, message)
+    # No stack: the test's declaration is the frame.
+    assert [(f.path, f.lineno) for f in failure.frames] == [("tests/cart.spec.ts", 3)]
+
+
+def test_global_error_without_location_is_still_one_failure() -> None:
+    report = {"suites": [], "errors": [{"message": "Error: globalSetup failed: database down"}]}
+    [failure] = parse_playwright_report(report, "r.json")
+    assert (failure.item_id, failure.title) == (
+        "global-error:0",
+        "Error outside any test: globalSetup failed: database down",
+    )
+
+
 def test_absurdly_long_message_is_truncated_with_a_marker() -> None:
     report = minimal_report()
     report["suites"][0]["specs"][0]["tests"][0]["results"][0]["errors"] = [

@@ -376,7 +376,7 @@ def _suite_failures(
     """``describes`` is None for a file-level suite, whose title is the file path, not a
     describe title."""
     suite = report.mapping(raw_suite, where)
-    title = _optional_str(suite.get("title")) or ""
+    title = strip_ansi(_optional_str(suite.get("title")) or "")
     inner = () if describes is None else (*describes, title)
     for index, raw_spec in enumerate(report.array(suite.get("specs", []), f"{where}.specs")):
         yield from _spec_failures(report, raw_spec, f"{where}.specs[{index}]", inner, paths)
@@ -388,14 +388,14 @@ def _spec_failures(
     report: _Report, raw_spec: object, where: str, describes: tuple[str, ...], paths: _PathMapper
 ) -> Iterator[Failure]:
     spec = report.mapping(raw_spec, where)
-    title = _optional_str(spec.get("title")) or ""
+    title = strip_ansi(_optional_str(spec.get("title")) or "")
     named = f"{where} ({title!r})" if title else where
     if "tests" not in spec:
         raise InputError(report.path, f"{named} has no 'tests' array")
     tests = report.array(spec["tests"], f"{named}.tests")
     spec_file = _optional_str(spec.get("file")) or ""
     spec_id = _optional_str(spec.get("id")) or f"{spec_file}:{TITLE_SEPARATOR.join((*describes, title))}"
-    tags = tuple(str(tag) for tag in _list_or_empty(spec.get("tags")) if isinstance(tag, str))
+    tags = tuple(strip_ansi(tag) for tag in _list_or_empty(spec.get("tags")) if isinstance(tag, str))
     location = _SpecLocation(
         paths.spec_path(spec_file) if spec_file else "",
         _optional_int(spec.get("line")),
