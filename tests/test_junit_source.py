@@ -384,3 +384,12 @@ def test_colour_codes_written_as_character_references_are_removed() -> None:
     )
     [failure] = parse_junit_text(text, "ansi.xml")
     assert failure.message == "boom"
+
+
+def test_message_lines_that_look_like_pytest_error_lines_are_kept_elsewhere() -> None:
+    text = (
+        "<testsuite><testcase classname='c' name='n'><failure>Error: request failed\n"
+        "E 404 not found\n    at get (/app/node_modules/x/index.js:1:2)</failure></testcase></testsuite>"
+    )
+    [failure] = parse_junit_text(text, "e.xml")
+    assert failure.message == "request failed\nE 404 not found"

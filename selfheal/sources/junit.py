@@ -306,7 +306,9 @@ def _split_text(text: str, anchors: _Anchors) -> _Stack:
             frames.append(_java_frame(match["qual"], match["file"], match["line"], anchors))
             stack_lines.append(line.strip())
         elif line.startswith("E ") or line == "E":
-            pytest_error_lines.append(line[1:])
+            pytest_error_lines.append(line[1:])  # pytest's error lines, used if pytest frames follow
+            if not frames:
+                message.append(line)
         elif line.strip().startswith("Traceback (most recent call last)") or _CODE_FRAME.match(line):
             continue
         elif python_frames and line.startswith((" ", "\t")):
