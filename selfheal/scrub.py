@@ -183,7 +183,7 @@ _RULES: tuple[tuple[str, re.Pattern[str], _Replacement], ...] = (
     ),
     (
         "sentry-token",
-        re.compile(r"\bsntr[yu]s_[A-Za-z0-9+/=_.-]{20,}"),
+        re.compile(r"\bsntry[su]_[A-Za-z0-9+/=_.-]{20,}"),
         _redacted("sentry-token"),
     ),
     (
