@@ -1,17 +1,145 @@
-"""`selfheal pull` (being built; see docs/ARCHITECTURE.md for the owner)."""
+"""`selfheal pull sentry`: fetch issues with their latest events into out/sentry_errors.json.
+
+Secrets and addresses come from the environment only (see ``selfheal.settings``):
+SENTRY_AUTH_TOKEN, SENTRY_ORG, SENTRY_PROJECT, SENTRY_ENV, SENTRY_ERROR_LIMIT, SENTRY_BASE_URL.
+"""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
-from selfheal.errors import SelfhealError
+from selfheal.cli.common import add_out_option, info
+from selfheal.settings import SentrySettings
+from selfheal.sources.http import DEFAULT_CONCURRENCY
+from selfheal.sources.sentry_api import PullReport, pull_sentry
+
+__all__ = ["register"]
 
 
 def register(sub: Any) -> None:
-    parser: argparse.ArgumentParser = sub.add_parser("pull", help="(not built yet)")
-    parser.set_defaults(func=_run)
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "pull",
+        help="fetch issues and their latest events from Sentry or Bugsink",
+        description="Fetch issues and their latest events into OUT/sentry_errors.json.",
+    )
+    sources = parser.add_subparsers(dest="source", metavar="SOURCE", required=True)
+
+    sentry = sources.add_parser(
+        "sentry",
+        help="pull from Sentry (sentry.io, a region host, or self-hosted)",
+        description=(
+            "Pull unresolved issues and their latest events from Sentry into OUT/sentry_errors.json. "
+            "Environment: SENTRY_AUTH_TOKEN (scopes event:read, project:read, org:read), SENTRY_ORG, "
+            "SENTRY_PROJECT (comma-separated), SENTRY_ENV (default production), SENTRY_ERROR_LIMIT "
+            "(default 10), SENTRY_BASE_URL (default https://sentry.io)."
+        ),
+    )
+    sentry.add_argument(
+        "--limit",
+        type=_non_negative,
+        default=None,
+        metavar="N",
+        help="issues wanted; 0 = all (default: SENTRY_ERROR_LIMIT, else 10)",
+    )
+    sentry.add_argument(
+        "--project",
+        action="append",
+        default=[],
+        metavar="P",
+        help="project slug or id; repeatable (default: SENTRY_PROJECT, else all)",
+    )
+    sentry.add_argument(
+        "--environment",
+        default=None,
+        metavar="E",
+        help="environment; '' for all (default: SENTRY_ENV, else production)",
+    )
+    sentry.add_argument(
+        "--query", default="is:unresolved", metavar="Q", help="Sentry search (default: is:unresolved)"
+    )
+    sentry.add_argument(
+        "--stats-period", default="14d", metavar="PERIOD", help="e.g. 24h, 14d (default: 14d)"
+    )
+    sentry.add_argument(
+        "--group-stats-period",
+        default=None,
+        choices=["", "14d", "24h", "auto"],
+        help="which timeline goes into each issue's stats (default: Sentry's)",
+    )
+    sentry.add_argument(
+        "--sort",
+        default="date",
+        choices=["date", "new", "trends", "freq", "user", "inbox", "recommended"],
+        help="issue order (default: date = last seen)",
+    )
+    sentry.add_argument(
+        "--since", default=None, metavar="ISO", help="start (ISO-8601); replaces --stats-period"
+    )
+    sentry.add_argument("--until", default=None, metavar="ISO", help="end (ISO-8601; needs --since)")
+    _add_common(sentry)
+    sentry.set_defaults(func=_run_sentry)
 
 
-def _run(args: argparse.Namespace) -> int:
-    raise SelfhealError("selfheal pull is not built yet")
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--concurrency",
+        type=_positive,
+        default=DEFAULT_CONCURRENCY,
+        metavar="N",
+        help=f"requests in flight at once (default: {DEFAULT_CONCURRENCY}; never above the server's limit)",
+    )
+    add_out_option(parser)
+    parser.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bar (default: on a terminal, off in CI)",
+    )
+
+
+def _non_negative(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {raw!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, got {value}")
+    return value
+
+
+def _positive(raw: str) -> int:
+    value = _non_negative(raw)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _report(report: PullReport) -> int:
+    info(f"selfheal: {report.summary()}")
+    if report.events_missing:
+        info(
+            f"selfheal: {len(report.events_missing)} issues kept with latestEvent null "
+            "(their latest event could not be fetched)"
+        )
+    return 0
+
+
+def _run_sentry(args: argparse.Namespace) -> int:
+    settings = SentrySettings.from_env()
+    report = pull_sentry(
+        settings,
+        out=args.out,
+        limit=args.limit,
+        projects=tuple(args.project),
+        environment=args.environment,
+        query=args.query,
+        stats_period=args.stats_period,
+        group_stats_period=args.group_stats_period,
+        sort=args.sort,
+        since=args.since,
+        until=args.until,
+        concurrency=args.concurrency,
+        progress=args.progress,
+    )
+    return _report(report)

@@ -1,0 +1,154 @@
+"""`selfheal pull sentry` end to end: environment in, file and summary out, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from selfheal.cli import main
+from selfheal.testing.fake_sentry import FakeSentry
+
+SECRET = "sntryu_" + "c0ffee" * 8
+SENTRY_VARS = (
+    "SENTRY_AUTH_TOKEN",
+    "SENTRY_ORG",
+    "SENTRY_PROJECT",
+    "SENTRY_ENV",
+    "SENTRY_ERROR_LIMIT",
+    "SENTRY_BASE_URL",
+    "CI",
+)
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name in SENTRY_VARS:
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def _env_for(fake: FakeSentry, **extra: str) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if key not in SENTRY_VARS}
+    env.update(SENTRY_AUTH_TOKEN=fake.token, SENTRY_ORG=fake.org, SENTRY_BASE_URL=fake.base_url, **extra)
+    return env
+
+
+def test_pull_sentry_in_a_real_process_writes_the_file_and_a_summary(tmp_path: Path) -> None:
+    with FakeSentry.synthetic(130, token=SECRET) as fake:
+        result = subprocess.run(
+            [sys.executable, "-m", "selfheal", "pull", "sentry", "--limit", "0", "--out", str(tmp_path)],
+            env=_env_for(fake, SENTRY_ENV="staging", CI="true"),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        items = json.loads((tmp_path / "sentry_errors.json").read_text(encoding="utf-8"))
+        assert [item["issue"]["id"] for item in items] == fake.issue_ids()
+        assert "pulled 130 issues from Sentry: 130 latest events, 0 missing; 132 requests" in result.stderr
+        assert fake.requests[0].query["environment"] == ("staging",)
+        assert SECRET not in result.stdout + result.stderr
+
+
+def test_limit_comes_from_the_environment_and_options_override_it(
+    clean_env: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with FakeSentry.synthetic(40) as fake:
+        for name, value in _env_for(
+            fake, SENTRY_ERROR_LIMIT="7", SENTRY_PROJECT="pump-station,other"
+        ).items():
+            if name.startswith("SENTRY_"):
+                clean_env.setenv(name, value)
+        assert main(["pull", "sentry", "--out", str(tmp_path), "--no-progress"]) == 0
+        assert len(json.loads((tmp_path / "sentry_errors.json").read_text())) == 7
+        assert fake.requests[0].query["project"] == ("pump-station", "other")
+        out = tmp_path / "second"
+        argv = ["pull", "sentry", "--out", str(out), "--limit", "12", "--project", "pump-station"]
+        argv += ["--environment", "", "--stats-period", "24h", "--sort", "new", "--concurrency", "2"]
+        assert main(argv) == 0
+        assert len(json.loads((out / "sentry_errors.json").read_text())) == 12
+        query = [r for r in fake.requests if r.is_issue_list_request][-1].query
+        assert query["project"] == ("pump-station",)
+        assert query["statsPeriod"] == ("24h",)
+        assert query["sort"] == ("new",)
+        assert "environment" not in query
+    assert "pulled 12 issues" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"SENTRY_ORG": "acme"}, "SENTRY_AUTH_TOKEN is not set"),
+        ({"SENTRY_AUTH_TOKEN": SECRET}, "SENTRY_ORG is not set"),
+        (
+            {"SENTRY_AUTH_TOKEN": SECRET, "SENTRY_ORG": "acme", "SENTRY_BASE_URL": "ftp://sentry.example"},
+            "SENTRY_BASE_URL: must be an http(s) URL",
+        ),
+        (
+            {"SENTRY_AUTH_TOKEN": SECRET, "SENTRY_ORG": "acme", "SENTRY_ERROR_LIMIT": "ten"},
+            "SENTRY_ERROR_LIMIT: must be a whole number",
+        ),
+    ],
+)
+def test_bad_environment_is_one_line_and_exit_2(
+    clean_env: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    env: dict[str, str],
+    expected: str,
+) -> None:
+    for name, value in env.items():
+        clean_env.setenv(name, value)
+    assert main(["pull", "sentry", "--out", str(tmp_path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith("selfheal: error: ")
+    assert expected in captured.err
+    assert captured.err.count("\n") == 1
+    assert SECRET not in captured.out + captured.err
+    assert not (tmp_path / "sentry_errors.json").exists()
+
+
+def test_a_rejected_token_is_one_line_exit_3_and_never_printed(tmp_path: Path) -> None:
+    with FakeSentry.synthetic(3) as fake:
+        env = _env_for(fake)
+        env["SENTRY_AUTH_TOKEN"] = SECRET
+        result = subprocess.run(
+            [sys.executable, "-m", "selfheal", "pull", "sentry", "--out", str(tmp_path)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == 3
+    assert result.stderr.count("\n") == 1
+    assert "HTTP 401" in result.stderr
+    assert "event:read, project:read, org:read" in result.stderr
+    assert SECRET not in result.stdout + result.stderr
+
+
+def test_missing_scope_names_it(
+    clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    with FakeSentry.synthetic(3, denied_scopes={"event:read"}) as fake:
+        for name, value in _env_for(fake).items():
+            if name.startswith("SENTRY_"):
+                clean_env.setenv(name, value)
+        assert main(["pull", "sentry", "--out", str(tmp_path)]) == 3
+    err = capsys.readouterr().err
+    assert "HTTP 403" in err
+    assert "lacks the event:read scope" in err
+
+
+def test_bad_options_are_refused_by_the_parser(capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (["--limit", "-3"], ["--concurrency", "0"], ["--sort", "sideways"]):
+        with pytest.raises(SystemExit) as caught:
+            main(["pull", "sentry", *argv])
+        assert caught.value.code == 2
+    assert "must not be negative" in capsys.readouterr().err
