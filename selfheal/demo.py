@@ -60,12 +60,14 @@ def run_demo(
         from selfheal.runner import run_notebooks as execute
 
         say("3/4 run: executing notebooks with papermill, rendering offline HTML")
-        result = execute(notebooks_dir, reports_dir, params={}, run_id=None, out_dir=out_dir)
-        say(f"    {result.summary()}")
+        result = execute(
+            notebooks_dir, reports_dir, out_dir=out_dir, progress=lambda line: say(f"    {line}")
+        )
+        say(f"    {len(result.record.notebooks)} notebooks -> {result.run_dir}")
         index = result.index
 
     say("4/4 pr --dry-run: planning draft PRs (no GitHub request)")
-    pr_report = run_pr(out_dir, load_config("."), dry_run=True)
+    pr_report = run_pr(out_dir, load_config("."), dry_run=True, list_existing=False)
     say(f"    {pr_report.summary()}")
 
     say("")

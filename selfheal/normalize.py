@@ -116,6 +116,8 @@ def _iso(value: datetime) -> str:
 def _occurrence(f: Failure) -> Occurrence:
     if f.source == "playwright":
         return Occurrence("playwright", f.item_id, f.project or "")
+    if f.source == "junit" and f.project:
+        return Occurrence("junit", f.item_id, f.project)
     return Occurrence(f.source, f.item_id)
 
 
@@ -294,7 +296,9 @@ def build_tasks(
     groups: dict[str, list[Failure]] = defaultdict(list)
     for f in failures:
         groups[assignment[f.key]].append(f)
-    projects_in_run = frozenset(f.project for f in failures if f.source == "playwright" and f.project)
+    projects_in_run = frozenset(
+        f.project for f in failures if f.source in {"playwright", "junit"} and f.project
+    )
     moment = now or datetime.now(UTC)
     tasks = []
     for fingerprint, group in groups.items():

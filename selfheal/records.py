@@ -76,4 +76,6 @@ class Failure:
     @property
     def key(self) -> str:
         """A unique key for this raw item: ``source:id[:project]``."""
-        return f"{self.source}:{self.item_id}" + (f":{self.project}" if self.source == "playwright" else "")
+        # Tests run once per project (Playwright projects, JUnit suites per host): one raw item each.
+        tested = self.source in {"playwright", "junit"} and self.project
+        return f"{self.source}:{self.item_id}" + (f":{self.project}" if tested else "")

@@ -76,7 +76,9 @@ def test_sentry_and_playwright_showing_one_error_merge_across_sources() -> None:
 def test_real_production_export_does_clearly_better_than_the_original() -> None:
     """The original labelled every task frontend/dashboard/medium with URL routes as file hints."""
     original = json.loads((FIX / "seed" / "real-patchtasks.json").read_text())
-    tasks = build_tasks(load_sentry_export(FIX / "seed" / "real-sentry_errors.json"), Config(), min_frequency=2)
+    tasks = build_tasks(
+        load_sentry_export(FIX / "seed" / "real-sentry_errors.json"), Config(), min_frequency=2
+    )
     assert len(original) == 6
     assert len(tasks) == 6  # same issues pass the frequency filter
     for task in tasks:
@@ -95,7 +97,9 @@ def test_real_production_export_does_clearly_better_than_the_original() -> None:
 def test_sentry_documented_examples_normalize_into_valid_tasks() -> None:
     issue = json.loads((FIX / "sentry_docs" / "sentry_docs_example_org_issues_list.json").read_text())
     event = json.loads((FIX / "sentry_docs" / "sentry_docs_example_issue_event_detail.json").read_text())
-    project_issue = json.loads((FIX / "sentry_docs" / "sentry_docs_example_project_issues_list.json").read_text())
+    project_issue = json.loads(
+        (FIX / "sentry_docs" / "sentry_docs_example_project_issues_list.json").read_text()
+    )
     export = [
         {"issue": issue["response_body"][0], "latestEvent": event["response_body"]},
         {"issue": {**project_issue["response_body"][0], "id": "2"}, "latestEvent": None},
@@ -176,7 +180,9 @@ def test_week_over_week_marks_new_ongoing_regressed_and_resolved() -> None:
 
 def test_configured_rules_raise_severity_and_assign_owners(tmp_path: Path) -> None:
     config = Config(
-        severity=SeverityConfig(rules=(SeverityRule(pattern="(?i)payment", severity="blocker", field="title"),)),
+        severity=SeverityConfig(
+            rules=(SeverityRule(pattern="(?i)payment", severity="blocker", field="title"),)
+        ),
         owners=(OwnerRule(pattern="^shop/payments/", owner="payments", area="backend"),),
     )
     tasks = _by_items(build_tasks(load_sentry_export(sample_path("sentry_errors.json")), config))
@@ -195,3 +201,16 @@ def test_codeowners_last_match_wins() -> None:
     tasks = build_tasks(load_sentry_export(sample_path("sentry_errors.json")), Config(), codeowners=owners)
     cart = _by_items(tasks)[frozenset({"5201", "5202"})]
     assert cart.owner == "@jane"
+
+
+def test_junit_cases_from_two_projects_are_two_occurrences_not_one_twice() -> None:
+    from selfheal.sources.junit import parse_junit
+
+    tasks = build_tasks(parse_junit(FIX / "playwright" / "junit.xml"), Config())
+    for task in tasks:
+        keys = [(o.id, o.project) for o in task.occurrences]
+        assert len(keys) == len(set(keys)), task.title
+        assert all(contract_errors(t.to_json()) == [] for t in tasks)
+    nav = next(t for t in tasks if "main navigation" in t.title)
+    assert [o.project for o in nav.occurrences] == ["chromium-mobile"]
+    assert nav.severity == "medium"  # fails in one of the two projects only, as in the JSON report
