@@ -34,7 +34,9 @@ def test_normalize_sentry_writes_valid_patchtasks(tmp_path: Path) -> None:
 
 def test_min_frequency_flag_beats_environment(tmp_path: Path) -> None:
     export = sample_path("sentry_errors.json")
-    code = main(["normalize", "sentry", "--input", str(export), "--min-frequency", "50", "--out", str(tmp_path)])
+    code = main(
+        ["normalize", "sentry", "--input", str(export), "--min-frequency", "50", "--out", str(tmp_path)]
+    )
     assert code == 0
     tasks = json.loads((tmp_path / "patchtasks.json").read_text())
     assert {t["frequency"] >= 50 for t in tasks} == {True}
@@ -42,7 +44,9 @@ def test_min_frequency_flag_beats_environment(tmp_path: Path) -> None:
 
 def test_playwright_default_locations_like_the_original(tmp_path: Path) -> None:
     (tmp_path / "test-results").mkdir()
-    (tmp_path / "test-results" / "report.json").write_bytes(sample_path("playwright-report.json").read_bytes())
+    (tmp_path / "test-results" / "report.json").write_bytes(
+        sample_path("playwright-report.json").read_bytes()
+    )
     result = _run("normalize", "playwright", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     tasks = json.loads((tmp_path / "out" / "playwright_patchtasks.json").read_text())

@@ -38,7 +38,14 @@ def test_polars_expression_matches_python_normalization_on_every_case() -> None:
 
 
 def _sentry(item_id: str, message: str, frames: tuple[Frame, ...], exc: str = "KeyError") -> Failure:
-    return Failure(source="sentry", item_id=item_id, title=f"{exc}: {message}", exception_type=exc, message=message, frames=frames)
+    return Failure(
+        source="sentry",
+        item_id=item_id,
+        title=f"{exc}: {message}",
+        exception_type=exc,
+        message=message,
+        frames=frames,
+    )
 
 
 CART = Frame(filename="shop/cart.py", function="line_total", lineno=57, path="shop/cart.py")
@@ -65,7 +72,10 @@ def test_ids_in_the_message_do_not_split_a_bug() -> None:
     [
         (_sentry("1", "'sku'", (CART,)), _sentry("2", "'price'", (CART,))),  # other key
         (_sentry("1", "'sku'", (CART,)), _sentry("2", "'sku'", (OTHER_FN,))),  # other function
-        (_sentry("1", "boom", (CART,), "ValueError"), _sentry("2", "boom", (CART,), "TypeError")),  # other type
+        (
+            _sentry("1", "boom", (CART,), "ValueError"),
+            _sentry("2", "boom", (CART,), "TypeError"),
+        ),  # other type
     ],
 )
 def test_different_bugs_never_share_a_fingerprint(a: Failure, b: Failure) -> None:
@@ -74,7 +84,11 @@ def test_different_bugs_never_share_a_fingerprint(a: Failure, b: Failure) -> Non
 
 def test_anonymous_test_frames_use_the_test_title_so_two_tests_stay_apart() -> None:
     spec = Frame(filename="tests/auth/login.spec.ts", function="", lineno=30, path="tests/auth/login.spec.ts")
-    base = {"source": "playwright", "exception_type": "Error", "message": "expect(locator).toHaveText(expected) failed"}
+    base = {
+        "source": "playwright",
+        "exception_type": "Error",
+        "message": "expect(locator).toHaveText(expected) failed",
+    }
     wrong = Failure(item_id="a", title="x", frames=(spec,), test_path=("Login", "shows an error"), **base)
     valid = Failure(item_id="b", title="y", frames=(spec,), test_path=("Login", "logs in"), **base)
     assert failure_fingerprint(wrong) != failure_fingerprint(valid)
@@ -105,7 +119,12 @@ def test_fingerprint_frame_and_cluster_frame_group_raw_rows() -> None:
             "item_id": ["1", "2", "3", "a"],
             "exception_type": ["KeyError", "LookupError", "LookupError", "Error"],
             "message": ["'sku'", "order 12 missing", "order 9931 missing", "expect failed"],
-            "frame_key": ["shop/cart.py:line_total", "shop/o.py:load", "shop/o.py:load", "tests/a.spec.ts:A › b"],
+            "frame_key": [
+                "shop/cart.py:line_total",
+                "shop/o.py:load",
+                "shop/o.py:load",
+                "tests/a.spec.ts:A › b",
+            ],
             "count": [5, 2, 3, 1],
             "users": [1, 0, 2, 0],
             "last_seen": ["2026-11-01", "2026-11-02", "2026-11-03", "2026-11-04"],
@@ -127,4 +146,6 @@ def test_fingerprint_frame_and_cluster_frame_group_raw_rows() -> None:
         },
         schema_overrides={"items": pl.UInt32},
     )
-    assert_frame_equal(clusters.sort(["frequency", "items"], descending=True), expected, check_row_order=False)
+    assert_frame_equal(
+        clusters.sort(["frequency", "items"], descending=True), expected, check_row_order=False
+    )

@@ -15,7 +15,9 @@ def _name(requirement: str) -> str:
 
 def test_environment_yml_names_the_same_dependencies_as_pyproject() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    wanted = {_name(r) for r in project["dependencies"]} | {_name(r) for r in project["optional-dependencies"]["dev"]}
+    wanted = {_name(r) for r in project["dependencies"]} | {
+        _name(r) for r in project["optional-dependencies"]["dev"]
+    }
     conda: set[str] = set()
     text = (ROOT / "environment.yml").read_text()
     for line in text.split("dependencies:", 1)[1].splitlines():
