@@ -61,7 +61,7 @@ def generate(path: Path, items: int, seed: int = 7) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     with tmp.open("w") as out:
-        for i in range(items):
+        for _ in range(items):
             bug = rng.randrange(300)
             exc, template, filename, function = TEMPLATES[bug % len(TEMPLATES)]
             message = template.format(
