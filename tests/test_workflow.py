@@ -3,6 +3,7 @@ and `selfheal init-workflow` writes it without clobbering anything."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import yaml
 
 from selfheal import __version__
 from selfheal.cli import main
+from selfheal.runner import declared_parameters, find_notebooks
 from selfheal.workflow import DEFAULT_INSTALL_SPEC, read_template, render_workflow
 
 REPO = Path(__file__).resolve().parent.parent
@@ -182,7 +184,7 @@ def test_secrets_reach_only_the_selfheal_steps_that_need_them(reference: dict[An
     with_secrets = {key: names for key, names in users.items() if names}
     assert with_secrets == {
         ("report", "Check configuration and Sentry access"): ["SENTRY_AUTH_TOKEN"],
-        ("report", "Pull Sentry issues"): ["SENTRY_AUTH_TOKEN"],
+        ("report", "Pull, normalize, analyze (notebooks via papermill)"): ["SENTRY_AUTH_TOKEN"],
         ("pull-requests", "Check GitHub access"): ["GITHUB_TOKEN"],
         ("pull-requests", "Open or update draft PRs (or preview them)"): ["GITHUB_TOKEN"],
     }
@@ -223,15 +225,12 @@ def test_only_the_pull_request_job_can_write(reference: dict[Any, Any]) -> None:
         assert "permissions" in job, f"job {name} must declare its permissions"
 
 
-def test_report_job_runs_the_pipeline_and_uploads_reports_and_out(
-    reference: dict[Any, Any],
-) -> None:
+def test_report_job_installs_checks_and_uploads_reports_and_out(reference: dict[Any, Any]) -> None:
     job = reference["jobs"]["report"]
     runs = [s["run"] for s in job["steps"] if "run" in s]
     assert runs[0] == 'python -m pip install "$SELFHEAL_INSTALL_SPEC"'
-    assert any(r.startswith("selfheal pull sentry") for r in runs)
-    assert "selfheal normalize sentry" in runs
-    assert "selfheal run" in runs
+    assert runs[1] == "selfheal doctor --skip-github"
+    assert "selfheal run --params" in runs[2]
     (setup,) = _steps_using(job, "actions/setup-python")
     assert setup["with"]["cache"] == "pip"
     assert setup["with"]["cache-dependency-path"] == ".github/workflows/self-healing.yml"
@@ -241,6 +240,34 @@ def test_report_job_runs_the_pipeline_and_uploads_reports_and_out(
         assert upload["with"]["retention-days"] == "${{ env.RETENTION_DAYS }}"
         assert upload["if"] == "${{ !cancelled() }}"  # a failed notebook still ships its report
     assert "inputs.retention_days" in reference["env"]["RETENTION_DAYS"]
+    assert "inputs.limit" in job["env"]["SENTRY_ERROR_LIMIT"]
+
+
+def _fake_selfheal(folder: Path, script: str) -> None:
+    fake = folder / "selfheal"
+    fake.write_text("#!/usr/bin/env bash\n" + script)
+    fake.chmod(0o755)
+
+
+def test_report_job_runs_the_notebooks_on_sentry_data_with_declared_parameters(
+    reference: dict[Any, Any], tmp_path: Path
+) -> None:
+    (step,) = [s for s in reference["jobs"]["report"]["steps"] if "selfheal run" in s.get("run", "")]
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    _fake_selfheal(bin_dir, 'test "$1 $2" = "run --params" && cat "$3"\n')
+    result = subprocess.run(
+        ["bash", "-e", "-c", step["run"]],
+        env={"PATH": f"{bin_dir}:/usr/bin:/bin", "RUNNER_TEMP": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    params = json.loads(result.stdout)
+    assert params == {"source": "sentry", "playwright_report": ""}
+    declared = {name for nb in find_notebooks(REPO / "notebooks") for name in declared_parameters(nb)}
+    assert set(params) <= declared, "the workflow passes a parameter no notebook declares"
 
 
 def test_pull_request_job_dry_runs_when_asked(reference: dict[Any, Any]) -> None:
@@ -270,9 +297,7 @@ def test_pull_request_script_turns_inputs_into_flags(
     reference: dict[Any, Any], tmp_path: Path, env: dict[str, str], expected: list[str]
 ) -> None:
     (pr_step,) = [s for s in reference["jobs"]["pull-requests"]["steps"] if "selfheal pr" in s.get("run", "")]
-    fake = tmp_path / "selfheal"
-    fake.write_text('#!/usr/bin/env bash\nprintf "%s\\n" "$@"\n')
-    fake.chmod(0o755)
+    _fake_selfheal(tmp_path, 'printf "%s\\n" "$@"\n')
     result = subprocess.run(
         ["bash", "-e", "-c", pr_step["run"]],
         env={"PATH": f"{tmp_path}:/usr/bin:/bin", **env},
