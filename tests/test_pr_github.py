@@ -1,0 +1,415 @@
+"""`run_pr` against the fake GitHub with the real PyGithub: idempotent, resumable, rate-aware."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from selfheal.config import Config
+from selfheal.errors import GitHubError
+from selfheal.models import Evidence, Occurrence, PatchTask
+from selfheal.pullrequests import GitHubOptions, PrReport, run_pr
+from selfheal.pullrequests.render import marked_fingerprint
+from selfheal.settings import GitHubSettings
+from selfheal.testing.fake_github import FakeGitHub, FakeRepo
+
+TOKEN = "ghp_TestToken0123456789abcdefghijklmnopqr"
+SECONDARY = {
+    "message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
+    "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api",
+    "status": "403",
+}
+
+
+def make_task(n: int, severity: str = "high", frequency: int = 10, **changes: Any) -> PatchTask:
+    return PatchTask(
+        id=f"sentry-{n}",
+        title=f"TypeError number {n}",
+        area="backend",
+        owner="api",
+        severity=severity,  # type: ignore[arg-type]  # tests pass valid literals
+        frequency=frequency,
+        last_seen="2026-01-11T15:22:36Z",
+        fingerprint=hashlib.sha256(str(n).encode()).hexdigest()[:32],
+        source="sentry",
+        evidence=Evidence(message=f"boom {n} for jane@example.com"),
+        occurrences=(Occurrence("sentry", str(n)),),
+    ).with_changes(**changes)
+
+
+TASKS = [
+    make_task(1, "blocker", 90),
+    make_task(2, "high", 40),
+    make_task(3, "high", 7),
+    make_task(4, "medium", 500),
+]
+SELECTED = TASKS[:3]
+
+
+@pytest.fixture
+def gh() -> Iterator[FakeGitHub]:
+    with FakeGitHub(token=TOKEN) as fake:
+        fake.add_repo("acme", "shop", default_branch="trunk")
+        yield fake
+        assert fake.errors == []
+
+
+def run(gh: FakeGitHub, out: Path, tasks: list[PatchTask] = TASKS, **kwargs: Any) -> PrReport:
+    kwargs.setdefault("dry_run", False)
+    settings = GitHubSettings(owner="acme", repo="shop", api_url=gh.base_url, token=TOKEN)
+    return run_pr(out, Config(), settings=settings, tasks=tasks, options=GitHubOptions.for_tests(), **kwargs)
+
+
+def open_prs_by_fingerprint(repo: FakeRepo) -> dict[str, list[int]]:
+    found: dict[str, list[int]] = {}
+    for pr in repo.pulls():
+        if pr.state == "open":
+            found.setdefault(marked_fingerprint(pr.body) or "?", []).append(pr.number)
+    return found
+
+
+def assert_one_pr_per_task(gh: FakeGitHub, tasks: list[PatchTask] = SELECTED) -> None:
+    """Zero duplicates and zero lost tasks."""
+    found = open_prs_by_fingerprint(gh.repo())
+    assert sorted(found) == sorted(t.fingerprint for t in tasks)
+    assert all(len(numbers) == 1 for numbers in found.values()), found
+
+
+def listings(gh: FakeGitHub) -> int:
+    """Paginated listings started (first pages of GET /pulls without a head filter)."""
+    return sum(
+        1
+        for r in gh.log
+        if r.method == "GET" and r.path.endswith("/pulls") and "head" not in r.query and "page" not in r.query
+    )
+
+
+def test_three_runs_open_exactly_one_pr_per_fingerprint(gh: FakeGitHub, tmp_path: Path) -> None:
+    first = run(gh, tmp_path)
+    assert (first.created, first.updated, first.unchanged, first.skipped) == (3, 0, 0, 1)
+    assert first.requests == len(gh.log)  # our count matches what the server saw
+    assert first.write_requests == len(gh.writes())
+    assert first.write_requests - first.label_writes <= 5 * first.created
+    assert first.write_requests - first.label_writes == 4 * first.created
+    assert listings(gh) == 1
+    for _ in range(2):
+        gh.clear_log()
+        again = run(gh, tmp_path)
+        assert (again.created, again.updated, again.unchanged, again.skipped) == (0, 0, 3, 1)
+        assert gh.writes() == []
+        assert again.write_requests == 0
+        assert again.requests == len(gh.log) == 1
+        assert listings(gh) == 1
+    assert_one_pr_per_task(gh)
+    assert len(gh.repo().pulls()) == 3
+
+
+def test_the_pr_is_a_labelled_draft_whose_branch_carries_the_task_file(
+    gh: FakeGitHub, tmp_path: Path
+) -> None:
+    report = run(gh, tmp_path, [TASKS[0]])
+    repo = gh.repo()
+    (pr,) = repo.pulls()
+    task = TASKS[0]
+    assert report.outcomes[0].pr_number == pr.number
+    assert pr.draft
+    assert pr.base == "trunk"  # the repository's default branch, not a hard-coded main
+    assert pr.head == f"selfheal/{task.fingerprint[:12]}"
+    assert pr.labels == ["selfheal", "severity:blocker", "source:sentry"]
+    assert {name: repo.labels[name]["color"] for name in repo.labels} == {
+        "selfheal": "5319e7",
+        "severity:blocker": "b60205",
+        "source:sentry": "1d76db",
+    }
+    files = repo.files(pr.head)
+    task_file = files[f".selfheal/tasks/{task.fingerprint}.md"]
+    assert task_file.startswith(f"<!-- selfheal:fingerprint={task.fingerprint} -->")
+    assert "jane@example.com" not in task_file
+    head = repo.commits[repo.refs[pr.head]]
+    assert head.parent == repo.refs["trunk"]
+    assert marked_fingerprint(pr.body) == task.fingerprint
+    assert pr.title.startswith("[selfheal] blocker: ")
+    plan = json.loads((tmp_path / "pr_plan.json").read_text())
+    assert plan["decisions"][0]["result"] == "created"
+    assert plan["decisions"][0]["prNumber"] == pr.number
+    assert plan["requests"]["writes"] == report.write_requests
+
+
+def test_changed_counts_update_bodies_and_nothing_else(gh: FakeGitHub, tmp_path: Path) -> None:
+    run(gh, tmp_path)
+    gh.clear_log()
+    busier = [t.with_changes(frequency=t.frequency + 100) for t in TASKS[:2]] + TASKS[2:]
+    report = run(gh, tmp_path, busier)
+    assert (report.created, report.updated, report.unchanged) == (0, 2, 1)
+    assert [(r.method, sorted(r.body)) for r in gh.writes()] == [("PATCH", ["body"])] * 2
+    assert report.requests == len(gh.log) == 3
+    bodies = {marked_fingerprint(p.body): p.body for p in gh.repo().pulls()}
+    assert "| Frequency | 190 events |" in (bodies[TASKS[0].fingerprint] or "")
+    assert_one_pr_per_task(gh)
+
+
+def test_dry_run_makes_no_write_request(gh: FakeGitHub, tmp_path: Path) -> None:
+    report = run(gh, tmp_path, dry_run=True)
+    assert gh.writes() == []
+    assert report.requests == len(gh.log) == 1  # the read-only listing
+    assert report.created == 3
+    assert len(report.previews) == 3
+    preview = report.previews[0].read_text()
+    assert "<!-- selfheal:fingerprint=" in preview
+    assert "# Fix task:" in preview
+    plan = json.loads((tmp_path / "pr_plan.json").read_text())
+    assert plan["dryRun"] is True
+    assert [d["action"] for d in plan["decisions"]] == ["create", "create", "create", "skip"]
+    assert gh.repo().pulls() == []
+
+
+def test_dry_run_needs_no_token_and_makes_no_request(gh: FakeGitHub, tmp_path: Path) -> None:
+    settings = GitHubSettings(owner="acme", repo="shop", api_url=gh.base_url, token="")
+    report = run_pr(tmp_path, Config(), dry_run=True, settings=settings, tasks=TASKS)
+    assert gh.log == []
+    assert report.requests == 0
+    assert not report.listed
+    assert "not listed" in report.summary()
+
+
+def test_502_after_the_pr_was_created_finds_it_instead_of_duplicating(gh: FakeGitHub, tmp_path: Path) -> None:
+    gh.inject("POST", r"/pulls$", 502, {"message": "Server Error"}, passthrough=True)
+    report = run(gh, tmp_path)
+    assert report.created == 3
+    assert_one_pr_per_task(gh)
+    posts = [r for r in gh.log if r.method == "POST" and r.path.endswith("/pulls")]
+    assert len(posts) == 3  # the uncertain create was checked, not re-sent
+    assert any(r.method == "GET" and r.query.get("head") for r in gh.log)
+    gh.clear_log()
+    assert run(gh, tmp_path).unchanged == 3
+    assert gh.writes() == []
+
+
+def test_502_before_the_pr_was_created_retries_after_checking(gh: FakeGitHub, tmp_path: Path) -> None:
+    gh.inject("POST", r"/pulls$", 502, {"message": "Server Error"})
+    assert run(gh, tmp_path).created == 3
+    assert_one_pr_per_task(gh)
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "headers", "expected_wait"),
+    [
+        (403, SECONDARY, {}, 60.0),
+        (403, SECONDARY, {"Retry-After": "7"}, 7.0),
+        (429, {"message": "Too Many Requests"}, {"Retry-After": "3"}, 3.0),
+        (429, {"message": "Too Many Requests"}, {}, 60.0),
+        (
+            403,
+            {"message": "API rate limit exceeded for user ID 1."},
+            {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "0"},
+            1.0,
+        ),
+    ],
+    ids=["secondary-403", "secondary-403-retry-after", "429-retry-after", "429-bare", "primary-403-reset"],
+)
+def test_rate_limits_are_waited_out_and_reported(  # noqa: PLR0917 - pytest parameters
+    gh: FakeGitHub,
+    tmp_path: Path,
+    status: int,
+    body: dict[str, str],
+    headers: dict[str, str],
+    expected_wait: float,
+) -> None:
+    gh.inject("POST", r"/pulls$", status, body, headers)
+    report = run(gh, tmp_path)
+    assert report.rate_limit_waits == (expected_wait,)
+    assert "rate-limit waits: 1" in report.summary()
+    assert report.created == 3
+    assert_one_pr_per_task(gh)
+
+
+def test_a_rate_limit_longer_than_the_cap_stops_the_run_and_the_next_run_finishes(
+    gh: FakeGitHub, tmp_path: Path
+) -> None:
+    gh.inject("POST", r"/pulls$", 403, SECONDARY, {"Retry-After": "4000"})
+    with pytest.raises(GitHubError, match="wait 4000 s, more than the cap of 300 s"):
+        run(gh, tmp_path)
+    report = run(gh, tmp_path)
+    assert report.created == 3  # the interrupted task resumes on its existing branch
+    assert_one_pr_per_task(gh)
+
+
+def test_an_existing_pr_the_listing_missed_is_found_on_422(gh: FakeGitHub, tmp_path: Path) -> None:
+    run(gh, tmp_path, [TASKS[0]])
+    gh.inject("GET", r"/pulls$", 200, [])  # e.g. listed before GitHub's index caught up
+    gh.clear_log()
+    changed = TASKS[0].with_changes(frequency=123)
+    report = run(gh, tmp_path, [changed])
+    assert report.outcomes[0].result == "resumed"
+    assert [r.status for r in gh.log if r.method == "POST" and r.path.endswith("/pulls")] == [422]
+    assert_one_pr_per_task(gh, [TASKS[0]])
+    (pr,) = gh.repo().pulls()
+    assert "| Frequency | 123 events |" in (pr.body or "")
+
+
+def test_drafts_unsupported_says_so_and_no_draft_finishes_the_job(gh: FakeGitHub, tmp_path: Path) -> None:
+    gh.add_repo("acme", "private-shop", private=True, allow_drafts=False)
+    settings = GitHubSettings(owner="acme", repo="private-shop", api_url=gh.base_url, token=TOKEN)
+    options = GitHubOptions.for_tests()
+    with pytest.raises(GitHubError, match="--no-draft") as failure:
+        run_pr(tmp_path, Config(), dry_run=False, settings=settings, tasks=TASKS, options=options)
+    assert "draft pull requests are not supported" in str(failure.value)
+    report = run_pr(
+        tmp_path, Config(), dry_run=False, settings=settings, tasks=TASKS, options=options, draft=False
+    )
+    assert report.created == 3
+    repo = gh.repo("acme/private-shop")
+    assert [p.draft for p in repo.pulls()] == [False, False, False]
+    assert sorted(open_prs_by_fingerprint(repo)) == sorted(t.fingerprint for t in SELECTED)
+
+
+def test_a_crash_after_branch_creation_is_repaired_by_the_next_run(gh: FakeGitHub, tmp_path: Path) -> None:
+    # The run dies right after the branch exists (here: the commit is refused once).
+    gh.inject("PUT", r"/contents/", 400, {"message": "simulated crash"})
+    with pytest.raises(GitHubError):
+        run(gh, tmp_path)
+    repo = gh.repo()
+    assert repo.pulls() == []
+    assert any(name.startswith("selfheal/") for name in repo.refs)
+    gh.clear_log()
+    report = run(gh, tmp_path)
+    assert report.created == 3
+    assert report.outcomes[0].result == "resumed"
+    assert gh.log[2].path.endswith("/git/ref/heads/trunk")
+    assert_one_pr_per_task(gh)
+    for pr in repo.pulls():
+        assert any(path.startswith(".selfheal/tasks/") for path in repo.files(pr.head))
+
+
+def test_a_crash_after_the_commit_reuses_branch_and_file(gh: FakeGitHub, tmp_path: Path) -> None:
+    gh.inject("POST", r"/pulls$", 400, {"message": "simulated crash"})
+    with pytest.raises(GitHubError):
+        run(gh, tmp_path, [TASKS[0]])
+    gh.clear_log()
+    run(gh, tmp_path, [TASKS[0]])
+    assert [r.method for r in gh.log if r.path.endswith(".md")] == ["GET"]  # found, not re-committed
+    assert_one_pr_per_task(gh, [TASKS[0]])
+
+
+def test_a_crash_before_labelling_is_repaired_by_adding_the_labels(gh: FakeGitHub, tmp_path: Path) -> None:
+    gh.inject("POST", r"/issues/\d+/labels$", 400, {"message": "simulated crash"})
+    with pytest.raises(GitHubError):
+        run(gh, tmp_path, [TASKS[0]])
+    gh.clear_log()
+    report = run(gh, tmp_path, [TASKS[0]])
+    assert (report.updated, report.created) == (1, 0)
+    assert [(r.method, r.path.rsplit("/", 1)[-1]) for r in gh.writes()] == [("POST", "labels")]
+    (pr,) = gh.repo().pulls()
+    assert pr.labels == ["selfheal", "severity:blocker", "source:sentry"]
+
+
+def test_transient_5xx_on_reads_and_edits_are_retried(gh: FakeGitHub, tmp_path: Path) -> None:
+    run(gh, tmp_path, [TASKS[0]])
+    gh.inject("GET", r"/pulls$", 503, times=2)
+    gh.inject("PATCH", r"/pulls/\d+$", 502)
+    report = run(gh, tmp_path, [TASKS[0].with_changes(frequency=5)])
+    assert report.updated == 1
+    assert report.requests == 5  # 3 listing attempts, 2 PATCH attempts
+    assert_one_pr_per_task(gh, [TASKS[0]])
+
+
+def test_resolved_error_gets_one_comment_and_closing_is_opt_in(gh: FakeGitHub, tmp_path: Path) -> None:
+    run(gh, tmp_path, [TASKS[0]])
+    resolved = TASKS[0].with_changes(status="resolved")
+    for _ in range(2):
+        run(gh, tmp_path, [resolved])
+    (pr,) = gh.repo().pulls()
+    assert len(pr.comments) == 1
+    assert "looks resolved" in pr.comments[0]["body"]
+    assert pr.state == "open"
+    run(gh, tmp_path, [TASKS[0].with_changes(status="ongoing")])
+    run(gh, tmp_path, [resolved], close_resolved=True)
+    assert pr.state == "closed"
+    assert len(pr.comments) == 2
+
+
+def test_regression_comments_once_on_the_open_pr(gh: FakeGitHub, tmp_path: Path) -> None:
+    run(gh, tmp_path, [TASKS[0]])
+    regressed = TASKS[0].with_changes(status="regressed", frequency=300)
+    run(gh, tmp_path, [regressed])
+    run(gh, tmp_path, [regressed.with_changes(frequency=301)])
+    (pr,) = gh.repo().pulls()
+    assert len(pr.comments) == 1
+    assert "regressed" in pr.comments[0]["body"]
+
+
+def test_comment_lost_in_a_502_is_not_posted_twice(gh: FakeGitHub, tmp_path: Path) -> None:
+    run(gh, tmp_path, [TASKS[0]])
+    gh.inject("POST", r"/comments$", 502, passthrough=True)
+    run(gh, tmp_path, [TASKS[0].with_changes(status="regressed")])
+    (pr,) = gh.repo().pulls()
+    assert len(pr.comments) == 1
+
+
+def test_closed_pr_is_respected_until_the_error_regresses(gh: FakeGitHub, tmp_path: Path) -> None:
+    run(gh, tmp_path, [TASKS[0]])
+    gh.close_pr(1, at="2026-01-05T00:00:00Z")
+    report = run(gh, tmp_path, [TASKS[0]])
+    assert (report.created, report.skipped) == (0, 1)
+    assert len(gh.repo().pulls()) == 1
+    came_back = TASKS[0].with_changes(status="regressed", last_seen="2026-01-20T00:00:00Z")
+    report = run(gh, tmp_path, [came_back])
+    assert report.created == 1
+    new = gh.repo().issues[2]
+    assert "after #1 was closed" in (new.body or "")
+    assert run(gh, tmp_path, [came_back]).unchanged == 1
+
+
+def test_listing_follows_pages_and_ignores_other_prs(gh: FakeGitHub, tmp_path: Path) -> None:
+    for n in range(150):
+        gh.seed_pull(f"feature/{n}", title=f"feature {n}")
+    report = run(gh, tmp_path, [TASKS[0]])
+    assert report.listing_pages == 2
+    assert report.created == 1
+    gh.clear_log()
+    again = run(gh, tmp_path, [TASKS[0]])
+    assert again.unchanged == 1
+    assert again.requests == again.listing_pages == 2  # every recent PR is looked at, nothing else
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "expected"),
+    [
+        (401, {"message": "Bad credentials"}, "rejected the token"),
+        (
+            403,
+            {"message": "Resource not accessible by personal access token"},
+            "contents: write, pull requests: write, issues: write",
+        ),
+        (404, {"message": "Not Found"}, "not found, or the token cannot see it"),
+    ],
+)
+def test_permission_problems_fail_with_one_clear_line(
+    gh: FakeGitHub, tmp_path: Path, status: int, body: dict[str, str], expected: str
+) -> None:
+    gh.inject("GET", r"/pulls$", status, body)
+    with pytest.raises(GitHubError, match=expected) as failure:
+        run(gh, tmp_path)
+    assert TOKEN not in str(failure.value)
+    assert "\n" not in str(failure.value)
+    assert failure.value.status == status
+
+
+def test_a_refused_write_names_the_permissions(gh: FakeGitHub, tmp_path: Path) -> None:
+    gh.inject("POST", r"/git/refs$", 403, {"message": "Resource not accessible by integration"})
+    with pytest.raises(GitHubError, match="fine-grained permissions"):
+        run(gh, tmp_path)
+
+
+def test_the_task_file_commit_is_base64_of_the_rendered_file(gh: FakeGitHub, tmp_path: Path) -> None:
+    run(gh, tmp_path, [TASKS[0]])
+    put = next(r for r in gh.log if r.method == "PUT")
+    text = base64.b64decode(put.body["content"]).decode("utf-8")
+    assert text.startswith("<!-- selfheal:fingerprint=")
+    assert put.body["branch"].startswith("selfheal/")
