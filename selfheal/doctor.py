@@ -473,14 +473,16 @@ def _check_permissions(settings: GitHubSettings, repository: Any, scopes: list[s
             f"GitHub does not report this token's permissions on {name} (an app or workflow token)",
             fix="make sure the job grants contents: write, pull-requests: write, issues: write",
         )
+    # For personal tokens this is the user's access; a fine-grained token's own permissions
+    # are not readable through the API (the 403 on the first write names them).
     if not permissions.push:
         return Check(
             "GitHub",
             "fail",
-            f"the token can read {name} but not push branches to it",
+            f"GitHub reports read-only access to {name}: branches cannot be pushed",
             fix=_GITHUB_WRITE_FIX,
         )
-    return Check("GitHub", "ok", f"the token can push branches to {name}")
+    return Check("GitHub", "ok", f"GitHub reports push access to {name}")
 
 
 def _github_checks(settings: GitHubSettings, client: Github, *, draft: bool) -> Iterator[Check]:

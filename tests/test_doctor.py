@@ -134,7 +134,7 @@ def test_all_good_prints_a_checklist_and_exits_0(
         "Sentry: issues readable (event:read): at least one unresolved issue",
         "GitHub: GITHUB_TOKEN set (value hidden); repository acme/shop",
         "GitHub: repository acme/shop reachable (public, default branch main)",
-        "GitHub: the token can push branches to acme/shop",
+        "GitHub: GitHub reports push access to acme/shop",
         "GitHub: default branch main readable",
         "GitHub: labels readable (0 on the first page)",
         "GitHub: pull requests readable",
@@ -354,7 +354,9 @@ def test_github_token_without_push_is_a_problem(
     gh.inject("GET", r"^/api/v3/repos/acme/shop$", 200, read_only)
     code, output = _doctor(capsys, "--skip-sentry")
     assert code == 1
-    assert _lines(output, "✗") == ["GitHub: the token can read acme/shop but not push branches to it"]
+    assert _lines(output, "✗") == [
+        "GitHub: GitHub reports read-only access to acme/shop: branches cannot be pushed"
+    ]
     assert "pull-requests: write" in output
 
 
