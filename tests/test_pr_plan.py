@@ -21,6 +21,7 @@ def make_task(n: int, severity: str = "high", frequency: int = 10, **changes: An
         last_seen="2026-01-11T15:22:36Z",
         fingerprint=hashlib.sha256(str(n).encode()).hexdigest()[:32],
         source="sentry",
+        severity_reasons=(f"rule: {severity}",),
         evidence=Evidence(message=f"boom {n}"),
     ).with_changes(**changes)
 

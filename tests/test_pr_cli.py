@@ -1,0 +1,125 @@
+"""`selfheal pr` from the command line: counts at the end, one clear line on expected failures."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from selfheal.cli import main
+from selfheal.contracts import save_tasks
+from selfheal.models import Evidence, Occurrence, PatchTask
+from selfheal.testing.fake_github import FakeGitHub
+
+TOKEN = "ghp_CliTestToken0123456789abcdefghijklmno"
+
+
+def make_task(n: int, severity: str) -> PatchTask:
+    return PatchTask(
+        id=f"sentry-{n}",
+        title=f"Error {n}",
+        area="backend",
+        owner="api",
+        severity=severity,  # type: ignore[arg-type]  # tests pass valid literals
+        frequency=10 * n,
+        last_seen="2026-01-11T15:22:36Z",
+        fingerprint=hashlib.sha256(str(n).encode()).hexdigest()[:32],
+        source="sentry",
+        severity_reasons=(f"rule: {severity}",),
+        evidence=Evidence(message=f"boom {n}"),
+        occurrences=(Occurrence("sentry", str(n)),),
+    )
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    for name in ("GITHUB_TOKEN", "GITHUB_OWNER", "GITHUB_REPO", "GITHUB_API_URL", "GITHUB_REPOSITORY"):
+        monkeypatch.delenv(name, raising=False)
+    save_tasks(tmp_path / "out" / "patchtasks.json", [make_task(1, "high"), make_task(2, "low")])
+    save_tasks(tmp_path / "out" / "playwright_patchtasks.json", [make_task(3, "blocker")])
+    return tmp_path
+
+
+@pytest.fixture
+def gh(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
+    with FakeGitHub(token=TOKEN) as fake:
+        fake.add_repo("acme", "shop")
+        monkeypatch.setenv("GITHUB_API_URL", fake.base_url)
+        monkeypatch.setenv("GITHUB_OWNER", "acme")
+        monkeypatch.setenv("GITHUB_REPO", "shop")
+        yield fake
+        assert fake.errors == []
+
+
+def test_dry_run_needs_no_credentials(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["pr", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "would create 2, would update 0, unchanged 0, skipped 1; GitHub requests: 0" in out
+    plan = json.loads((workdir / "out" / "pr_plan.json").read_text())
+    assert [d["severity"] for d in plan["decisions"]] == ["blocker", "high", "low"]
+    assert len(list((workdir / "out" / "pr_previews").glob("*.md"))) == 2
+
+
+def test_all_and_severity_choose_what_is_planned(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["pr", "--dry-run", "--all"]) == 0
+    assert "would create 3" in capsys.readouterr().out
+    assert main(["pr", "--dry-run", "--severity", "low", "--max-new", "1"]) == 0
+    assert "would create 1, would update 0, unchanged 0, skipped 2" in capsys.readouterr().out
+
+
+def test_dry_run_with_a_token_only_reads(
+    workdir: Path, gh: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    assert main(["pr", "--dry-run"]) == 0
+    assert [r.method for r in gh.log] == ["GET"]
+
+
+@pytest.mark.slow  # production spacing: PyGithub waits 1 s between writes
+def test_real_run_opens_draft_prs_and_prints_counts(
+    workdir: Path, gh: FakeGitHub, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    assert main(["pr", "--max-new", "1"]) == 0
+    captured = capsys.readouterr()
+    assert (
+        "created 1, updated 0, unchanged 0, skipped 2; GitHub requests: 11 (7 writes, 1 listing pages)"
+        in (captured.out)
+    )
+    assert TOKEN not in captured.out + captured.err
+    (pr,) = gh.repo().pulls()
+    assert pr.draft
+    assert pr.labels == ["selfheal", "severity:blocker", "source:sentry"]
+
+
+def test_missing_token_is_one_line_and_exit_2(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["pr"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "GITHUB_TOKEN" in err
+    assert "contents: write" in err
+
+
+def test_bad_token_is_one_line_and_exit_3(
+    workdir: Path, gh: FakeGitHub, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_WrongToken0123456789abcdefghijklmnopq")
+    assert main(["pr"]) == 3
+    err = capsys.readouterr().err
+    assert err.startswith("selfheal: error: GitHub HTTP 401")
+    assert "ghp_WrongToken" not in err
+    assert err.count("\n") == 1
+
+
+def test_missing_tasks_and_conflicting_options_fail_clearly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["pr", "--dry-run", "--out", "nowhere"]) == 2
+    assert "patchtasks.json" in capsys.readouterr().err
+    assert main(["pr", "--dry-run", "--all", "--severity", "high"]) == 2
+    assert "either --all or --severity" in capsys.readouterr().err
