@@ -159,9 +159,7 @@ _RULES: tuple[tuple[str, re.Pattern[str], _Replacement], ...] = (
     ),
     (
         "slack-webhook",
-        re.compile(
-            r"https://hooks\.slack(?:-gov)?\.com/(?:services|workflows|triggers)/[A-Za-z0-9/_-]+"
-        ),
+        re.compile(r"https://hooks\.slack(?:-gov)?\.com/(?:services|workflows|triggers)/[A-Za-z0-9/_-]+"),
         _redacted("slack-webhook"),
     ),
     (
@@ -338,9 +336,7 @@ def neutralize_references(text: str) -> str:
 
 def escape_html(text: str) -> str:
     """Escape ``&``, ``<``, ``>`` and ``"`` so no tag or entity from the input is live."""
-    return (
-        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-    )
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
 _MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+!|~>])")
