@@ -1,7 +1,8 @@
 """Open a page in headless Chromium with the network off and report what happened.
 
 Chromium is started with a fresh profile, no background networking, and
-``--remote-debugging-port=0``; we read the DevTools websocket address from its stderr, attach
+``--remote-debugging-port=0``; we read the DevTools address from the profile's
+``DevToolsActivePort`` file, attach
 to a new tab, switch the network off (``Network.emulateNetworkConditions``), and record every
 request the page makes, every console error and every uncaught exception while it loads and
 draws. :class:`PageVisit` is the result a test asserts on.
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import re
 import shutil
 import subprocess
 import tempfile
@@ -40,8 +40,6 @@ CHROMIUM_FLAGS = (
     "--remote-debugging-address=127.0.0.1",
     "--remote-debugging-port=0",
 )
-
-_DEVTOOLS_LINE = re.compile(r"DevTools listening on (ws://\S+)")
 
 # Counts charts, drawn charts and vega views in the page (JSON so one evaluate returns all).
 _CHART_STATE = """JSON.stringify({
@@ -135,25 +133,21 @@ def chromium_devtools() -> Iterator[DevTools]:
         proc = subprocess.Popen(
             [binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "about:blank"],
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
+            stderr=subprocess.DEVNULL,
         )
         try:
-            ws_url = None
-            assert proc.stderr is not None
+            # Chromium writes the port it chose and the browser target path to this file.
+            port_file = Path(profile) / "DevToolsActivePort"
             deadline = time.monotonic() + 60
-            seen: list[str] = []
-            while time.monotonic() < deadline:
-                line = proc.stderr.readline()
-                if not line and proc.poll() is not None:
+            ws_url = None
+            while time.monotonic() < deadline and proc.poll() is None:
+                lines = port_file.read_text(encoding="utf-8").split() if port_file.exists() else []
+                if len(lines) >= 2:
+                    ws_url = f"ws://127.0.0.1:{lines[0]}{lines[1]}"
                     break
-                seen.append(line)
-                match = _DEVTOOLS_LINE.search(line)
-                if match:
-                    ws_url = match.group(1)
-                    break
+                time.sleep(0.1)
             if ws_url is None:
-                raise RuntimeError("chromium did not start: " + "".join(seen[-20:]))
+                raise RuntimeError(f"chromium did not start (exit code {proc.poll()})")
             tools = DevTools(ws_url)
             try:
                 yield tools
