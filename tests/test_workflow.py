@@ -258,6 +258,7 @@ def test_report_job_runs_the_notebooks_on_sentry_data_with_declared_parameters(
     _fake_selfheal(bin_dir, 'test "$1 $2" = "run --params" && cat "$3"\n')
     result = subprocess.run(
         ["bash", "-e", "-c", step["run"]],
+        cwd=tmp_path,
         env={"PATH": f"{bin_dir}:/usr/bin:/bin", "RUNNER_TEMP": str(tmp_path)},
         capture_output=True,
         text=True,
@@ -298,8 +299,12 @@ def test_pull_request_script_turns_inputs_into_flags(
 ) -> None:
     (pr_step,) = [s for s in reference["jobs"]["pull-requests"]["steps"] if "selfheal pr" in s.get("run", "")]
     _fake_selfheal(tmp_path, 'printf "%s\\n" "$@"\n')
+    stale = tmp_path / "out" / "pr_previews" / "stale.md"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("planned without GitHub")
     result = subprocess.run(
         ["bash", "-e", "-c", pr_step["run"]],
+        cwd=tmp_path,
         env={"PATH": f"{tmp_path}:/usr/bin:/bin", **env},
         capture_output=True,
         text=True,
@@ -307,6 +312,7 @@ def test_pull_request_script_turns_inputs_into_flags(
         check=True,
     )
     assert result.stdout.splitlines() == ["pr", *expected]
+    assert not stale.exists()  # previews planned without GitHub never pass for this plan's
 
 
 def test_pages_job_publishes_reports_only_when_asked(reference: dict[Any, Any]) -> None:
