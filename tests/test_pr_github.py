@@ -414,3 +414,37 @@ def test_the_task_file_commit_is_base64_of_the_rendered_file(gh: FakeGitHub, tmp
     text = base64.b64decode(put.body["content"]).decode("utf-8")
     assert text.startswith("<!-- selfheal:fingerprint=")
     assert put.body["branch"].startswith("selfheal/")
+
+
+def test_a_severity_change_refreshes_title_and_swaps_the_severity_label(
+    gh: FakeGitHub, tmp_path: Path
+) -> None:
+    run(gh, tmp_path, [TASKS[1]])
+    gh.clear_log()
+    escalated = TASKS[1].with_changes(severity="blocker")
+    report = run(gh, tmp_path, [escalated])
+    assert report.updated == 1
+    writes = [(r.method, r.path.rsplit("/", 2)[-2:], r.body) for r in gh.writes()]
+    assert writes[0][0] == "PATCH"
+    assert sorted(writes[0][2]) == ["body", "title"]  # one request for both
+    assert ("DELETE", ["labels", "severity:high"], None) in writes
+    assert ("POST", ["1", "labels"], ["severity:blocker"]) in writes
+    (pr,) = gh.repo().pulls()
+    assert pr.title.startswith("[selfheal] blocker: ")
+    assert pr.labels == ["selfheal", "source:sentry", "severity:blocker"]
+    gh.clear_log()
+    assert run(gh, tmp_path, [escalated]).unchanged == 1
+    assert gh.writes() == []
+
+
+def test_a_fork_pr_carrying_our_marker_is_never_treated_as_ours(gh: FakeGitHub, tmp_path: Path) -> None:
+    task = TASKS[0]
+    forged = f"<!-- selfheal:fingerprint={task.fingerprint} -->\nplease merge me"
+    fork_pr = gh.seed_pull(f"selfheal/{task.fingerprint[:12]}", body=forged, fork="mallory/shop")
+    report = run(gh, tmp_path, [task])
+    assert report.created == 1
+    assert fork_pr.body == forged
+    assert fork_pr.comments == []
+    ours = [p for p in gh.repo().pulls() if p.head_repo is None]
+    assert len(ours) == 1
+    assert ours[0].head == f"selfheal/{task.fingerprint[:12]}"

@@ -286,6 +286,8 @@ class GitHubGateway:
                 branch = pr.head.ref
                 if not branch.startswith(branch_prefix) and marked_fingerprint(body) is None:
                     continue
+                if not self._is_own_branch(pr):
+                    continue  # a fork's PR: anyone can copy our marker; never treat it as ours
                 self._pulls[pr.number] = pr
                 found.append(
                     ExistingPr(
@@ -293,6 +295,7 @@ class GitHubGateway:
                         branch=branch,
                         state=pr.state,
                         body=body,
+                        title=pr.title or "",
                         merged=pr.merged_at is not None,
                         closed_at=pr.closed_at.strftime("%Y-%m-%dT%H:%M:%SZ") if pr.closed_at else None,
                         labels=tuple(label.name for label in pr.labels),
@@ -344,7 +347,12 @@ class GitHubGateway:
         head = f"{self.settings.owner}:{branch}"
         listing = self._repo.get_pulls(state="open", head=head)
         page = self._call(f"look up the PR for {branch}", lambda: listing.get_page(0))
-        return page[0] if page else None
+        return next((pr for pr in page if self._is_own_branch(pr)), None)
+
+    def _is_own_branch(self, pr: Any) -> bool:
+        """The PR's head branch lives in this repository (not in a fork)."""
+        head_repo = pr.head.repo
+        return head_repo is not None and str(head_repo.full_name).lower() == self.settings.full_name.lower()
 
     def _create_branch(self, branch: str, base_sha: str) -> bool:
         """True when created now, False when it already existed (a crash left it behind)."""
@@ -403,6 +411,12 @@ class GitHubGateway:
                     found = self._find_open_pr(decision.branch)
                     if found is not None:
                         return found, False
+                if exc.status == 422 and "no commits between" in message.lower():
+                    raise GitHubError(
+                        f"branch {decision.branch} has no commit beyond {base} (left over from a merged "
+                        "PR?); delete the branch and run again",
+                        status=422,
+                    ) from exc
                 if exc.status == 422 and "draft pull requests are not supported" in message.lower():
                     raise GitHubError(
                         f"draft pull requests are not supported in {self.settings.full_name} (a private "
@@ -463,8 +477,19 @@ class GitHubGateway:
         pr = self._pulls.get(number)
         if pr is None:
             pr = self._call(f"read PR #{number}", lambda: self._repo.get_pull(number))
-        if decision.body_changed:
-            self._call(f"update PR #{number}", lambda: pr.edit(body=decision.body), write=True)
+        if decision.body_changed or decision.title_changed:
+            edit = partial(pr.edit, body=decision.body) if decision.body_changed else partial(pr.edit)
+            if decision.title_changed:
+                edit = partial(edit, title=decision.title)
+            self._call(f"update PR #{number}", edit, write=True)  # one PATCH for both
+        for name in decision.stale_labels:
+            try:
+                self._call(
+                    f"remove label {name} from PR #{number}", partial(pr.remove_from_labels, name), write=True
+                )
+            except GithubException as exc:
+                if exc.status != 404:  # already gone
+                    raise
         if decision.missing_labels:
             self.ensure_labels(label for label in decision.labels if label.name in decision.missing_labels)
             self._call(f"label PR #{number}", lambda: pr.add_to_labels(*decision.missing_labels), write=True)

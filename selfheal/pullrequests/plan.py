@@ -50,6 +50,7 @@ class ExistingPr:
     branch: str
     state: str  # "open" | "closed"
     body: str = ""
+    title: str = ""
     merged: bool = False
     closed_at: str | None = None
     labels: tuple[str, ...] = ()
@@ -76,7 +77,10 @@ class PrDecision:
     previous_pr: int | None = None
     #: Labels the open PR lacks (update only).
     missing_labels: tuple[str, ...] = ()
+    #: selfheal labels the open PR carries but should not any more (severity or source moved).
+    stale_labels: tuple[str, ...] = ()
     body_changed: bool = False
+    title_changed: bool = False
     comment: str | None = None
     close: bool = False
     task_file: str = ""
@@ -101,6 +105,8 @@ class PrDecision:
             "previousPr": self.previous_pr,
             "bodyChanged": self.body_changed,
             "missingLabels": list(self.missing_labels),
+            "staleLabels": list(self.stale_labels),
+            "titleChanged": self.title_changed,
             "comment": self.comment is not None,
             "close": self.close,
             "taskFile": self.task_file,
@@ -275,8 +281,15 @@ def _decide_open(
     secrets = options.secrets
     body = render_pr_body(task, secrets=secrets, previous_pr=previous_pr)
     body_changed = _normalized(body) != _normalized(open_pr.body)
+    title_changed = bool(open_pr.title) and open_pr.title != base.title
     have = {name.lower() for name in open_pr.labels}
+    wanted = {label.name.lower() for label in base.labels}
     missing = tuple(label.name for label in base.labels if label.name.lower() not in have)
+    stale = tuple(
+        name
+        for name in open_pr.labels
+        if name.lower().startswith(("severity:", "source:")) and name.lower() not in wanted
+    )
     before = marked_status(open_pr.body)
     comment = None
     close = False
@@ -285,7 +298,7 @@ def _decide_open(
     elif task.status == "resolved" and before != "resolved":
         close = options.close_resolved
         comment = render_resolved_comment(task, closing=close, secrets=secrets)
-    if not body_changed and not missing and comment is None:
+    if not (body_changed or title_changed or missing or stale) and comment is None:
         return replace(
             base,
             action="unchanged",
@@ -293,7 +306,11 @@ def _decide_open(
             pr_number=open_pr.number,
             body=body,
         )
-    what = [w for w, on in (("body", body_changed), ("labels", bool(missing))) if on]
+    what = [
+        w
+        for w, on in (("title", title_changed), ("body", body_changed), ("labels", bool(missing or stale)))
+        if on
+    ]
     if comment is not None:
         what.append(f"{task.status} comment")
     if close:
@@ -305,7 +322,9 @@ def _decide_open(
         pr_number=open_pr.number,
         body=body,
         body_changed=body_changed,
+        title_changed=title_changed,
         missing_labels=missing,
+        stale_labels=stale,
         comment=comment,
         close=close,
     )

@@ -103,6 +103,8 @@ class FakeIssue:
     base: str = ""
     draft: bool = False
     merged_at: str | None = None
+    #: ``owner/name`` of the fork the head branch lives in (``None``: the same repository).
+    head_repo: str | None = None
 
 
 @dataclass(slots=True)
@@ -270,15 +272,20 @@ class FakeGitHub:
         body: str = "",
         labels: tuple[str, ...] = (),
         draft: bool = True,
+        fork: str | None = None,
     ) -> FakeIssue:
-        """Put a branch with one commit and an open PR for it straight into the state."""
+        """Put a branch with one commit and an open PR for it straight into the state.
+
+        ``fork`` (``owner/name``) makes it a PR from a fork: no branch is added here.
+        """
         with self._lock:
             state = self.repo(repo)
             parent = state.commits[state.refs[state.default_branch]]
             tree = {**parent.tree, f".seed/{branch}.md": b"seed\n"}
             commit = Commit(_sha(parent.sha, branch), f"seed {branch}", parent.sha, tree)
-            state.commits[commit.sha] = commit
-            state.refs[branch] = commit.sha
+            if fork is None:
+                state.commits[commit.sha] = commit
+                state.refs[branch] = commit.sha
             for name in labels:
                 state.labels.setdefault(
                     name.lower(),
@@ -295,6 +302,7 @@ class FakeGitHub:
                 head=branch,
                 base=state.default_branch,
                 draft=draft,
+                head_repo=fork,
             )
             state.issues[number] = pr
             return pr
@@ -384,6 +392,26 @@ class FakeGitHub:
             "repo": self._repo_json(repo),
         }
 
+    def _fork_part(self, pr: FakeIssue) -> dict[str, Any]:
+        full_name = pr.head_repo or ""
+        owner, _, name = full_name.partition("/")
+        return {
+            "label": f"{owner}:{pr.head}",
+            "ref": pr.head,
+            "sha": _sha(full_name, pr.head),
+            "user": self._user(owner),
+            "repo": {
+                "id": 999,
+                "name": name,
+                "full_name": full_name,
+                "owner": self._user(owner),
+                "private": False,
+                "fork": True,
+                "url": self._url(f"/repos/{full_name}"),
+                "html_url": self._html(f"/{full_name}"),
+            },
+        }
+
     def _issue_json(self, repo: FakeRepo, issue: FakeIssue) -> dict[str, Any]:
         path = f"/repos/{repo.full_name}/issues/{issue.number}"
         out: dict[str, Any] = {
@@ -430,7 +458,7 @@ class FakeGitHub:
             "updated_at": pr.updated_at,
             "closed_at": pr.closed_at,
             "merged_at": pr.merged_at,
-            "head": self._branch_part(repo, pr.head),
+            "head": self._branch_part(repo, pr.head) if pr.head_repo is None else self._fork_part(pr),
             "base": self._branch_part(repo, pr.base),
         }
         if full:  # GitHub's list endpoint leaves these out; PyGithub fetches them lazily.
@@ -548,6 +576,14 @@ class FakeGitHub:
                 return 200, [self._label_json(repo, repo.labels[n.lower()]) for n in issue.labels], {}
             if method == "POST":
                 return self._add_labels(repo, issue, body)
+        if (m := re.fullmatch(r"/issues/(\d+)/labels/(.+)", sub)) and method == "DELETE":
+            issue = self._issue_or_404(repo, int(m.group(1)), pr=False)
+            kept = [n for n in issue.labels if n.lower() != m.group(2).lower()]
+            if len(kept) == len(issue.labels):
+                raise _error(404, "Label does not exist")
+            issue.labels = kept
+            issue.updated_at = _now()
+            return 200, [self._label_json(repo, repo.labels[n.lower()]) for n in issue.labels], {}
         if m := re.fullmatch(r"/issues/(\d+)/comments", sub):
             issue = self._issue_or_404(repo, int(m.group(1)), pr=False)
             if method == "GET":
@@ -696,7 +732,7 @@ class FakeGitHub:
         pulls = [p for p in repo.pulls() if state in ("all", p.state)]
         if "head" in query:
             branch = self._head_branch(repo, query["head"])
-            pulls = [p for p in pulls if p.head == branch]
+            pulls = [p for p in pulls if p.head == branch and p.head_repo is None]
         if "base" in query:
             pulls = [p for p in pulls if p.base == query["base"]]
         sort = query.get("sort", "created")
@@ -747,7 +783,7 @@ class FakeGitHub:
         if body.get("draft") and not repo.allow_drafts:
             raise _error(422, "Draft pull requests are not supported in this repository.")
         for pr in repo.pulls():
-            if pr.state == "open" and pr.head == head and pr.base == base:
+            if pr.state == "open" and pr.head == head and pr.base == base and pr.head_repo is None:
                 raise _error(
                     422,
                     "Validation Failed",
