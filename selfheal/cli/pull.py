@@ -1,7 +1,8 @@
-"""`selfheal pull sentry`: fetch issues with their latest events into out/sentry_errors.json.
+"""`selfheal pull sentry|bugsink`: fetch issues with their latest events into out/sentry_errors.json.
 
 Secrets and addresses come from the environment only (see ``selfheal.settings``):
-SENTRY_AUTH_TOKEN, SENTRY_ORG, SENTRY_PROJECT, SENTRY_ENV, SENTRY_ERROR_LIMIT, SENTRY_BASE_URL.
+SENTRY_AUTH_TOKEN, SENTRY_ORG, SENTRY_PROJECT, SENTRY_ENV, SENTRY_ERROR_LIMIT, SENTRY_BASE_URL;
+BUGSINK_BASE_URL, BUGSINK_TOKEN, BUGSINK_PROJECT.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ import argparse
 from typing import Any
 
 from selfheal.cli.common import add_out_option, info
-from selfheal.settings import SentrySettings
+from selfheal.settings import BugsinkSettings, SentrySettings
+from selfheal.sources.bugsink import pull_bugsink
 from selfheal.sources.http import DEFAULT_CONCURRENCY
 from selfheal.sources.sentry_api import PullReport, pull_sentry
 
@@ -80,6 +82,28 @@ def register(sub: Any) -> None:
     _add_common(sentry)
     sentry.set_defaults(func=_run_sentry)
 
+    bugsink = sources.add_parser(
+        "bugsink",
+        help="pull from a Bugsink server (mapped to Sentry's shapes)",
+        description=(
+            "Pull issues and their latest events from Bugsink's canonical API into "
+            "OUT/sentry_errors.json, in Sentry's {issue, latestEvent} shape. "
+            "Environment: BUGSINK_BASE_URL, BUGSINK_TOKEN, BUGSINK_PROJECT."
+        ),
+    )
+    bugsink.add_argument(
+        "--limit", type=_non_negative, default=0, metavar="N", help="issues wanted; 0 = all (default)"
+    )
+    bugsink.add_argument(
+        "--state",
+        default="open",
+        choices=["open", "unresolved", "resolved", "muted", "all"],
+        help="issue state (default: open)",
+    )
+    bugsink.add_argument("--query", default="", metavar="Q", help="Bugsink search: text or tag:value")
+    _add_common(bugsink)
+    bugsink.set_defaults(func=_run_bugsink)
+
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -139,6 +163,20 @@ def _run_sentry(args: argparse.Namespace) -> int:
         sort=args.sort,
         since=args.since,
         until=args.until,
+        concurrency=args.concurrency,
+        progress=args.progress,
+    )
+    return _report(report)
+
+
+def _run_bugsink(args: argparse.Namespace) -> int:
+    settings = BugsinkSettings.from_env()
+    report = pull_bugsink(
+        settings,
+        out=args.out,
+        limit=args.limit,
+        state=args.state,
+        query=args.query,
         concurrency=args.concurrency,
         progress=args.progress,
     )

@@ -54,6 +54,7 @@ from selfheal.storage import read_json
 
 __all__ = [
     "FakeSentry",
+    "LoopbackFake",
     "RandomFaults",
     "RecordedRequest",
     "synthetic_export",
@@ -172,7 +173,7 @@ def synthetic_export(count: int, *, project: str = "pump-station", seed: int = 0
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128
-    fake: FakeSentry
+    fake: LoopbackFake
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # Clients that time out or hang up mid-answer are part of the game, not errors.
@@ -205,79 +206,37 @@ class _Handler(BaseHTTPRequestHandler):
         return
 
 
-class FakeSentry:
-    """A Sentry API stand-in; see the module docstring for what it serves."""
+class LoopbackFake:
+    """The plumbing every fake API server shares: a ThreadingHTTPServer on 127.0.0.1 port 0
+    (HTTP/1.1 keep-alive, no Nagle), a request log, an in-flight counter, per-request
+    latency, scripted and random faults, and an in-process transport.
+
+    Subclasses answer requests in :meth:`_reply`.
+    """
 
     def __init__(
         self,
-        items: Sequence[Mapping[str, Any]] = (),
         *,
-        org: str = "acme",
-        token: str = "fake-sentry-token",  # noqa: S107 (a fake server's well-known test token)
+        token: str,
         path_prefix: str = "",
         latency: float = 0.0,
-        concurrent_limit: int = 25,
-        rate_limit_headers: bool = True,
-        requests_per_window: int = 1_000_000,
-        window: float = 1.0,
-        retry_after: float | None = None,
-        denied_scopes: Iterable[str] = (),
-        page_overlap: int = 0,
         slow_seconds: float = 5.0,
         faults: RandomFaults | None = None,
-        public_url: str | None = None,
     ) -> None:
-        self.items = [dict(item) for item in items]
-        self.org = org
         self.token = token
         self.path_prefix = "/" + path_prefix.strip("/") if path_prefix.strip("/") else ""
         self.latency = latency
-        self.concurrent_limit = concurrent_limit
-        self.rate_limit_headers = rate_limit_headers
-        self.requests_per_window = requests_per_window
-        self.window = window
-        self.retry_after = retry_after
-        self.denied_scopes = frozenset(denied_scopes)
-        self.page_overlap = page_overlap
         self.slow_seconds = slow_seconds
         self.faults = faults or RandomFaults()
-        #: The address Sentry believes it has (its ``system.url-prefix``); used in ``Link``
-        #: headers. Differs from ``base_url`` behind proxies and region routing.
-        self.public_url = public_url
         self._rng = random.Random(self.faults.seed)
         self._lock = threading.Lock()
         self._log: list[RecordedRequest] = []
         self._scripted: list[_ScriptedFault] = []
         self._in_flight = 0
         self._max_in_flight = 0
-        self._window_start = 0.0
-        self._window_count = 0
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._connections: set[socket.socket] = set()
-        self._event_bodies: dict[int, bytes] = {}
-
-    # ----------------------------------------------------------------- construction
-    @classmethod
-    def from_export(cls, export: str | Path | Sequence[Mapping[str, Any]], **options: Any) -> Self:
-        """Serve an ``[{issue, latestEvent}]`` export (a path to the JSON file, or the list)."""
-        items: Any = read_json(export) if isinstance(export, str | Path) else export
-        where = str(export) if isinstance(export, str | Path) else "<export>"
-        if not isinstance(items, list):
-            raise InputError(where, "expected a JSON list of {issue, latestEvent} items")
-        for position, item in enumerate(items):
-            if (
-                not isinstance(item, dict)
-                or not isinstance(item.get("issue"), dict)
-                or "id" not in item["issue"]
-            ):
-                raise InputError(where, f"item {position} has no issue with an id")
-        return cls(items, **options)
-
-    @classmethod
-    def synthetic(cls, count: int, **options: Any) -> Self:
-        """Serve ``count`` generated issues (see :func:`synthetic_export`)."""
-        return cls(synthetic_export(count), **options)
 
     # ----------------------------------------------------------------- lifecycle
     def start(self) -> Self:
@@ -320,13 +279,18 @@ class FakeSentry:
     @property
     def port(self) -> int:
         if self._server is None:
-            raise RuntimeError("FakeSentry is not running; use it as a context manager or call start()")
+            raise RuntimeError(
+                f"{type(self).__name__} is not running; use it as a context manager or call start()"
+            )
         return int(self._server.server_address[1])
 
     @property
     def base_url(self) -> str:
         """What ``SENTRY_BASE_URL`` should be (scheme, host, port and path prefix)."""
         return f"http://127.0.0.1:{self.port}{self.path_prefix}"
+
+    def _port_or_zero(self) -> int:
+        return int(self._server.server_address[1]) if self._server is not None else 0
 
     def transport(self) -> httpx.AsyncBaseTransport:
         """An in-process transport (no sockets) answering exactly like the server."""
@@ -352,10 +316,6 @@ class FakeSentry:
                     return True
             time.sleep(0.01)
         return False
-
-    def issue_ids(self, *, query: str = "is:unresolved", sort: str = "date") -> list[str]:
-        """The ids the issue list would return, in order (what a complete pull must yield)."""
-        return [str(item["issue"]["id"]) for item in self._select({"query": [query], "sort": [sort]})]
 
     # ----------------------------------------------------------------- faults
     def inject(
@@ -437,6 +397,123 @@ class FakeSentry:
         )
         with self._lock:
             self._log.append(entry)
+
+    def _draw_fault(self, path: str) -> _ScriptedFault | FaultKind | None:
+        with self._lock:
+            for scripted in self._scripted:
+                if scripted.remaining > 0 and scripted.path_contains in path:
+                    scripted.remaining -= 1
+                    return _ScriptedFault(scripted.kind, 1, "", scripted.status, scripted.reset_in)
+            roll = self._rng.random()
+        faults = self.faults
+        for kind, rate in (
+            ("error", faults.error_rate),
+            ("timeout", faults.timeout_rate),
+            ("truncate", faults.truncate_rate),
+            ("disconnect", faults.disconnect_rate),
+            ("rate_limit", faults.rate_limit_rate),
+        ):
+            if roll < rate:
+                return kind  # type: ignore[return-value]  # the literals above are FaultKind
+            roll -= rate
+        return None
+
+    def _reply(self, method: str, raw_path: str, authorization: str | None, in_flight: int) -> _Reply:
+        raise NotImplementedError
+
+    def _fault_reply(self, fault: _ScriptedFault | FaultKind, headers: list[tuple[str, str]]) -> _Reply:
+        scripted = fault if isinstance(fault, _ScriptedFault) else _ScriptedFault(fault, 1, "", 503, 1.0)
+        if scripted.kind in ("error", "rate_limit"):
+            status = scripted.status if scripted.kind == "error" else 429
+            return self._json(status, {"detail": "Internal Error"}, headers, fault=scripted.kind)
+        if scripted.kind == "timeout":
+            reply = self._json(503, {"detail": "too slow"}, headers, fault="timeout")
+            reply.delay = self.slow_seconds
+            return reply
+        # truncate / disconnect: a good answer that arrives broken
+        reply = self._json(200, [{"issue": "the body is cut here"}] * 20, headers, fault=scripted.kind)
+        reply.delay = self.latency
+        return reply
+
+    @staticmethod
+    def _json(
+        status: int,
+        payload: Any,
+        headers: list[tuple[str, str]] | None = None,
+        *,
+        fault: FaultKind | None = None,
+    ) -> _Reply:
+        body = json.dumps(payload).encode()
+        all_headers = [("Content-Type", "application/json"), *(headers or [])]
+        return _Reply(status=status, body=body, headers=all_headers, fault=fault)
+
+
+class FakeSentry(LoopbackFake):
+    """A Sentry API stand-in; see the module docstring for what it serves."""
+
+    def __init__(
+        self,
+        items: Sequence[Mapping[str, Any]] = (),
+        *,
+        org: str = "acme",
+        token: str = "fake-sentry-token",  # noqa: S107 (a fake server's well-known test token)
+        path_prefix: str = "",
+        latency: float = 0.0,
+        concurrent_limit: int = 25,
+        rate_limit_headers: bool = True,
+        requests_per_window: int = 1_000_000,
+        window: float = 1.0,
+        retry_after: float | None = None,
+        denied_scopes: Iterable[str] = (),
+        page_overlap: int = 0,
+        slow_seconds: float = 5.0,
+        faults: RandomFaults | None = None,
+        public_url: str | None = None,
+    ) -> None:
+        super().__init__(
+            token=token, path_prefix=path_prefix, latency=latency, slow_seconds=slow_seconds, faults=faults
+        )
+        self.items = [dict(item) for item in items]
+        self.org = org
+        self.concurrent_limit = concurrent_limit
+        self.rate_limit_headers = rate_limit_headers
+        self.requests_per_window = requests_per_window
+        self.window = window
+        self.retry_after = retry_after
+        self.denied_scopes = frozenset(denied_scopes)
+        self.page_overlap = page_overlap
+        #: The address Sentry believes it has (its ``system.url-prefix``); used in ``Link``
+        #: headers. Differs from ``base_url`` behind proxies and region routing.
+        self.public_url = public_url
+        self._window_start = 0.0
+        self._window_count = 0
+        self._event_bodies: dict[int, bytes] = {}
+
+    # ----------------------------------------------------------------- construction
+    @classmethod
+    def from_export(cls, export: str | Path | Sequence[Mapping[str, Any]], **options: Any) -> Self:
+        """Serve an ``[{issue, latestEvent}]`` export (a path to the JSON file, or the list)."""
+        items: Any = read_json(export) if isinstance(export, str | Path) else export
+        where = str(export) if isinstance(export, str | Path) else "<export>"
+        if not isinstance(items, list):
+            raise InputError(where, "expected a JSON list of {issue, latestEvent} items")
+        for position, item in enumerate(items):
+            if (
+                not isinstance(item, dict)
+                or not isinstance(item.get("issue"), dict)
+                or "id" not in item["issue"]
+            ):
+                raise InputError(where, f"item {position} has no issue with an id")
+        return cls(items, **options)
+
+    @classmethod
+    def synthetic(cls, count: int, **options: Any) -> Self:
+        """Serve ``count`` generated issues (see :func:`synthetic_export`)."""
+        return cls(synthetic_export(count), **options)
+
+    def issue_ids(self, *, query: str = "is:unresolved", sort: str = "date") -> list[str]:
+        """The ids the issue list would return, in order (what a complete pull must yield)."""
+        return [str(item["issue"]["id"]) for item in self._select({"query": [query], "sort": [sort]})]
 
     def _reply(self, method: str, raw_path: str, authorization: str | None, in_flight: int) -> _Reply:
         split = urlsplit(raw_path)
@@ -536,9 +613,6 @@ class FakeSentry:
             where = f"http://127.0.0.1:{self._port_or_zero()}{quote(self.path_prefix + path)}"
         return f"{where}?{urlencode(rest)}"
 
-    def _port_or_zero(self) -> int:
-        return int(self._server.server_address[1]) if self._server is not None else 0
-
     def _select(self, query: Mapping[str, list[str]]) -> list[dict[str, Any]]:
         projects = {p for p in query.get("project", []) if p and p != "-1"}
         statuses = set()
@@ -621,26 +695,6 @@ class FakeSentry:
         ]
         return headers, exhausted
 
-    def _draw_fault(self, path: str) -> _ScriptedFault | FaultKind | None:
-        with self._lock:
-            for scripted in self._scripted:
-                if scripted.remaining > 0 and scripted.path_contains in path:
-                    scripted.remaining -= 1
-                    return _ScriptedFault(scripted.kind, 1, "", scripted.status, scripted.reset_in)
-            roll = self._rng.random()
-        faults = self.faults
-        for kind, rate in (
-            ("error", faults.error_rate),
-            ("timeout", faults.timeout_rate),
-            ("truncate", faults.truncate_rate),
-            ("disconnect", faults.disconnect_rate),
-            ("rate_limit", faults.rate_limit_rate),
-        ):
-            if roll < rate:
-                return kind  # type: ignore[return-value]  # the literals above are FaultKind
-            roll -= rate
-        return None
-
     def _fault_reply(self, fault: _ScriptedFault | FaultKind, rate_headers: list[tuple[str, str]]) -> _Reply:
         scripted = fault if isinstance(fault, _ScriptedFault) else _ScriptedFault(fault, 1, "", 503, 1.0)
         if scripted.kind == "error":
@@ -668,18 +722,6 @@ class FakeSentry:
         reply.delay = self.latency
         return reply
 
-    @staticmethod
-    def _json(
-        status: int,
-        payload: Any,
-        headers: list[tuple[str, str]] | None = None,
-        *,
-        fault: FaultKind | None = None,
-    ) -> _Reply:
-        body = json.dumps(payload).encode()
-        all_headers = [("Content-Type", "application/json"), *(headers or [])]
-        return _Reply(status=status, body=body, headers=all_headers, fault=fault)
-
 
 def _link(base: str, rel: str, cursor: str, *, has_results: bool) -> str:
     results = "true" if has_results else "false"
@@ -689,7 +731,7 @@ def _link(base: str, rel: str, cursor: str, *, has_results: bool) -> str:
 class _InProcessTransport(httpx.AsyncBaseTransport):
     """Answers through the fake's routing without sockets (latency via asyncio.sleep)."""
 
-    def __init__(self, fake: FakeSentry) -> None:
+    def __init__(self, fake: LoopbackFake) -> None:
         self._fake = fake
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:

@@ -1,0 +1,459 @@
+"""Pull issues and their latest events from Bugsink, in Sentry's shapes.
+
+Bugsink (a self-hosted error tracker that accepts events from the official sentry-sdk) has
+its own read API — ``/api/canonical/0/`` with ``{next, previous, results}`` cursor pages and
+events in the SDK's raw snake_case payload (facts: ../shared/facts/sentry-api.md, part 2).
+``pull_bugsink`` lists a project's issues, fetches each one's newest event (event list, then
+detail) through the same :class:`~selfheal.sources.http.ApiClient` and pairing engine as the
+Sentry source, and maps both into Sentry's ``{"issue": ..., "latestEvent": ...}`` so
+``out/sentry_errors.json`` and everything downstream stays the same.
+
+The mapping functions (:func:`sentry_issue_from_bugsink`, :func:`sentry_event_from_bugsink`)
+are pure; GlitchTip's ``apps/issue_events/schema.py`` renames frames the same way.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+
+from selfheal.errors import ConfigError, SentryError
+from selfheal.settings import BugsinkSettings
+from selfheal.sources.http import DEFAULT_CONCURRENCY, ApiClient, RetryPolicy
+from selfheal.sources.sentry_api import PullReport, collect_issue_events, output_path, progress_for, run_sync
+from selfheal.storage import write_json
+
+__all__ = [
+    "API_ROOT",
+    "pull_bugsink",
+    "pull_bugsink_async",
+    "sentry_event_from_bugsink",
+    "sentry_issue_from_bugsink",
+]
+
+API_ROOT = "api/canonical/0"
+BUGSINK_CREDENTIALS_HINT = (
+    "set BUGSINK_TOKEN to a token made with `bugsink-manage create_auth_token` (tokens grant full access)"
+)
+_STATES = ("open", "unresolved", "resolved", "muted", "all")
+
+
+# ------------------------------------------------------------------------------ mapping (pure)
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _iso(value: Any) -> str | None:
+    """SDK timestamps are ISO strings or epoch seconds; Sentry's API always says ISO."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return value if isinstance(value, str) and value else None
+
+
+def _exception_values(data: Mapping[str, Any]) -> list[dict[str, Any]]:
+    raw = data.get("exception")
+    values = raw if isinstance(raw, list) else _list(_dict(raw).get("values"))
+    return [value for value in values if isinstance(value, dict)]
+
+
+def _frame(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """One SDK frame (snake_case, split context) as a Sentry API frame (camelCase, pairs)."""
+    lineno = raw.get("lineno")
+    context: list[list[Any]] = []
+    if isinstance(lineno, int):
+        before = [line for line in _list(raw.get("pre_context")) if isinstance(line, str)]
+        after = [line for line in _list(raw.get("post_context")) if isinstance(line, str)]
+        context = [[lineno - len(before) + offset, line] for offset, line in enumerate(before)]
+        if isinstance(raw.get("context_line"), str):
+            context.append([lineno, raw["context_line"]])
+        context += [[lineno + 1 + offset, line] for offset, line in enumerate(after)]
+    return {
+        "filename": raw.get("filename"),
+        "absPath": raw.get("abs_path"),
+        "module": raw.get("module"),
+        "package": raw.get("package"),
+        "platform": raw.get("platform"),
+        "function": raw.get("function"),
+        "lineNo": lineno if isinstance(lineno, int) else None,
+        "colNo": raw.get("colno") if isinstance(raw.get("colno"), int) else None,
+        # Bugsink stores what the SDK sent; without in_app, say "unknown" (null) like Sentry may.
+        "inApp": raw["in_app"] if isinstance(raw.get("in_app"), bool) else None,
+        "context": context,
+        "vars": raw.get("vars"),
+        "instructionAddr": raw.get("instruction_addr"),
+        "symbolAddr": raw.get("symbol_addr"),
+        "symbol": raw.get("symbol"),
+        "trust": None,
+        "errors": None,
+    }
+
+
+def _crash_frame(values: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    if not values:
+        return {}
+    frames = [f for f in _list(_dict(values[-1].get("stacktrace")).get("frames")) if isinstance(f, dict)]
+    in_app = [f for f in frames if f.get("in_app") is True]
+    return (in_app or frames or [{}])[-1]
+
+
+def _title(exc_type: str, value: str, fallback: str) -> str:
+    first_line = value.splitlines()[0] if value else ""
+    if exc_type and first_line:
+        return f"{exc_type}: {first_line}"
+    return exc_type or first_line or fallback or "<unknown>"
+
+
+def _culprit(issue: Mapping[str, Any], crash: Mapping[str, Any]) -> str:
+    transaction = _text(issue.get("transaction"))
+    if transaction:
+        return transaction
+    where = _text(crash.get("module")) or _text(crash.get("filename"))
+    function = _text(crash.get("function"))
+    return f"{where} in {function}" if where and function else where or function
+
+
+def _message(data: Mapping[str, Any]) -> str:
+    logentry = _dict(data.get("logentry"))
+    return _text(logentry.get("formatted")) or _text(logentry.get("message")) or _text(data.get("message"))
+
+
+def sentry_issue_from_bugsink(
+    issue: Mapping[str, Any],
+    event_data: Mapping[str, Any] | None,
+    project: Mapping[str, Any],
+) -> dict[str, Any]:
+    """A Bugsink issue (plus its latest event's SDK payload) as a Sentry API issue."""
+    data = event_data or {}
+    values = _exception_values(data)
+    crash = _crash_frame(values)
+    exc_type = _text(issue.get("calculated_type"))
+    value = _text(issue.get("calculated_value"))
+    mechanism = _dict(values[-1].get("mechanism")) if values else {}
+    metadata: dict[str, Any] = {"type": exc_type, "value": value}
+    if crash.get("filename") or crash.get("abs_path"):
+        metadata["filename"] = crash.get("filename") or crash.get("abs_path")
+    if crash.get("function"):
+        metadata["function"] = crash["function"]
+    if issue.get("is_resolved"):
+        status = "resolved"
+    elif issue.get("is_muted"):
+        status = "ignored"
+    else:
+        status = "unresolved"
+    count = issue.get("digested_event_count")
+    return {
+        "id": str(issue.get("id", "")),
+        "shortId": _text(issue.get("friendly_id")),
+        "title": _title(exc_type, value, _message(data)),
+        "culprit": _culprit(issue, crash),
+        "permalink": None,
+        "level": _text(data.get("level")) or "error",
+        "status": status,
+        "substatus": None,
+        "platform": _text(data.get("platform")) or None,
+        "type": "error" if values else "default",
+        "issueType": "error",
+        "issueCategory": "error",
+        "metadata": metadata,
+        "count": str(count if isinstance(count, int) else 0),
+        "firstSeen": issue.get("first_seen"),
+        "lastSeen": issue.get("last_seen"),
+        "isUnhandled": mechanism.get("handled") is False,
+        "project": {
+            "id": str(project.get("id", issue.get("project", ""))),
+            "name": _text(project.get("name")),
+            "slug": _text(project.get("slug")) or _text(project.get("name")),
+            "platform": _text(data.get("platform")) or None,
+        },
+        "stats": {},
+    }
+
+
+def _pairs(value: Any) -> list[list[str]]:
+    if isinstance(value, dict):
+        return [[str(k), str(v)] for k, v in value.items()]
+    if isinstance(value, str):
+        return [[k, v[0] if v else ""] for k, v in parse_qs(value, keep_blank_values=True).items()]
+    return [[str(p[0]), str(p[1])] for p in _list(value) if isinstance(p, list | tuple) and len(p) == 2]
+
+
+def sentry_event_from_bugsink(event: Mapping[str, Any], issue: Mapping[str, Any]) -> dict[str, Any]:
+    """A Bugsink event detail (``data`` = the SDK payload) as a Sentry API event."""
+    data = _dict(event.get("data"))
+    values = _exception_values(data)
+    exc_type = _text(issue.get("calculated_type")) or (_text(values[-1].get("type")) if values else "")
+    value = _text(issue.get("calculated_value")) or (_text(values[-1].get("value")) if values else "")
+    event_id = (_text(data.get("event_id")) or _text(event.get("event_id"))).replace("-", "")
+    tags = [{"key": str(k), "value": str(v)} for k, v in _dict(data.get("tags")).items()]
+    tags += [{"key": k, "value": v} for k, v in _list_tags(data.get("tags"))]
+    present = {tag["key"] for tag in tags}
+    for key in ("environment", "release", "level", "server_name"):
+        if _text(data.get(key)) and key not in present:
+            tags.append({"key": key, "value": _text(data[key])})
+    if values:
+        handled = _dict(values[-1].get("mechanism")).get("handled")
+        if isinstance(handled, bool) and "handled" not in present:
+            tags.append({"key": "handled", "value": "yes" if handled else "no"})
+    entries: list[dict[str, Any]] = []
+    if values:
+        exceptions = [
+            {
+                "type": exc.get("type"),
+                "value": exc.get("value"),
+                "module": exc.get("module"),
+                "threadId": exc.get("thread_id"),
+                "mechanism": exc.get("mechanism"),
+                "stacktrace": {
+                    "frames": [
+                        _frame(f)
+                        for f in _list(_dict(exc.get("stacktrace")).get("frames"))
+                        if isinstance(f, dict)
+                    ],
+                    "framesOmitted": None,
+                    "registers": None,
+                    "hasSystemFrames": False,
+                },
+                "rawStacktrace": None,
+            }
+            for exc in values
+        ]
+        entries.append(
+            {
+                "type": "exception",
+                "data": {"values": exceptions, "excOmitted": None, "hasSystemFrames": False},
+            }
+        )
+    message = _message(data)
+    if message:
+        entries.append({"type": "message", "data": {"formatted": message}})
+    request = _dict(data.get("request"))
+    if request:
+        entries.append(
+            {
+                "type": "request",
+                "data": {
+                    "url": request.get("url"),
+                    "method": request.get("method"),
+                    "query": _pairs(request.get("query_string")),
+                    "headers": _pairs(request.get("headers")),
+                    "cookies": _pairs(request.get("cookies")),
+                    "data": request.get("data"),
+                    "env": request.get("env"),
+                    "fragment": request.get("fragment"),
+                    "inferredContentType": None,
+                },
+            }
+        )
+    crumbs = [c for c in _list(_dict(data.get("breadcrumbs")).get("values")) if isinstance(c, dict)]
+    if crumbs:
+        entries.append({"type": "breadcrumbs", "data": {"values": crumbs}})
+    release = _text(data.get("release"))
+    return {
+        "id": event_id,
+        "eventID": event_id,
+        "groupID": str(issue.get("id", event.get("issue", ""))),
+        "projectID": str(event.get("project", issue.get("project", ""))),
+        "title": _title(exc_type, value, message),
+        "message": message,
+        "culprit": _culprit(issue, _crash_frame(values)),
+        "location": None,
+        "platform": _text(data.get("platform")) or None,
+        "type": "error" if values else "default",
+        "metadata": {"type": exc_type, "value": value},
+        "dateCreated": _iso(data.get("timestamp")) or event.get("timestamp"),
+        "dateReceived": event.get("ingested_at"),
+        "tags": tags,
+        "user": data.get("user") if isinstance(data.get("user"), dict) else None,
+        "contexts": _dict(data.get("contexts")),
+        "release": {"version": release} if release else None,
+        "sdk": data.get("sdk") if isinstance(data.get("sdk"), dict) else None,
+        "dist": data.get("dist"),
+        "packages": _dict(data.get("modules")),
+        "entries": entries,
+        "errors": [],
+        "fingerprints": [str(f) for f in _list(data.get("fingerprint"))],
+    }
+
+
+def _list_tags(value: Any) -> list[tuple[str, str]]:
+    """SDKs may also send tags as ``[[key, value], ...]``."""
+    return [(str(p[0]), str(p[1])) for p in _list(value) if isinstance(p, list | tuple) and len(p) == 2]
+
+
+# ------------------------------------------------------------------------------ fetching
+def _cursor(next_url: Any) -> str | None:
+    if not isinstance(next_url, str) or not next_url:
+        return None
+    values = parse_qs(urlsplit(next_url).query).get("cursor")
+    return values[0] if values else None
+
+
+async def _find_project(client: ApiClient, wanted: str) -> dict[str, Any]:
+    """The project by id (one request) or by slug/name (listing projects)."""
+    if wanted.isdigit():
+        response = await client.get_json(f"{API_ROOT}/projects/{wanted}/", urgent=True)
+        project = _dict(response.data)
+        if not project:
+            raise SentryError("expected a project object", status=response.status, url=response.url)
+        return project
+    params: dict[str, str] = {}
+    while True:
+        response = await client.get_json(f"{API_ROOT}/projects/", params, urgent=True)
+        page = _dict(response.data)
+        for project in _list(page.get("results")):
+            if isinstance(project, dict) and wanted in {project.get("slug"), project.get("name")}:
+                return project
+        cursor = _cursor(page.get("next"))
+        if cursor is None:
+            raise ConfigError("BUGSINK_PROJECT", f"no Bugsink project with id, slug or name {wanted!r}")
+        params = {"cursor": cursor}
+
+
+async def pull_bugsink_async(
+    settings: BugsinkSettings,
+    *,
+    out: Path,
+    limit: int | None = 0,
+    state: str = "open",
+    query: str = "",
+    concurrency: int = DEFAULT_CONCURRENCY,
+    progress: bool | None = None,
+    retry: RetryPolicy | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> PullReport:
+    """The coroutine behind :func:`pull_bugsink`."""
+    wanted = limit or 0
+    if wanted < 0:
+        raise ConfigError("--limit", f"must not be negative, got {wanted}")
+    if state not in _STATES:
+        raise ConfigError("--state", f"must be one of {', '.join(_STATES)}, got {state!r}")
+    if concurrency < 1:
+        raise ConfigError("--concurrency", f"must be at least 1, got {concurrency}")
+    target = output_path(out)
+    began = time.monotonic()
+    pages_fetched = 0
+
+    async with ApiClient(
+        settings.base_url,
+        settings.token,
+        service="Bugsink",
+        credentials_hint=BUGSINK_CREDENTIALS_HINT,
+        concurrency=concurrency,
+        retry=retry,
+        transport=transport,
+    ) as client:
+        project = await _find_project(client, settings.project)
+
+        async def issue_pages() -> AsyncIterator[Sequence[Mapping[str, Any]]]:
+            nonlocal pages_fetched
+            params: dict[str, str] = {
+                "project": str(project.get("id")),
+                "state": state,
+                "sort": "last_seen",
+                "order": "desc",
+            }
+            if query:
+                params["q"] = query
+            while True:
+                response = await client.get_json(f"{API_ROOT}/issues/", params, urgent=True)
+                pages_fetched += 1
+                page = _dict(response.data)
+                if "results" not in page:
+                    raise SentryError(
+                        "expected a {next, previous, results} page", status=response.status, url=response.url
+                    )
+                yield [issue for issue in _list(page["results"]) if isinstance(issue, dict) and "id" in issue]
+                # Take only the cursor from `next`: its host is whatever Bugsink believes it is.
+                cursor = _cursor(page.get("next"))
+                if cursor is None:
+                    return
+                params = {**params, "cursor": cursor}
+
+        async def latest_event(issue: Mapping[str, Any]) -> Any:
+            listing = await client.get_json(
+                f"{API_ROOT}/events/", {"issue": str(issue["id"]), "order": "desc"}
+            )
+            newest = next(iter(_list(_dict(listing.data).get("results"))), None)
+            if not isinstance(newest, dict) or "id" not in newest:
+                raise SentryError("the issue has no stored events", status=404, url=listing.url)
+            detail = await client.get_json(f"{API_ROOT}/events/{newest['id']}/")
+            return _dict(detail.data)
+
+        with progress_for(progress, "Bugsink") as bar:
+            pairs, missing = await collect_issue_events(
+                issue_pages(), latest_event, limit=wanted or None, progress=bar
+            )
+        fetch_seconds = time.monotonic() - began
+        items = []
+        for pair in pairs:
+            issue, event = pair["issue"], pair["latestEvent"]
+            items.append(
+                {
+                    "issue": sentry_issue_from_bugsink(
+                        issue, _dict(event).get("data") if event else None, project
+                    ),
+                    "latestEvent": sentry_event_from_bugsink(event, issue) if event else None,
+                }
+            )
+        write_json(target, items)
+        return PullReport(
+            path=target,
+            issues=len(items),
+            events_fetched=len(items) - len(missing),
+            events_missing=tuple(missing),
+            requests=client.requests,
+            retries=client.retries,
+            pages=pages_fetched,
+            elapsed=time.monotonic() - began,
+            fetch_seconds=fetch_seconds,
+            max_in_flight=client.max_in_flight,
+            source="Bugsink",
+        )
+
+
+def pull_bugsink(
+    settings: BugsinkSettings,
+    *,
+    out: Path,
+    limit: int | None = 0,
+    state: str = "open",
+    query: str = "",
+    concurrency: int = DEFAULT_CONCURRENCY,
+    progress: bool | None = None,
+    retry: RetryPolicy | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> PullReport:
+    """Pull a Bugsink project's issues with their newest events into ``out/sentry_errors.json``.
+
+    ``limit``: issues wanted (``0`` or ``None`` = all). ``state``: ``open`` (default),
+    ``unresolved``, ``resolved``, ``muted`` or ``all``. ``query``: Bugsink's ``q``
+    (text or ``tag:value``). Issue ids in the output are Bugsink's UUIDs; ``shortId`` is its
+    friendly id (``DEMO-APP-2``).
+    """
+    return run_sync(
+        pull_bugsink_async(
+            settings,
+            out=out,
+            limit=limit,
+            state=state,
+            query=query,
+            concurrency=concurrency,
+            progress=progress,
+            retry=retry,
+            transport=transport,
+        )
+    )
