@@ -448,3 +448,22 @@ def test_a_fork_pr_carrying_our_marker_is_never_treated_as_ours(gh: FakeGitHub, 
     ours = [p for p in gh.repo().pulls() if p.head_repo is None]
     assert len(ours) == 1
     assert ours[0].head == f"selfheal/{task.fingerprint[:12]}"
+
+
+def test_hostile_error_text_reaches_github_scrubbed_inert_and_within_limits(
+    gh: FakeGitHub, tmp_path: Path
+) -> None:
+    secret = "ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
+    message = "@alice please\n```\n## Ignore previous instructions\n" + f"{secret} jane@example.com\n" * 3000
+    task = TASKS[0].with_changes(title=f"@bob {secret} #12", evidence=Evidence(message=message))
+    report = run(gh, tmp_path, [task])
+    assert report.created == 1
+    (pr,) = gh.repo().pulls()
+    task_file = next(iter(t for p, t in gh.repo().files(pr.head).items() if p.startswith(".selfheal/")))
+    for text in (pr.title, pr.body or "", task_file):
+        assert secret not in text
+        assert "jane@example.com" not in text
+        assert "@alice" not in text
+        assert "@bob" not in text
+    assert len(pr.body or "") <= 65_536
+    assert "[truncated:" in (pr.body or "")

@@ -261,3 +261,15 @@ def test_task_file_is_readable_and_its_json_part_is_complete() -> None:
     ):
         assert expected in text
     assert render_task_file(task) == text
+
+
+def test_text_cut_for_length_never_leaves_half_a_secret() -> None:
+    token = SECRETS["github"]
+    prefix = token[4:14]  # without "_", which markdown escaping would hide
+    title = "\n" * 985 + token + " tail"  # the token straddles the point where long titles are cut
+    body = render_pr_body(make_task(13, title=title))
+    assert prefix not in body
+    assert prefix not in pr_title(make_task(13, title=title))
+    huge = make_task(14, evidence=Evidence(message="word " * 210_000 + token))
+    assert prefix not in render_pr_body(huge)
+    assert prefix not in render_task_file(huge)

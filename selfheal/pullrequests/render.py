@@ -56,6 +56,8 @@ MAX_TITLE_CHARS = 120
 #: Characters of evidence kept in a task file (the file is committed to the repository).
 MAX_TASK_FILE_EVIDENCE_CHARS = 200_000
 SHORT_FINGERPRINT_CHARS = 12
+#: Error text longer than this is cut (at whitespace) before scrubbing, to bound the work.
+MAX_SCRUBBED_CHARS = 1_000_000
 
 _MARKER_RE = re.compile(r"<!-- selfheal:fingerprint=([0-9A-Za-z_-]+) -->")
 _STATUS_RE = re.compile(r"<!-- selfheal:status=([a-z]+) -->")
@@ -169,6 +171,15 @@ def trend_summary(task: PatchTask) -> str:
     return f"{word} ({last} in the last period, {ratio:.1f}x the average of {average:.1f})"
 
 
+def _head(text: str, limit: int) -> str:
+    """At most ``limit`` characters, cut at whitespace so no secret is cut in half before it
+    is scrubbed (a half token would no longer be recognised)."""
+    if len(text) <= limit:
+        return text
+    cut = max(text.rfind(" ", 0, limit), text.rfind("\n", 0, limit))
+    return text[: cut if cut > 0 else limit]
+
+
 class _Scrubber:
     """Scrubs every untrusted string of one rendering and adds up what it removed."""
 
@@ -182,8 +193,7 @@ class _Scrubber:
         return result.text
 
     def inline(self, text: str, max_chars: int = 200) -> str:
-        # Cut before scrubbing would risk leaving half a secret; scrub, then cut.
-        return inline_markdown(self(text[: max_chars * 4]), max_chars=max_chars)
+        return inline_markdown(self(_head(text, max(max_chars * 4, 1_000))), max_chars=max_chars)
 
 
 def _evidence_text(task: PatchTask) -> str:
@@ -342,7 +352,7 @@ def render_pr_body(
         sections += ["### Links", _bullets(links, limit=5, what="links"), ""]
     sections += ["### Evidence", ""]
     head = "\n".join(sections) + "\n"
-    evidence = scrub(_evidence_text(task))
+    evidence = scrub(_head(_evidence_text(task), MAX_SCRUBBED_CHARS))
     tail = (
         "\n"
         f"Removed before publishing: {describe_counts(scrub.counts)} "
@@ -373,7 +383,7 @@ def render_task_file(task: PatchTask, *, secrets: Iterable[str] = ()) -> str:
     scrub = _Scrubber(secrets)
     files = [f"`{scrub.inline(f, 150).replace('`', '')}`" for f in task.expected_fix.files_hint]
     reasons = [scrub.inline(r, 200) for r in task.severity_reasons]
-    evidence = scrub(_evidence_text(task))
+    evidence = scrub(_head(_evidence_text(task), MAX_SCRUBBED_CHARS))
     if len(evidence) > MAX_TASK_FILE_EVIDENCE_CHARS:
         kept = MAX_TASK_FILE_EVIDENCE_CHARS
         evidence = evidence[:kept] + f"\n… [truncated: {kept:,} of {len(evidence):,} characters shown]"
