@@ -152,11 +152,15 @@ def _first_line(text: str, limit: int = 300) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def _load_headline(out_dir: Path) -> Headline:
+def _load_headline(out_dir: Path, since: float) -> Headline:
+    """Numbers of the tasks in ``out_dir``, if this run wrote any (never last week's file)."""
+    fresh = [p for p in out_dir.glob("*patchtasks.json") if p.stat().st_mtime >= since]
+    if not fresh:
+        return Headline()  # nothing normalized in this run (a failure before normalize)
     try:
         return headline_of(load_all_tasks(out_dir))
     except InputError:
-        return Headline()  # no tasks were written (a pull-only run, or a failure before normalize)
+        return Headline()
 
 
 def _load_record(path: Path) -> RunRecord | None:
@@ -246,6 +250,7 @@ def run_notebooks(
     say = progress or (lambda _message: None)
 
     started = _now()
+    started_clock = time.time() - 1  # file times can be coarser than the clock
     records: list[NotebookRecord] = []
     failure: NotebookRecord | None = None
     with tempfile.TemporaryDirectory(prefix="selfheal-run-") as scratch:
@@ -297,7 +302,7 @@ def run_notebooks(
         finished=_now(),
         params=run_params,
         notebooks=tuple(records),
-        headline=_load_headline(out),
+        headline=_load_headline(out, started_clock),
     )
     write_json(run_dir / "run.json", record.to_json())
     index = rebuild_index(reports)

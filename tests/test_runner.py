@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import time
 from pathlib import Path
 
 import nbformat
@@ -10,12 +12,27 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from selfheal.cli import main
+from selfheal.contracts import save_tasks
 from selfheal.errors import ConfigError, InputError, NotebookError
+from selfheal.models import Occurrence, PatchTask
 from selfheal.reporting.index import Headline, NotebookRecord, RunRecord, render_index
 from selfheal.runner import check_params, rebuild_index, run_notebooks
 
 FAKE_GITHUB_TOKEN = "ghp_" + "F4keT0kenValue" * 3
 FAKE_SENTRY_TOKEN = "sntrys_fakeSentryTokenValue0123456789"
+LAST_WEEK_TASK = PatchTask(
+    id="sentry-1",
+    title="KeyError: 'sku'",
+    area="backend",
+    owner="shop",
+    severity="high",
+    frequency=3,
+    last_seen="2026-01-01T00:00:00Z",
+    fingerprint="abc123abc123abc1",
+    source="sentry",
+    severity_reasons=("test",),
+    occurrences=(Occurrence("sentry", "1"),),
+)
 
 
 def write_notebook(
@@ -127,11 +144,17 @@ def test_cli_run_exits_4_with_one_line_when_a_notebook_fails(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     write_notebook(tmp_path / "notebooks", "01-fail", "1 / 0")
+    stale = save_tasks(tmp_path / "out" / "patchtasks.json", [LAST_WEEK_TASK])
+    os.utime(stale, (time.time() - 7 * 86400, time.time() - 7 * 86400))
+
     assert main(["run", "--run-id", "x"]) == 4
+
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("selfheal: error: notebook 01-fail")
     assert "ZeroDivisionError" in err[-1]
     assert (tmp_path / "reports" / "x" / "01-fail.html").is_file()
+    record = json.loads((tmp_path / "reports" / "x" / "run.json").read_text(encoding="utf-8"))
+    assert record["headline"]["tasks"] == 0, "last week's tasks are not this run's headline"
 
 
 @pytest.mark.parametrize(
