@@ -388,7 +388,7 @@ def test_listing_follows_pages_and_ignores_other_prs(gh: FakeGitHub, tmp_path: P
             {"message": "Resource not accessible by personal access token"},
             "contents: write, pull requests: write, issues: write",
         ),
-        (404, {"message": "Not Found"}, "not found, or the token cannot see it"),
+        (404, {"message": "Not Found"}, "does not exist or the token cannot see it"),
     ],
 )
 def test_permission_problems_fail_with_one_clear_line(

@@ -255,7 +255,7 @@ class GitHubGateway:
             )
         elif exc.status == 404:
             detail = (
-                f"could not {what}: {repo} not found, or the token cannot see it "
+                f"could not {what}: not found; {repo} does not exist or the token cannot see it "
                 "(check GITHUB_OWNER, GITHUB_REPO, GITHUB_API_URL and the token's repository access)"
             )
         else:
