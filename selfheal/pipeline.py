@@ -34,6 +34,7 @@ __all__ = [
     "load_all_tasks",
     "normalize",
     "pull",
+    "resolve_source",
     "sample_path",
 ]
 
@@ -67,8 +68,16 @@ class NormalizeSummary:
         )
 
 
+def resolve_source(source: str, environ: Mapping[str, str] | None = None) -> str:
+    """``auto`` → ``sentry`` when SENTRY_AUTH_TOKEN and SENTRY_ORG are set, else ``sample``."""
+    if source != "auto":
+        return source
+    env = os.environ if environ is None else environ
+    return "sentry" if env.get("SENTRY_AUTH_TOKEN") and env.get("SENTRY_ORG") else "sample"
+
+
 def pull(
-    source: str = "sample",
+    source: str = "auto",
     out_dir: str | Path = "out",
     *,
     limit: int | None = None,
@@ -81,11 +90,14 @@ def pull(
 
     ``source``: ``"sample"`` serves the bundled export from the built-in Sentry simulator on
     127.0.0.1 and pulls it through the real client (no credentials, no network);
-    ``"sentry"`` pulls from Sentry with the environment's settings; ``"bugsink"`` from Bugsink.
+    ``"sentry"`` pulls from Sentry with the environment's settings; ``"bugsink"`` from Bugsink;
+    ``"auto"`` is ``sentry`` when Sentry credentials are in the environment, else ``sample``
+    (so a plain ``selfheal run`` never overwrites real data with the sample).
     """
     from selfheal.sources.sentry_api import pull_sentry  # I/O stage, imported on use
 
     out = Path(out_dir)
+    source = resolve_source(source, environ)
     if source == "sample":
         from selfheal.testing.fake_sentry import FakeSentry
 
@@ -107,7 +119,7 @@ def pull(
         from selfheal.sources.bugsink import pull_bugsink
 
         return pull_bugsink(BugsinkSettings.from_env(environ), out=out, limit=limit, progress=progress)
-    raise ConfigError("source", f"unknown source {source!r}; use sample, sentry or bugsink")
+    raise ConfigError("source", f"unknown source {source!r}; use auto, sample, sentry or bugsink")
 
 
 def _min_frequency(explicit: int | None, config: Config, environ: Mapping[str, str]) -> int:

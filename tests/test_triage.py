@@ -214,3 +214,18 @@ def test_junit_cases_from_two_projects_are_two_occurrences_not_one_twice() -> No
     nav = next(t for t in tasks if "main navigation" in t.title)
     assert [o.project for o in nav.occurrences] == ["chromium-mobile"]
     assert nav.severity == "medium"  # fails in one of the two projects only, as in the JSON report
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, "sample"),
+        ({"SENTRY_AUTH_TOKEN": "t"}, "sample"),
+        ({"SENTRY_AUTH_TOKEN": "t", "SENTRY_ORG": "acme"}, "sentry"),
+    ],
+)
+def test_auto_source_never_replaces_real_data_with_the_sample(env: dict[str, str], expected: str) -> None:
+    from selfheal.pipeline import resolve_source
+
+    assert resolve_source("auto", env) == expected
+    assert resolve_source("bugsink", env) == "bugsink"
