@@ -25,6 +25,8 @@ import httpx
 import pytest
 import websocket
 
+from selfheal import pipeline
+
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -181,7 +183,9 @@ def describe_errors(runs: list[CellRun]) -> str:
     )
 
 
-def test_jupyterlab_runs_the_notebooks_cell_by_cell_through_its_apis(jupyter_server: Server) -> None:
+def test_jupyterlab_runs_the_notebooks_cell_by_cell_through_its_apis(
+    jupyter_server: Server, tmp_path: Path
+) -> None:
     with jupyter_server.client() as client:
         assert client.get("/api/status").status_code == 200
         assert httpx.get(f"{jupyter_server.url}/api/contents", timeout=30).status_code == 403
@@ -192,7 +196,17 @@ def test_jupyterlab_runs_the_notebooks_cell_by_cell_through_its_apis(jupyter_ser
         runs = execute_notebook_like_a_person(jupyter_server, name)
         assert all(r.status == "ok" for r in runs), describe_errors(runs)
     assert (jupyter_server.root / "out" / "sentry_errors.json").is_file()
-    assert (jupyter_server.root / "out" / "patchtasks.json").is_file()
+    in_lab = json.loads((jupyter_server.root / "out" / "patchtasks.json").read_text(encoding="utf-8"))
+    # Same results as the package called directly with the same (default) parameters.
+    direct = tmp_path / "direct"
+    pipeline.pull("sample", direct, progress=False)
+    pipeline.normalize(
+        direct,
+        sentry=direct / "sentry_errors.json",
+        playwright=pipeline.sample_path("playwright-report.json"),
+        config_root=jupyter_server.root,
+    )
+    assert in_lab == json.loads((direct / "patchtasks.json").read_text(encoding="utf-8"))
 
     runs = execute_notebook_like_a_person(jupyter_server, "03-analyze.ipynb")
     assert all(r.status == "ok" for r in runs), describe_errors(runs)
