@@ -152,3 +152,23 @@ def test_bad_options_are_refused_by_the_parser(capsys: pytest.CaptureFixture[str
             main(["pull", "sentry", *argv])
         assert caught.value.code == 2
     assert "must not be negative" in capsys.readouterr().err
+
+
+def test_retries_are_reported_as_readable_lines(tmp_path: Path) -> None:
+    with FakeSentry.synthetic(3, token=SECRET) as fake:
+        fake.inject("error", status=503, path_contains="/events/")
+        result = subprocess.run(
+            [sys.executable, "-m", "selfheal", "pull", "sentry", "--out", str(tmp_path)],
+            env=_env_for(fake, CI="true"),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == 0, result.stderr
+    (retry_line,) = [line for line in result.stderr.splitlines() if "retry" in line and "after" in line]
+    assert retry_line.startswith("selfheal: retry 1 in ")
+    assert "after HTTP 503 from http://127.0.0.1:" in retry_line
+    assert "stamina.retry_scheduled" not in result.stderr
+    assert "(1 retries, 1 pages)" in result.stderr
+    assert SECRET not in result.stderr

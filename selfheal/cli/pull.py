@@ -8,12 +8,16 @@ BUGSINK_BASE_URL, BUGSINK_TOKEN, BUGSINK_PROJECT.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
+
+from stamina.instrumentation import RetryDetails, get_on_retry_hooks, set_on_retry_hooks
 
 from selfheal.cli.common import add_out_option, info
 from selfheal.settings import BugsinkSettings, SentrySettings
 from selfheal.sources.bugsink import pull_bugsink
-from selfheal.sources.http import DEFAULT_CONCURRENCY
+from selfheal.sources.http import DEFAULT_CONCURRENCY, describe_retry
 from selfheal.sources.sentry_api import PullReport, pull_sentry
 
 __all__ = ["register"]
@@ -80,7 +84,7 @@ def register(sub: Any) -> None:
     )
     sentry.add_argument("--until", default=None, metavar="ISO", help="end (ISO-8601; needs --since)")
     _add_common(sentry)
-    sentry.set_defaults(func=_run_sentry)
+    sentry.set_defaults(func=_with_retries_reported(_run_sentry))
 
     bugsink = sources.add_parser(
         "bugsink",
@@ -102,7 +106,7 @@ def register(sub: Any) -> None:
     )
     bugsink.add_argument("--query", default="", metavar="Q", help="Bugsink search: text or tag:value")
     _add_common(bugsink)
-    bugsink.set_defaults(func=_run_bugsink)
+    bugsink.set_defaults(func=_with_retries_reported(_run_bugsink))
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -147,6 +151,29 @@ def _report(report: PullReport) -> int:
             "(their latest event could not be fetched)"
         )
     return 0
+
+
+def _print_retry(details: RetryDetails) -> None:
+    info(f"selfheal: {describe_retry(details.retry_num, details.wait_for, details.caused_by)}")
+
+
+@contextmanager
+def _retries_reported() -> Iterator[None]:
+    """Retries print one readable line each (instead of stamina's bare log records)."""
+    previous = get_on_retry_hooks()
+    set_on_retry_hooks([_print_retry])
+    try:
+        yield
+    finally:
+        set_on_retry_hooks(list(previous))
+
+
+def _with_retries_reported(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    def wrapped(args: argparse.Namespace) -> int:
+        with _retries_reported():
+            return run(args)
+
+    return wrapped
 
 
 def _run_sentry(args: argparse.Namespace) -> int:

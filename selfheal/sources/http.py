@@ -41,6 +41,7 @@ __all__ = [
     "ConcurrencyLimit",
     "JsonResponse",
     "RetryPolicy",
+    "describe_retry",
 ]
 
 #: Requests in flight at once unless the caller or the server says fewer.
@@ -152,6 +153,19 @@ class _BrokenBodyError(Exception):
         super().__init__(problem)
         self.url = url
         self.problem = problem
+
+
+def describe_retry(retry_num: int, wait_for: float, cause: Exception) -> str:
+    """One line for people about a scheduled retry (for a stamina on-retry hook); no secrets."""
+    if isinstance(cause, _RetryableStatusError):
+        reason = f"HTTP {cause.status} from {cause.url}"
+    elif isinstance(cause, _BrokenBodyError):
+        reason = f"broken JSON body from {cause.url}"
+    elif isinstance(cause, httpx.TransportError):
+        reason = f"{type(cause).__name__} for {_request_url(cause, '?')}"
+    else:
+        reason = type(cause).__name__
+    return f"retry {retry_num} in {wait_for:.1f} s after {reason}"
 
 
 def _retry_decision(exc: Exception) -> bool | float:
