@@ -139,6 +139,10 @@ def test_the_pr_is_a_labelled_draft_whose_branch_carries_the_task_file(
     plan = json.loads((tmp_path / "pr_plan.json").read_text())
     assert plan["decisions"][0]["result"] == "created"
     assert plan["decisions"][0]["prNumber"] == pr.number
+    assert plan["decisions"][0]["prUrl"].endswith(f"/acme/shop/pull/{pr.number}")
+    run(gh, tmp_path, [TASKS[0]])
+    again = json.loads((tmp_path / "pr_plan.json").read_text())["decisions"][0]
+    assert (again["action"], again["prUrl"]) == ("unchanged", plan["decisions"][0]["prUrl"])
     assert plan["requests"]["writes"] == report.write_requests
 
 

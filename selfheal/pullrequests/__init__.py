@@ -56,6 +56,7 @@ class PrOutcome:
     action: str
     result: str
     pr_number: int | None = None
+    pr_url: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +138,7 @@ def _plan_json(
         if outcome is not None:
             item["result"] = outcome.result
             item["prNumber"] = outcome.pr_number
+            item["prUrl"] = outcome.pr_url or item.get("prUrl")
     data["requests"] = {
         "total": stats.requests,
         "writes": stats.writes,
@@ -295,7 +297,7 @@ def _apply(plan: PrPlan, gateway: GitHubGateway, *, secrets: Sequence[str]) -> l
                 if base is None:
                     base = gateway.base_branch()
                     gateway.ensure_labels(label for d in creates for label in d.labels)
-                number, result = gateway.create(
+                number, url, result = gateway.create(
                     decision,
                     render_task_file(decision.task, secrets=secrets),
                     base=base[0],
@@ -303,8 +305,8 @@ def _apply(plan: PrPlan, gateway: GitHubGateway, *, secrets: Sequence[str]) -> l
                     draft=plan.draft,
                 )
             else:
-                number, result = gateway.update(decision), "updated"
+                (number, url), result = gateway.update(decision), "updated"
         except REMOTE_ERRORS as exc:
             raise gateway.translate(exc, what) from exc
-        outcomes.append(PrOutcome(decision.fingerprint, decision.action, result, number))
+        outcomes.append(PrOutcome(decision.fingerprint, decision.action, result, number, url))
     return outcomes

@@ -449,8 +449,8 @@ class GitHubGateway:
 
     def create(
         self, decision: PrDecision, task_file: str, *, base: str, base_sha: str, draft: bool
-    ) -> tuple[int, str]:
-        """Branch, task-file commit, draft PR, labels. Returns (PR number, "created" | "resumed")."""
+    ) -> tuple[int, str, str]:
+        """Branch, task-file commit, draft PR, labels. Returns (number, web URL, "created" | "resumed")."""
         branch_is_new = self._create_branch(decision.branch, base_sha)
         self._commit_task_file(decision.branch, decision.task_file, task_file, branch_is_new=branch_is_new)
         pr, created = self._open_pr(decision, base, draft=draft)
@@ -467,10 +467,10 @@ class GitHubGateway:
         if missing:
             self.ensure_labels(decision.labels)
             self._call(f"label PR #{pr.number}", lambda: pr.add_to_labels(*missing), write=True)
-        return int(pr.number), "created" if created and branch_is_new else "resumed"
+        return int(pr.number), str(pr.html_url or ""), "created" if created and branch_is_new else "resumed"
 
-    def update(self, decision: PrDecision) -> int:
-        """Body, missing labels, comment, close: each only when the plan says so."""
+    def update(self, decision: PrDecision) -> tuple[int, str]:
+        """Title/body, labels, comment, close: each only when the plan says so. Returns (number, URL)."""
         number = decision.pr_number
         if number is None:
             raise GitHubError(f"update of {decision.branch} has no PR number")
@@ -497,7 +497,7 @@ class GitHubGateway:
             self._add_comment(pr, decision.comment)
         if decision.close:
             self._call(f"close PR #{number}", lambda: pr.edit(state="closed"), write=True)
-        return number
+        return number, str(pr.html_url or "")
 
 
 def _norm(body: str | None) -> str:

@@ -74,6 +74,8 @@ class PrDecision:
     labels: tuple[LabelSpec, ...] = ()
     body: str = ""
     pr_number: int | None = None
+    #: Web address of the PR this decision is about (empty when none exists yet).
+    pr_url: str = ""
     previous_pr: int | None = None
     #: Labels the open PR lacks (update only).
     missing_labels: tuple[str, ...] = ()
@@ -102,6 +104,7 @@ class PrDecision:
             "branch": self.branch,
             "labels": [label.name for label in self.labels],
             "prNumber": self.pr_number,
+            "prUrl": self.pr_url or None,
             "previousPr": self.previous_pr,
             "bodyChanged": self.body_changed,
             "missingLabels": list(self.missing_labels),
@@ -259,6 +262,7 @@ def _decide(task: PatchTask, prs: Sequence[ExistingPr], options: _Options) -> Pr
                 base,
                 reason=f"PR #{closed_pr.number} was {how}; respected (new PR only on regression)",
                 pr_number=closed_pr.number,
+                pr_url=closed_pr.url,
             )
         previous_pr = closed_pr.number
     if previous_pr is not None:
@@ -304,6 +308,7 @@ def _decide_open(
             action="unchanged",
             reason=f"open PR #{open_pr.number} is up to date",
             pr_number=open_pr.number,
+            pr_url=open_pr.url,
             body=body,
         )
     what = [
@@ -320,6 +325,7 @@ def _decide_open(
         action="update",
         reason=f"open PR #{open_pr.number}: {', '.join(what)}",
         pr_number=open_pr.number,
+        pr_url=open_pr.url,
         body=body,
         body_changed=body_changed,
         title_changed=title_changed,
