@@ -15,7 +15,8 @@ from selfheal.errors import ConfigError, SentryError
 from selfheal.settings import SentrySettings
 from selfheal.sources.http import RetryPolicy
 from selfheal.sources.sentry_api import PullReport, pull_sentry
-from selfheal.testing.fake_sentry import FakeSentry, RandomFaults
+from selfheal.storage import write_json
+from selfheal.testing.fake_sentry import FakeSentry, RandomFaults, synthetic_export
 
 #: Short waits so the whole file stays fast; behaviour (not timing) is what these tests check.
 FAST = RetryPolicy(
@@ -343,3 +344,17 @@ def test_the_bundled_example_export_round_trips(tmp_path: Path) -> None:
     with FakeSentry.from_export(export, token="dummy") as fake:
         report = pull_sentry(settings_for(fake), out=tmp_path, query="", progress=False, retry=FAST)
         assert pulled(report) == export  # exactly as the API returned them
+
+
+def test_output_is_byte_for_byte_what_storage_write_json_writes(tmp_path: Path) -> None:
+    export = synthetic_export(130)
+    export[3]["issue"]["title"] = 'UnicodeError: café ☕ line\nbreak "quoted"'
+    export[5]["latestEvent"] = None  # a missing event is encoded too
+    with FakeSentry(export) as fake:
+        report = pull_sentry(settings_for(fake), out=tmp_path, limit=0, progress=False, retry=FAST)
+    reference = write_json(tmp_path / "reference.json", pulled(report))
+    assert report.path.read_bytes() == reference.read_bytes()
+    with FakeSentry([]) as fake:
+        empty = pull_sentry(settings_for(fake), out=tmp_path / "empty", limit=0, progress=False, retry=FAST)
+    assert empty.path.read_text(encoding="utf-8") == "[]\n"
+    assert empty.pages == 1

@@ -13,6 +13,7 @@ The engine in :func:`collect_issue_events` is shared with the Bugsink source.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 import threading
@@ -29,7 +30,7 @@ import httpx
 from selfheal.errors import ConfigError, SentryError
 from selfheal.settings import SentrySettings
 from selfheal.sources.http import DEFAULT_CONCURRENCY, ApiClient, RetryPolicy
-from selfheal.storage import write_json
+from selfheal.storage import write_text
 
 __all__ = [
     "OUTPUT_NAME",
@@ -191,6 +192,33 @@ def run_sync(coroutine: Coroutine[Any, Any, _T]) -> _T:
     return value
 
 
+class _IncrementalJson:
+    """Encodes finished items one by one, so writing the output overlaps with fetching.
+
+    The text is exactly what :func:`selfheal.storage.write_json` writes for the whole list
+    (``json.dumps(items, indent=2, ensure_ascii=False)``), just produced piecewise.
+    """
+
+    def __init__(self) -> None:
+        self._chunks: dict[int, str] = {}
+
+    def add(self, item: dict[str, Any]) -> None:
+        encoded = json.dumps(item, indent=2, ensure_ascii=False)
+        self._chunks[id(item)] = "  " + encoded.replace("\n", "\n  ")
+
+    def text(self, items: Sequence[dict[str, Any]]) -> str:
+        if not items:
+            return "[]\n"
+        chunks = [self._chunks.get(id(item)) for item in items]
+        body = ",\n".join(
+            chunk
+            if chunk is not None
+            else "  " + json.dumps(item, indent=2, ensure_ascii=False).replace("\n", "\n  ")
+            for chunk, item in zip(chunks, items, strict=True)
+        )
+        return f"[\n{body}\n]\n"
+
+
 @dataclass(slots=True)
 class _Collected:
     items: list[dict[str, Any]] = field(default_factory=list)
@@ -204,12 +232,14 @@ async def collect_issue_events(
     limit: int | None,
     progress: PullProgress,
     expected: Callable[[], int | None] = lambda: None,
+    on_item_done: Callable[[dict[str, Any]], None] | None = None,
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """Pair every listed issue with its latest event, fetching events while paging on.
 
     Issues keep the server's order and appear once (by ``id``) even when pages overlap.
     An event that fails with a remote error becomes ``None`` and its issue id is returned
-    in the missing list; authentication errors abort the whole pull.
+    in the missing list; authentication errors abort the whole pull. ``on_item_done`` sees
+    each finished item (to encode it while the rest are still on the wire).
     """
     collected = _Collected()
     seen: set[str] = set()
@@ -222,8 +252,9 @@ async def collect_issue_events(
             if exc.status in (401, 403):
                 raise
             collected.missing.append(str(slot["issue"].get("id")))
-        finally:
-            progress.event_done()
+        if on_item_done is not None:
+            on_item_done(slot)
+        progress.event_done()
 
     try:
         async for page in pages:
@@ -387,6 +418,7 @@ async def pull_sentry_async(
             response = await client.get_json(url, event_params, scope="event:read")
             return response.data if isinstance(response.data, dict) else None
 
+        encoder = _IncrementalJson()
         with progress_for(progress, "Sentry") as bar:
             items, missing = await collect_issue_events(
                 issue_pages(),
@@ -394,9 +426,10 @@ async def pull_sentry_async(
                 limit=max_issues,
                 progress=bar,
                 expected=lambda: hits[0],
+                on_item_done=encoder.add,
             )
         fetch_seconds = time.monotonic() - began
-        write_json(target, items)
+        write_text(target, encoder.text(items))
         return PullReport(
             path=target,
             issues=len(items),
