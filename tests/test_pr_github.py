@@ -471,3 +471,13 @@ def test_hostile_error_text_reaches_github_scrubbed_inert_and_within_limits(
         assert "@bob" not in text
     assert len(pr.body or "") <= 65_536
     assert "[truncated:" in (pr.body or "")
+
+
+def test_an_unreachable_github_is_one_clear_error(tmp_path: Path) -> None:
+    with FakeGitHub() as gone:
+        url = gone.base_url  # a port that was just free, now closed again
+    settings = GitHubSettings(owner="acme", repo="shop", api_url=url, token=TOKEN)
+    options = GitHubOptions.for_tests()
+    with pytest.raises(GitHubError, match="could not list pull requests: ConnectionError") as failure:
+        run_pr(tmp_path, Config(), dry_run=False, settings=settings, tasks=TASKS, options=options)
+    assert TOKEN not in str(failure.value)
