@@ -185,3 +185,16 @@ def test_plan_json_records_every_decision() -> None:
 def test_duplicate_tasks_give_one_decision() -> None:
     task = make_task(1)
     assert len(plan_prs([task, task], []).decisions) == 1
+
+
+def test_a_title_a_person_rewrote_is_kept() -> None:
+    task = make_task(1)
+    ours = plan_prs(
+        [task.with_changes(severity="blocker")], [open_pr_for(task, 2, title="[selfheal] high: old")]
+    )
+    assert ours.decisions[0].title_changed
+    theirs = plan_prs(
+        [task.with_changes(severity="blocker")], [open_pr_for(task, 2, title="Fix checkout crash")]
+    )
+    assert not theirs.decisions[0].title_changed
+    assert theirs.decisions[0].action == "update"  # body and labels still follow the task

@@ -3,7 +3,7 @@
 Rules, in order, for each task (most severe first, then most frequent):
 
 1. An **open** PR for the task's fingerprint (found by body marker or branch name):
-   ``update`` when the rendered body or the labels differ (plus one comment when the task
+   ``update`` when the rendered title, body or labels differ (plus one comment when the task
    regressed, or became resolved, since the body was written), else ``unchanged``. A resolved
    task's PR is closed only with ``close_resolved``. Open PRs are kept fresh whatever the
    severity filter says.
@@ -285,7 +285,8 @@ def _decide_open(
     secrets = options.secrets
     body = render_pr_body(task, secrets=secrets, previous_pr=previous_pr)
     body_changed = _normalized(body) != _normalized(open_pr.body)
-    title_changed = bool(open_pr.title) and open_pr.title != base.title
+    # A title a person rewrote is theirs; only selfheal's own form is kept up to date.
+    title_changed = open_pr.title.startswith("[selfheal] ") and open_pr.title != base.title
     have = {name.lower() for name in open_pr.labels}
     wanted = {label.name.lower() for label in base.labels}
     missing = tuple(label.name for label in base.labels if label.name.lower() not in have)
