@@ -22,9 +22,9 @@ from selfheal.pullrequests.plan import ExistingPr, PrDecision, PrPlan, plan_prs
 from selfheal.pullrequests.render import (
     MAX_BODY_CHARS,
     branch_name,
+    normalized_fingerprint,
     render_pr_body,
     render_task_file,
-    short_fingerprint,
 )
 from selfheal.settings import GitHubSettings, secret_values
 from selfheal.storage import write_json, write_text
@@ -118,7 +118,7 @@ def _write_previews(out_dir: Path, plan: PrPlan, secrets: Sequence[str]) -> tupl
             f"<!-- branch: {decision.branch} · labels: {', '.join(x.name for x in decision.labels)} -->",
             "",
         ]
-        path = folder / f"{short_fingerprint(decision.fingerprint)}.md"
+        path = folder / f"{normalized_fingerprint(decision.fingerprint)}.md"
         text = "\n".join(header) + decision.body
         if decision.action == "create":
             task_file = render_task_file(decision.task, secrets=secrets)
