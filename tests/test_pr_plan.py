@@ -198,3 +198,11 @@ def test_a_title_a_person_rewrote_is_kept() -> None:
     )
     assert not theirs.decisions[0].title_changed
     assert theirs.decisions[0].action == "update"  # body and labels still follow the task
+
+
+def test_regression_after_close_compares_times_not_strings() -> None:
+    task = make_task(1, status="regressed", last_seen="2026-01-05T00:00:00.500+00:00")
+    closed = open_pr_for(task, 5, state="closed", closed_at="2026-01-05T00:00:00Z")
+    assert plan_prs([task], [closed]).decisions[0].action == "create"
+    earlier = task.with_changes(last_seen="2026-01-05T01:00:00+02:00")  # 23:00 the day before, UTC
+    assert plan_prs([earlier], [closed]).decisions[0].action == "skip"

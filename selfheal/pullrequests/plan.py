@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from selfheal.models import PatchTask, severity_rank
@@ -144,6 +145,17 @@ class PrPlan:
         }
 
 
+def _later(when: str, than: str | None) -> bool:
+    """``when`` is after ``than`` (ISO 8601 times; a missing ``than`` is the distant past)."""
+    if not than:
+        return True
+    try:
+        a, b = datetime.fromisoformat(when), datetime.fromisoformat(than)
+        return (a if a.tzinfo else a.replace(tzinfo=UTC)) > (b if b.tzinfo else b.replace(tzinfo=UTC))
+    except ValueError:
+        return when > than
+
+
 def _normalized(body: str) -> str:
     return "\n".join(line.rstrip() for line in body.replace("\r\n", "\n").split("\n")).strip()
 
@@ -255,7 +267,7 @@ def _decide(task: PatchTask, prs: Sequence[ExistingPr], options: _Options) -> Pr
         )
     previous_pr = None
     if closed_pr is not None:
-        came_back = task.status == "regressed" and task.last_seen > (closed_pr.closed_at or "")
+        came_back = task.status == "regressed" and _later(task.last_seen, closed_pr.closed_at)
         how = "merged" if closed_pr.merged else "closed without merge"
         if not came_back:
             return replace(
