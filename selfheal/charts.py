@@ -214,7 +214,7 @@ def severity_chart(frame: pl.DataFrame) -> alt.Chart:
         alt.Chart(summary, title=_empty_note(frame, "Tasks by severity"))
         .mark_bar()
         .encode(
-            x=alt.X("severity:N", sort=list(SEVERITIES), title=None),
+            x=alt.X("severity:N", sort=list(SEVERITIES), title=None, axis=alt.Axis(labelAngle=0)),
             y=alt.Y("tasks:Q", title="tasks"),
             color=_severity_color(legend=False),
             tooltip=["severity:N", "tasks:Q", "events:Q", "users:Q"],
@@ -380,7 +380,7 @@ def week_over_week_chart(frame: pl.DataFrame) -> alt.Chart:
         alt.Chart(summary, title=_empty_note(frame, "Week over week"))
         .mark_bar()
         .encode(
-            x=alt.X("status:N", sort=list(STATUSES), title=None),
+            x=alt.X("status:N", sort=list(STATUSES), title=None, axis=alt.Axis(labelAngle=0)),
             y=alt.Y("tasks:Q", title="tasks", stack="zero"),
             color=_severity_color(),
             order=alt.Order("severity:N"),

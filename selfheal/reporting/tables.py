@@ -21,6 +21,7 @@ __all__ = ["Cell", "HtmlTable", "near_duplicates_table", "records_table", "task_
 
 #: Longest text shown in one cell.
 CELL_CHARS = 120
+_CELL_STYLE = "text-align: left; vertical-align: top"
 
 
 def _bounded(text: str, limit: int = CELL_CHARS) -> str:
@@ -60,9 +61,11 @@ class HtmlTable:
     total: int = 0
 
     def to_html(self) -> str:
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in self.columns)
+        # Inline alignment: notebook front ends right-align table cells by default.
+        head = "".join(f'<th style="{_CELL_STYLE}">{html.escape(c)}</th>' for c in self.columns)
         body = "".join(
-            "<tr>" + "".join(f"<td>{cell.to_html()}</td>" for cell in row) + "</tr>" for row in self.rows
+            "<tr>" + "".join(f'<td style="{_CELL_STYLE}">{cell.to_html()}</td>' for cell in row) + "</tr>"
+            for row in self.rows
         )
         caption = self.caption
         if self.total > len(self.rows):
