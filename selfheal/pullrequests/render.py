@@ -315,7 +315,7 @@ def render_pr_body(
         f"<!-- selfheal:status={re.sub(r'[^a-z]', '', task.status.lower()) or 'new'} -->",
         f"## {title}",
         "",
-        "Draft opened by **selfheal** from production errors and test failures. A person (or a "
+        "Opened by **selfheal** from production errors and test failures. A person (or a "
         "coding agent working for one) should reproduce the error, fix it on this branch and "
         "mark the PR ready for review.",
         "",
