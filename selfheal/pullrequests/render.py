@@ -419,7 +419,7 @@ def render_task_file(task: PatchTask, *, secrets: Iterable[str] = ()) -> str:
     lines += [
         "## The task as JSON",
         "",
-        untrusted_block(task_json, label="PatchTask fields"),
+        untrusted_block(task_json, label="PatchTask fields", info="json"),
         "",
         f"Removed before publishing: {describe_counts(scrub.counts)}.",
         "",
