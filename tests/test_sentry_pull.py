@@ -358,3 +358,10 @@ def test_output_is_byte_for_byte_what_storage_write_json_writes(tmp_path: Path) 
         empty = pull_sentry(settings_for(fake), out=tmp_path / "empty", limit=0, progress=False, retry=FAST)
     assert empty.path.read_text(encoding="utf-8") == "[]\n"
     assert empty.pages == 1
+
+
+def test_a_server_whose_cursor_never_advances_is_an_error_not_a_hang(tmp_path: Path) -> None:
+    with FakeSentry.synthetic(250, page_overlap=100) as fake:
+        with pytest.raises(SentryError, match="pagination loops"):
+            pull_sentry(settings_for(fake), out=tmp_path, limit=0, progress=False, retry=FAST)
+        assert sum(r.is_issue_list_request for r in fake.requests) == 2

@@ -368,6 +368,7 @@ async def pull_bugsink_async(
             }
             if query:
                 params["q"] = query
+            cursors_seen: set[str] = set()
             while True:
                 response = await client.get_json(f"{API_ROOT}/issues/", params, urgent=True)
                 pages_fetched += 1
@@ -381,6 +382,11 @@ async def pull_bugsink_async(
                 cursor = _cursor(page.get("next"))
                 if cursor is None:
                     return
+                if cursor in cursors_seen:
+                    raise SentryError(
+                        f"pagination loops: cursor {cursor!r} came back again", url=response.url
+                    )
+                cursors_seen.add(cursor)
                 params = {**params, "cursor": cursor}
 
         async def latest_event(issue: Mapping[str, Any]) -> Any:

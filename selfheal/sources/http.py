@@ -172,6 +172,8 @@ def _retry_decision(exc: Exception) -> bool | float:
     """stamina backoff hook: retry what may succeed later; honour server-dictated waits."""
     if isinstance(exc, _RetryableStatusError):
         return exc.wait if exc.wait is not None else True
+    if isinstance(exc, httpx.UnsupportedProtocol | httpx.LocalProtocolError):
+        return False  # our request is wrong (bad URL scheme, bad header): trying again cannot help
     return isinstance(exc, _BrokenBodyError | httpx.TransportError)
 
 

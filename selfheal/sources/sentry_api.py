@@ -395,6 +395,7 @@ async def pull_sentry_async(
         async def issue_pages() -> AsyncIterator[Sequence[Issue]]:
             nonlocal pages_fetched
             params = issue_query.params(page_size)
+            cursors_seen: set[str] = set()
             while True:
                 page = await client.get_json(f"{org_path}/issues/", params, scope="event:read", urgent=True)
                 pages_fetched += 1
@@ -407,6 +408,9 @@ async def pull_sentry_async(
                 cursor = following.get("cursor")
                 if following.get("results") != "true" or not cursor or not page.data:
                     return
+                if cursor in cursors_seen:
+                    raise SentryError(f"pagination loops: cursor {cursor!r} came back again", url=page.url)
+                cursors_seen.add(cursor)
                 # Follow the cursor on our own base URL: Link URLs may name another host
                 # (a region, or a proxy's inner address) and must never receive the token.
                 params = {**params, "cursor": cursor}

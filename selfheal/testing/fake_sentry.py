@@ -589,7 +589,7 @@ class FakeSentry(LoopbackFake):
         except (IndexError, ValueError):
             return self._json(400, {"detail": "Invalid cursor parameter."}, rate_headers)
         page = [item["issue"] for item in selected[offset : offset + limit]]
-        next_offset = offset + limit - min(self.page_overlap, limit - 1)
+        next_offset = offset + limit - min(self.page_overlap, limit)  # overlap >= limit: never advances
         prev_offset = max(offset - limit, 0)
         base = self._link_base(path, query)
         links = ", ".join(
