@@ -251,6 +251,7 @@ class ApiClient:
         answer is a non-retryable error.
         """
         broken_bodies = 0
+        tries = 0
         shown_url = url
         try:
             async for attempt in stamina.retry_context(
@@ -261,7 +262,8 @@ class ApiClient:
                 wait_max=self.retry.wait_max,
                 wait_jitter=self.retry.wait_jitter,
             ):
-                if attempt.num > 1:
+                tries = attempt.num
+                if tries > 1:
                     self.retries += 1
                 with attempt:
                     try:
@@ -277,7 +279,7 @@ class ApiClient:
                         raise
         except _RetryableStatusError as exc:
             raise SentryError(
-                f"{self.service} still failing after {self.retry.attempts} attempts: {exc.detail}",
+                f"{self.service} still failing after {tries} attempts: {exc.detail}",
                 status=exc.status,
                 url=exc.url,
             ) from exc
@@ -287,8 +289,7 @@ class ApiClient:
             ) from exc
         except httpx.TimeoutException as exc:
             raise SentryError(
-                f"{self.service} did not answer within {self.retry.request_timeout:g} s "
-                f"({self.retry.attempts} attempts)",
+                f"{self.service} did not answer within {self.retry.request_timeout:g} s ({tries} attempts)",
                 url=_request_url(exc, shown_url),
             ) from exc
         except httpx.TransportError as exc:
