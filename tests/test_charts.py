@@ -152,9 +152,7 @@ def test_week_over_week_counts_every_status() -> None:
 
 def test_near_duplicates_shows_both_titles_scores_and_threshold() -> None:
     frame = charts.tasks_frame([make_task(n) for n in range(4)])
-    pairs = pl.DataFrame(
-        {"a": ["fp0001", "fp0002"], "b": ["fp0002", "fp0003"], "score": [0.7, 0.9]}
-    )
+    pairs = pl.DataFrame({"a": ["fp0001", "fp0002"], "b": ["fp0002", "fp0003"], "score": [0.7, 0.9]})
     candidates = charts.near_duplicates_frame(pairs, frame, limit=1)
     assert candidates["score"].to_list() == [0.9]
     assert candidates["title_a"].to_list() == ["TypeError: cannot read property 2"]
