@@ -231,6 +231,8 @@ def run_notebooks(
     """
     given = dict(params or {})
     check_params(given)
+    if "out_dir" in given:
+        raise ConfigError("params.out_dir", "set the output folder with --out (out_dir=), not a parameter")
     run_id = run_id or new_run_id()
     if not _RUN_ID.match(run_id):
         raise ConfigError("run-id", f"{run_id!r}: use letters, digits, '.', '_' or '-' (at most 64)")

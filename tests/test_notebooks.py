@@ -157,7 +157,9 @@ def test_every_notebook_runs_in_order_on_the_sample_with_the_packages_results(
     assert result.ok
     assert [nb.status for nb in result.record.notebooks] == ["ok"] * 4
     for name in EXPECTED_PARAMETERS:
-        assert (tmp_path / "reports" / "sample" / f"{name}.html").is_file()
+        page = tmp_path / "reports" / "sample" / f"{name}.html"
+        assert page.is_file()
+        assert page.stat().st_size < 3_000_000, "a report stays under 3 MB"
         executed = nbformat.read(str(tmp_path / "reports" / "sample" / f"{name}.ipynb"), as_version=4)
         assert executed.metadata["papermill"]["parameters"]["out_dir"] == str(out)
     assert (tmp_path / "reports" / "index.html").is_file()

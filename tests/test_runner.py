@@ -184,6 +184,12 @@ def test_cli_run_refuses_secret_like_params(
     assert not (tmp_path / "reports").exists()
 
 
+def test_out_dir_comes_from_the_option_not_the_params_file(tmp_path: Path) -> None:
+    write_notebook(tmp_path / "notebooks", "01-x", "pass")
+    with pytest.raises(ConfigError, match="--out"):
+        run_notebooks(tmp_path / "notebooks", tmp_path / "reports", params={"out_dir": "elsewhere"})
+
+
 def test_secret_values_from_the_environment_are_refused_whatever_their_shape() -> None:
     with pytest.raises(ConfigError):
         check_params({"note": "plainish-value-42"}, environ={"SENTRY_AUTH_TOKEN": "plainish-value-42"})
