@@ -15,6 +15,7 @@ secret: secrets reach notebooks only through environment variables.
 from __future__ import annotations
 
 import re
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Mapping
@@ -25,6 +26,8 @@ from typing import Any
 
 import nbformat
 import papermill
+from jupyter_client.kernelspec import KernelSpec
+from jupyter_client.manager import AsyncKernelManager
 from papermill.exceptions import PapermillExecutionError
 
 from selfheal.errors import ConfigError, InputError, NotebookError
@@ -42,6 +45,7 @@ from selfheal.settings import secret_values
 from selfheal.storage import read_json, write_json, write_text
 
 __all__ = [
+    "CurrentEnvironmentKernel",
     "RunResult",
     "check_params",
     "declared_parameters",
@@ -95,6 +99,24 @@ class RunResult:
     @property
     def headline(self) -> Headline:
         return self.record.headline
+
+
+class CurrentEnvironmentKernel(AsyncKernelManager):
+    """The ipykernel of the interpreter running selfheal, whatever kernelspecs are installed.
+
+    A ``python3`` kernelspec in the user's Jupyter folders can point at another Python without
+    selfheal; the notebooks must run in this environment, so the spec is built here.
+    """
+
+    @property
+    def kernel_spec(self) -> KernelSpec | None:
+        if self._kernel_spec is None:
+            self._kernel_spec = KernelSpec(
+                argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                display_name="Python (selfheal)",
+                language="python",
+            )
+        return self._kernel_spec
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -189,7 +211,6 @@ def _execute(
     output: Path,
     parameters: Mapping[str, Any],
     *,
-    kernel_name: str,
     cwd: Path,
     cell_timeout: int,
 ) -> tuple[int | None, str] | None:
@@ -199,10 +220,10 @@ def _execute(
             str(notebook),
             str(output),
             parameters=dict(parameters),
-            kernel_name=kernel_name,
             cwd=str(cwd),
             progress_bar=False,
             execution_timeout=cell_timeout,
+            kernel_manager_class=CurrentEnvironmentKernel,
         )
     except PapermillExecutionError as exc:
         return exc.exec_count, f"{exc.ename}: {exc.evalue}"
@@ -218,7 +239,6 @@ def run_notebooks(
     params: Mapping[str, Any] | None = None,
     run_id: str | None = None,
     out_dir: str | Path = "out",
-    kernel_name: str = "python3",
     cwd: str | Path | None = None,
     cell_timeout: int = 600,
     progress: Callable[[str], None] | None = None,
@@ -268,7 +288,6 @@ def run_notebooks(
                 notebook,
                 executed,
                 _params_for(declared[notebook], given, out),
-                kernel_name=kernel_name,
                 cwd=workdir,
                 cell_timeout=cell_timeout,
             )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -182,6 +183,33 @@ def test_cli_run_refuses_secret_like_params(
     assert problem in err
     assert FAKE_GITHUB_TOKEN not in err
     assert not (tmp_path / "reports").exists()
+
+
+@pytest.mark.slow
+def test_notebooks_run_in_this_environment_even_if_another_python3_kernel_is_installed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    elsewhere = tmp_path / "jupyter" / "kernels" / "python3"
+    elsewhere.mkdir(parents=True)
+    (elsewhere / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": ["/nonexistent/python", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "someone else's Python",
+                "language": "python",
+            }
+        ),
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    write_notebook(tmp_path / "notebooks", "01-where", "import sys, selfheal\nprint(sys.executable)")
+
+    result = run_notebooks(tmp_path / "notebooks", tmp_path / "reports", run_id="env", cwd=tmp_path)
+
+    assert result.ok
+    executed = nbformat.read(str(tmp_path / "reports" / "env" / "01-where.ipynb"), as_version=4)
+    printed = "".join(o.get("text", "") for c in executed.cells for o in c.get("outputs", []))
+    assert printed.strip() == sys.executable
 
 
 def test_out_dir_comes_from_the_option_not_the_params_file(tmp_path: Path) -> None:
