@@ -128,6 +128,7 @@ def test_issue_maps_to_sentrys_issue_shape() -> None:
         "value": "'email'",
         "filename": "send_errors2.py",
         "function": "get_user_email",
+        "origin": "bugsink",
     }
     assert (mapped["firstSeen"], mapped["lastSeen"]) == (issue["first_seen"], issue["last_seen"])
     assert mapped["level"] == "error"
@@ -290,3 +291,33 @@ def test_pull_bugsink_command(
     monkeypatch.delenv("BUGSINK_TOKEN")
     assert main(["pull", "bugsink", "--out", str(tmp_path)]) == 2
     assert "BUGSINK_TOKEN is not set" in capsys.readouterr().err
+
+
+def test_tasks_from_a_bugsink_pull_say_bugsink() -> None:
+    from selfheal.config import Config
+    from selfheal.contracts import contract_errors
+    from selfheal.normalize import build_tasks
+    from selfheal.sources.bugsink import sentry_issue_from_bugsink
+    from selfheal.sources.sentry import parse_sentry_export
+
+    issue = sentry_issue_from_bugsink(
+        {
+            "id": "0b6e1c1e-5b1a-4c55-9f3e-2a1d9d1b7c11",
+            "calculated_type": "KeyError",
+            "calculated_value": "'x'",
+            "digested_event_count": 3,
+            "first_seen": "2026-11-20T10:00:00Z",
+            "last_seen": "2026-11-21T10:00:00Z",
+        },
+        None,
+        {"id": 1, "name": "demo"},
+    )
+    failures = parse_sentry_export([{"issue": issue, "latestEvent": None}], "bugsink-export")
+    assert failures[0].source == "bugsink"
+    task = build_tasks(failures, Config())[0]
+    assert task.source == "bugsink"
+    assert task.occurrences[0].to_json() == {
+        "source": "bugsink",
+        "id": "0b6e1c1e-5b1a-4c55-9f3e-2a1d9d1b7c11",
+    }
+    assert contract_errors(task.to_json()) == []

@@ -143,7 +143,8 @@ def sentry_issue_from_bugsink(
     exc_type = _text(issue.get("calculated_type"))
     value = _text(issue.get("calculated_value"))
     mechanism = _dict(values[-1].get("mechanism")) if values else {}
-    metadata: dict[str, Any] = {"type": exc_type, "value": value}
+    # ``origin`` (ours; Sentry's metadata is free-form) lets normalize say "bugsink", not "sentry".
+    metadata: dict[str, Any] = {"type": exc_type, "value": value, "origin": "bugsink"}
     if crash.get("filename") or crash.get("abs_path"):
         metadata["filename"] = crash.get("filename") or crash.get("abs_path")
     if crash.get("function"):

@@ -191,7 +191,7 @@ def _one(
     file = in_app_files[0] if in_app_files else _logger_module_path(logger)
     level = (_str(issue.get("level")) or tags.get("level") or _str(event.get("level")) or "error").lower()
     return Failure(
-        source="sentry",
+        source="bugsink" if metadata.get("origin") == "bugsink" else "sentry",
         item_id=issue_id,
         title=title,
         exception_type=exc_type,
