@@ -21,45 +21,10 @@ SENTRY_TOKEN = "sntrys_doctor-test-token-value"
 GITHUB_TOKEN = "github_pat_doctor-test-token-value"
 PROJECT = "pump-station"
 
-_ORG = re.compile(r"^/api/0/organizations/(?P<org>[^/]+)/$")
-_ORG_PROJECTS = re.compile(r"^/api/0/organizations/(?P<org>[^/]+)/projects/$")
-_PROJECT = re.compile(r"^/api/0/projects/(?P<org>[^/]+)/(?P<project>[^/]+)/$")
-_DENIED = {"detail": "You do not have permission to perform this action."}
-_MISSING = {"detail": "The requested resource does not exist"}
-
-
-class SentryWithOrganizations(FakeSentry):
-    """FakeSentry plus the organization and project endpoints doctor reads.
-
-    FakeSentry serves what a pull needs (issues, events); doctor also reads ``GET
-    organizations/{org}/`` (org:read), ``organizations/{org}/projects/`` (org:read) and
-    ``projects/{org}/{slug}/`` (project:read). ``denied_scopes`` applies per endpoint, as on
-    sentry.io. (To move into FakeSentry itself; until then this extends its routing.)
-    """
-
-    def _route(self, path: str, query: dict[str, list[str]], rate_headers: list[tuple[str, str]]) -> Any:
-        for pattern, scope in ((_ORG, "org:read"), (_ORG_PROJECTS, "org:read"), (_PROJECT, "project:read")):
-            match = pattern.match(path)
-            if match is None:
-                continue
-            if scope in self.denied_scopes:
-                return self._json(403, _DENIED, rate_headers)
-            if match["org"] != self.org:
-                return self._json(404, _MISSING, rate_headers)
-            projects = sorted({str(item["issue"]["project"]["slug"]) for item in self.items})
-            if pattern is _ORG:
-                return self._json(200, {"slug": self.org, "name": "Acme Inc."}, rate_headers)
-            if pattern is _ORG_PROJECTS:
-                return self._json(200, [{"slug": p, "name": p} for p in projects], rate_headers)
-            if match["project"] not in projects:
-                return self._json(404, _MISSING, rate_headers)
-            return self._json(200, {"slug": match["project"]}, rate_headers)
-        return super()._route(path, query, rate_headers)
-
 
 @pytest.fixture
-def sentry() -> Iterator[SentryWithOrganizations]:
-    with SentryWithOrganizations(synthetic_export(3, project=PROJECT), token=SENTRY_TOKEN) as fake:
+def sentry() -> Iterator[FakeSentry]:
+    with FakeSentry(synthetic_export(3, project=PROJECT), token=SENTRY_TOKEN) as fake:
         yield fake
 
 
@@ -72,7 +37,7 @@ def gh() -> Iterator[FakeGitHub]:
 
 @pytest.fixture
 def env(
-    sentry: SentryWithOrganizations, gh: FakeGitHub, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    sentry: FakeSentry, gh: FakeGitHub, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> dict[str, str]:
     """A clean environment pointing at both fakes; the current folder is an empty repository."""
     values = {
@@ -118,7 +83,7 @@ def _repo_json(gh: FakeGitHub, **changes: Any) -> dict[str, Any]:
 
 def test_all_good_prints_a_checklist_and_exits_0(
     env: dict[str, str],
-    sentry: SentryWithOrganizations,
+    sentry: FakeSentry,
     gh: FakeGitHub,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -129,7 +94,7 @@ def test_all_good_prints_a_checklist_and_exits_0(
     assert _lines(output, "✓") == [
         "configuration: no [tool.selfheal] or selfheal.toml; defaults apply",
         f"Sentry: SENTRY_AUTH_TOKEN set (value hidden); organization acme at {sentry.base_url}",
-        "Sentry: organization acme (Acme Inc.) reachable (org:read)",
+        "Sentry: organization acme (Acme) reachable (org:read)",
         f"Sentry: project {PROJECT} readable (project:read)",
         "Sentry: issues readable (event:read): at least one unresolved issue",
         "GitHub: GITHUB_TOKEN set (value hidden); repository acme/shop",
@@ -153,7 +118,7 @@ def test_all_good_prints_a_checklist_and_exits_0(
 
 def test_without_sentry_project_the_first_visible_project_is_checked(
     env: dict[str, str],
-    sentry: SentryWithOrganizations,
+    sentry: FakeSentry,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -190,7 +155,7 @@ def test_a_broken_configuration_is_a_problem_with_a_fix(
 
 def test_missing_tokens_are_problems_with_fixes_and_nothing_is_requested(
     env: dict[str, str],
-    sentry: SentryWithOrganizations,
+    sentry: FakeSentry,
     gh: FakeGitHub,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
@@ -228,7 +193,7 @@ def test_missing_sentry_org_and_github_repository_are_named(
 
 def test_sentry_401_says_the_token_was_rejected_and_stops(
     env: dict[str, str],
-    sentry: SentryWithOrganizations,
+    sentry: FakeSentry,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -257,7 +222,7 @@ def test_sentry_403_names_the_missing_scope_and_the_permission_that_grants_it(  
     permission: str,
     failing_path: str,
 ) -> None:
-    with SentryWithOrganizations(
+    with FakeSentry(
         synthetic_export(2, project=PROJECT), token=SENTRY_TOKEN, denied_scopes=[scope]
     ) as limited:
         monkeypatch.setenv("SENTRY_BASE_URL", limited.base_url)
@@ -300,7 +265,7 @@ def test_sentry_unreachable_names_the_address(
 
 
 def test_sentry_server_error_is_reported_not_raised(
-    env: dict[str, str], sentry: SentryWithOrganizations, capsys: pytest.CaptureFixture[str]
+    env: dict[str, str], sentry: FakeSentry, capsys: pytest.CaptureFixture[str]
 ) -> None:
     sentry.inject("error", count=1, path_contains="/issues/", status=502)
     code, output = _doctor(capsys, "--skip-github")
@@ -454,7 +419,7 @@ def test_report_renders_in_ascii_for_limited_terminals() -> None:
     assert not report.ok
 
 
-def test_check_functions_take_the_environment_as_a_mapping(sentry: SentryWithOrganizations) -> None:
+def test_check_functions_take_the_environment_as_a_mapping(sentry: FakeSentry) -> None:
     environ = {
         "SENTRY_AUTH_TOKEN": SENTRY_TOKEN,
         "SENTRY_ORG": "acme",

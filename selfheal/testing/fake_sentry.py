@@ -69,6 +69,11 @@ _ORG_EVENT = re.compile(
     r"^/api/0/organizations/(?P<org>[^/]+)/(?:issues|groups)/(?P<issue>[^/]+)/events/(?P<event>[^/]+)/$"
 )
 _LEGACY_EVENT = re.compile(r"^/api/0/(?:issues|groups)/(?P<issue>[^/]+)/events/(?P<event>[^/]+)/$")
+_ORG = re.compile(r"^/api/0/organizations/(?P<org>[^/]+)/$")
+_ORG_PROJECTS = re.compile(r"^/api/0/organizations/(?P<org>[^/]+)/projects/$")
+_PROJECT = re.compile(r"^/api/0/projects/(?P<org>[^/]+)/(?P<project>[^/]+)/$")
+_DENIED = {"detail": "You do not have permission to perform this action."}
+_MISSING = {"detail": "The requested resource does not exist"}
 _MAX_PAGE = 100
 _TOO_FREQUENT = (
     "You are attempting to use this endpoint too frequently. Limit is {limit} requests in {window} seconds"
@@ -550,7 +555,31 @@ class FakeSentry(LoopbackFake):
         reply.delay = max(reply.delay, self.latency)
         return reply
 
+    def _org_or_project(self, path: str, rate_headers: list[tuple[str, str]]) -> _Reply | None:
+        """``organizations/{org}/`` and ``…/projects/`` (org:read), ``projects/{org}/{slug}/``
+        (project:read): what ``selfheal doctor`` reads. Scopes are denied per endpoint."""
+        for pattern, scope in ((_ORG, "org:read"), (_ORG_PROJECTS, "org:read"), (_PROJECT, "project:read")):
+            match = pattern.match(path)
+            if match is None:
+                continue
+            if scope in self.denied_scopes:
+                return self._json(403, _DENIED, rate_headers)
+            if match["org"] != self.org:
+                return self._json(404, _MISSING, rate_headers)
+            projects = sorted({str(_project_slug(item)) for item in self.items})
+            if pattern is _ORG:
+                return self._json(200, {"slug": self.org, "name": self.org.title()}, rate_headers)
+            if pattern is _ORG_PROJECTS:
+                return self._json(200, [{"slug": p, "name": p} for p in projects], rate_headers)
+            if match["project"] not in projects:
+                return self._json(404, _MISSING, rate_headers)
+            return self._json(200, {"slug": match["project"], "name": match["project"]}, rate_headers)
+        return None
+
     def _route(self, path: str, query: dict[str, list[str]], rate_headers: list[tuple[str, str]]) -> _Reply:
+        org_or_project = self._org_or_project(path, rate_headers)
+        if org_or_project is not None:
+            return org_or_project
         if "event:read" in self.denied_scopes and path.startswith(_API):
             return self._json(
                 403, {"detail": "You do not have permission to perform this action."}, rate_headers
@@ -808,3 +837,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def _project_slug(item: Mapping[str, Any]) -> str:
+    project = item["issue"].get("project")
+    return str(project.get("slug", "")) if isinstance(project, Mapping) else ""
