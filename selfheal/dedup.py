@@ -119,11 +119,29 @@ def _signature(task: PatchTask) -> str:
     return f"{task.exception_type}: {task.evidence.message or task.title}"[:600]
 
 
-def near_duplicates(tasks: Sequence[PatchTask], *, threshold: float = 0.6, limit: int = 200) -> pl.DataFrame:
-    """Pairs of tasks that look alike (a merge candidate) with a 0–1 similarity score."""
+def near_duplicates(
+    tasks: Sequence[PatchTask], *, threshold: float = 0.6, limit: int = 200, max_tasks: int = 2000
+) -> pl.DataFrame:
+    """Pairs of tasks that look alike (a merge candidate) with a 0–1 similarity score.
+
+    Only the ``max_tasks`` most frequent tasks are considered, and only pairs that share an
+    exception type or a first suggested file are scored (two unrelated errors are never
+    merge candidates anyway).
+    """
+    tasks = sorted(tasks, key=lambda t: -t.frequency)[:max_tasks]
     sigs = [normalize_message(_signature(t)) for t in tasks]
+    # Blocking: only tasks that share an exception type or a first suggested file are compared,
+    # so the cost grows with the size of those groups, not with the square of all tasks.
+    buckets: dict[str, list[int]] = {}
+    for index, task in enumerate(tasks):
+        keys = [f"type:{task.exception_type}"] if task.exception_type else []
+        keys += [f"file:{f}" for f in task.expected_fix.files_hint[:1]]
+        for key in keys or [f"title:{sigs[index][:24]}"]:
+            buckets.setdefault(key, []).append(index)
+    pairs = sorted({pair for members in buckets.values() for pair in combinations(members, 2)})
     rows = []
-    for (i, a), (j, b) in combinations(enumerate(tasks), 2):
+    for i, j in pairs:
+        a, b = tasks[i], tasks[j]
         ratio = difflib.SequenceMatcher(None, sigs[i], sigs[j], autojunk=False).ratio()
         same_type = bool(a.exception_type) and a.exception_type == b.exception_type
         files_a, files_b = set(a.expected_fix.files_hint[:1]), set(b.expected_fix.files_hint[:1])

@@ -124,7 +124,7 @@ def _occurrence(f: Failure) -> Occurrence:
 def _title(rep: Failure) -> str:
     if rep.source in {"playwright", "junit"}:
         first = next((line.strip() for line in rep.message.splitlines() if line.strip()), "")
-        text = f"{rep.title}: {first}" if first and first not in rep.title else rep.title
+        text = f"{rep.title} — {first}" if first and first not in rep.title else rep.title
     else:
         text = rep.title
     text = " ".join(text.split())

@@ -66,6 +66,9 @@ def atomic_writer(path: str | Path, *, mode: str = "w") -> Iterator[IO[Any]]:
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     tmp = Path(tmp_name)
     try:
+        # mkstemp makes the file 0600; an output is as readable as any other file (umask),
+        # or keeps the mode of the file it replaces.
+        os.fchmod(fd, target.stat().st_mode & 0o777 if target.exists() else _default_mode())
         encoding = None if "b" in mode else "utf-8"
         with os.fdopen(fd, mode, encoding=encoding) as handle:
             yield handle
@@ -75,6 +78,12 @@ def atomic_writer(path: str | Path, *, mode: str = "w") -> Iterator[IO[Any]]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _default_mode() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def write_text(path: str | Path, text: str) -> Path:

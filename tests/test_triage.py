@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from selfheal.config import Config, OwnerRule, SeverityConfig, SeverityRule
@@ -167,7 +168,7 @@ def test_week_over_week_marks_new_ongoing_regressed_and_resolved() -> None:
     week2 = build_tasks(
         load_playwright_report(sample_path("playwright-report-week2.json")), Config(), previous=week1
     )
-    status = {t.title.split(":")[0]: t.status for t in week2}
+    status = {t.title.split(" — ")[0]: t.status for t in week2}
     assert status["Login › shows an error for a wrong password"] == "resolved"  # fixed in week 2
     assert status["Login › logs in with valid credentials"] == "new"  # regression new in week 2
     assert status["Checkout › with an empty cart › warns before checkout"] == "ongoing"
@@ -229,3 +230,28 @@ def test_auto_source_never_replaces_real_data_with_the_sample(env: dict[str, str
 
     assert resolve_source("auto", env) == expected
     assert resolve_source("bugsink", env) == "bugsink"
+
+
+def test_test_task_titles_survive_secret_scrubbing_in_pr_titles() -> None:
+    """ "…wrong password: expect(…)" would read as a credential; the title separator avoids that."""
+    from selfheal.pullrequests.render import pr_title
+
+    tasks = build_tasks(load_playwright_report(sample_path("playwright-report.json")), Config())
+    login = next(t for t in tasks if t.title.startswith("Login › shows an error for a wrong password"))
+    assert "wrong password — expect(locator).toHaveText(expected) failed" in pr_title(login)
+    assert "REDACTED" not in pr_title(login)
+
+
+def test_near_duplicates_scores_lookalikes_and_skips_unrelated_pairs() -> None:
+    from selfheal.dedup import near_duplicates
+
+    failures = load_sentry_export(sample_path("sentry_errors.json"))
+    tasks = build_tasks(failures, Config(), rules=MergeRules(split=frozenset({"sentry:5202"})))
+    pairs = near_duplicates(tasks, threshold=0.5)
+    keyerrors = {t.fingerprint for t in tasks if t.exception_type == "KeyError"}
+    assert len(keyerrors) == 2
+    top = pairs.row(0, named=True)
+    assert {top["a"], top["b"]} == keyerrors  # the split-out KeyError is the obvious candidate
+    assert top["score"] >= 0.85
+    assert top["suggestion"].startswith("likely the same bug")
+    assert pairs.filter(pl.col("same_type") == False).height == 0  # noqa: E712 - polars expression

@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 import yaml
-from test_doctor import SentryWithOrganizations
 
 from selfheal.pipeline import sample_path
 from selfheal.storage import read_json
 from selfheal.testing.fake_github import FakeGitHub
+from selfheal.testing.fake_sentry import FakeSentry
 
 REPO = Path(__file__).resolve().parent.parent
 SENTRY_TOKEN = "sntrys_workflowRunToken0123456789abcdef"
@@ -68,7 +68,7 @@ def test_weekly_run_steps_report_and_open_draft_prs_against_the_fakes(tmp_path: 
     }
     jobs = _jobs()
     with (
-        SentryWithOrganizations.from_export(sample_path("sentry_errors.json"), token=SENTRY_TOKEN) as sentry,
+        FakeSentry.from_export(sample_path("sentry_errors.json"), token=SENTRY_TOKEN) as sentry,
         FakeGitHub(token=GITHUB_TOKEN) as github,
     ):
         github.add_repo("acme", "shop", default_branch="trunk")
