@@ -36,7 +36,7 @@ def run_demo(
     *,
     out_dir: Path = Path("out"),
     reports_dir: Path = Path("reports"),
-    notebooks_dir: Path = Path("notebooks"),
+    notebooks_dir: Path | None = None,
     say: Callable[[str], None] = print,
     run_notebooks: bool = True,
 ) -> DemoResult:
@@ -70,14 +70,20 @@ def run_demo(
     pr_report = run_pr(out_dir, load_config("."), dry_run=True, list_existing=False)
     say(f"    {pr_report.summary()}")
 
+    rows = [
+        (out_dir / "sentry_errors.json", "raw Sentry issues + latest events"),
+        (out_dir / "patchtasks.json", f"merged PatchTasks ({merged.tasks})"),
+        (out_dir / "playwright_patchtasks.json", f"Playwright PatchTasks ({playwright.tasks})"),
+        (out_dir / "pr_plan.json", "the PR plan"),
+        (out_dir / "pr_previews", f"one markdown preview per planned PR ({pr_report.planned})"),
+    ]
+    if run_notebooks:
+        rows.append((index, "the reports: open in a browser (works offline)"))
+    width = max(len(str(path)) for path, _ in rows)
     say("")
     say("Outputs:")
-    say(f"  {out_dir / 'sentry_errors.json'}          raw Sentry issues + latest events")
-    say(f"  {out_dir / 'patchtasks.json'}             merged PatchTasks ({merged.tasks})")
-    say(f"  {out_dir / 'playwright_patchtasks.json'}  Playwright PatchTasks ({playwright.tasks})")
-    say(f"  {out_dir / 'pr_plan.json'}                PR plan; previews in {out_dir / 'pr_previews'}/")
-    if run_notebooks:
-        say(f"  {index}                 the reports (open in a browser; works offline)")
+    for path, what in rows:
+        say(f"  {path!s:<{width}}  {what}")
     return DemoResult(
         out_dir=out_dir,
         reports_dir=reports_dir,

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -112,7 +113,16 @@ class CurrentEnvironmentKernel(AsyncKernelManager):
     def kernel_spec(self) -> KernelSpec | None:
         if self._kernel_spec is None:
             self._kernel_spec = KernelSpec(
-                argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                # The kernel listens on 127.0.0.1 only; ipykernel's "TCP without encryption"
+                # start-up warning and its shutdown chatter are noise; cell errors reach the report anyway.
+                argv=[
+                    sys.executable,
+                    "-m",
+                    "ipykernel_launcher",
+                    "-f",
+                    "{connection_file}",
+                    "--IPKernelApp.log_level=CRITICAL",
+                ],
                 display_name="Python (selfheal)",
                 language="python",
             )
@@ -143,6 +153,24 @@ def check_params(params: Mapping[str, Any], *, environ: Mapping[str, str] | None
                 "the value looks like a secret (a token or credential); "
                 "pass secrets only through environment variables",
             )
+
+
+def packaged_notebooks() -> Path:
+    """The notebooks shipped inside the package (the same files as the repository's notebooks/)."""
+    return Path(str(resources.files("selfheal").joinpath("notebooks")))
+
+
+def default_notebooks_dir(cwd: str | Path = ".") -> Path:
+    """``./notebooks`` when the current folder has its own, else the packaged notebooks.
+
+    A user's repository that only installs selfheal (the weekly workflow) has no notebooks/;
+    it runs the packaged ones. A folder with its own notebooks (a checkout, or a team's
+    customised copy) runs those.
+    """
+    local = Path(cwd) / "notebooks"
+    if local.is_dir() and any(_NOTEBOOK_NAME.match(p.name) for p in local.iterdir()):
+        return local
+    return packaged_notebooks()
 
 
 def find_notebooks(notebooks_dir: str | Path) -> list[Path]:
@@ -233,7 +261,7 @@ def _execute(
 
 
 def run_notebooks(
-    notebooks_dir: str | Path = "notebooks",
+    notebooks_dir: str | Path | None = None,
     reports_dir: str | Path = "reports",
     *,
     params: Mapping[str, Any] | None = None,
@@ -256,7 +284,7 @@ def run_notebooks(
     run_id = run_id or new_run_id()
     if not _RUN_ID.match(run_id):
         raise ConfigError("run-id", f"{run_id!r}: use letters, digits, '.', '_' or '-' (at most 64)")
-    notebooks = find_notebooks(notebooks_dir)
+    notebooks = find_notebooks(notebooks_dir if notebooks_dir is not None else default_notebooks_dir())
     declared = {nb: declared_parameters(nb) for nb in notebooks}
     known = {name for names in declared.values() for name in names}
     unknown = sorted(set(given) - known)

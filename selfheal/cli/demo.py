@@ -21,7 +21,11 @@ def register(sub: Any) -> None:
     add_out_option(parser)
     parser.add_argument("--reports", type=Path, default=Path("reports"), metavar="DIR", help="reports folder")
     parser.add_argument(
-        "--notebooks", type=Path, default=Path("notebooks"), metavar="DIR", help="notebooks folder"
+        "--notebooks",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="default: ./notebooks if present, else the notebooks shipped with selfheal",
     )
     parser.add_argument("--no-notebooks", action="store_true", help="skip executing the notebooks")
     parser.set_defaults(func=_run)

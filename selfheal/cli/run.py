@@ -53,7 +53,11 @@ def register(sub: Any) -> None:
     )
     parser.add_argument("--run-id", metavar="ID", help="report folder name (default: UTC time)")
     parser.add_argument(
-        "--notebooks", type=Path, default=Path("notebooks"), metavar="DIR", help="default: notebooks/"
+        "--notebooks",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="default: ./notebooks if present, else the notebooks shipped with selfheal",
     )
     parser.add_argument(
         "--reports", type=Path, default=Path("reports"), metavar="DIR", help="default: reports/"
