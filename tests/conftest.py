@@ -12,3 +12,13 @@ FIXTURES = Path(__file__).parent / "fixtures"
 @pytest.fixture
 def fixtures() -> Path:
     return FIXTURES
+
+
+@pytest.fixture(autouse=True)
+def _no_real_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never see the developer's real tokens or service settings (kernels inherit os.environ)."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith(("SENTRY_", "GITHUB_", "BUGSINK_")):
+            monkeypatch.delenv(name)
