@@ -31,6 +31,7 @@ from selfheal.errors import InputError
 from selfheal.models import Frame
 from selfheal.paths import is_vendor_path, to_repo_path
 from selfheal.records import Failure, strip_ansi
+from selfheal.sources.stacktext import CODE_FRAME, EXPECTED_TO_FAIL, JS_FRAME, TITLE_SEPARATOR, TYPE_PREFIX
 from selfheal.storage import read_text
 
 __all__ = ["MAX_MESSAGE_CHARS", "parse_junit", "parse_junit_text"]
@@ -42,8 +43,6 @@ MAX_JUNIT_BYTES: Final = 256 * 1024 * 1024
 
 _ESCAPED_ANSI = re.compile(r"&#(?:27|[xX]0*1[bB]);\[[0-9;?]*[ -/]*[@-~]")
 _DTD = re.compile(r"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
-_TITLE_SEPARATOR: Final = " \u203a "  # Playwright joins title paths with U+203A
-_EXPECTED_TO_FAIL = "Expected to fail, but passed."
 
 # --- stack line shapes ---
 #: Python traceback: ``  File "tests/test_x.py", line 7, in test_add``.
@@ -52,16 +51,8 @@ _PY_TRACEBACK = re.compile(r'^\s*File "(?P<path>[^"]+)", line (?P<line>\d+)(?:, 
 _PYTEST_LOCATION = re.compile(
     r"^(?P<path>[^\s:][^:]*\.py):(?P<line>\d+):(?: in (?P<func>\S+)| (?P<exc>[\w.]+))?\s*$"
 )
-#: V8: ``at fn (file:line:col)`` or ``at file:line:col``.
-_JS_FRAME = re.compile(
-    r"^\s*at\s+(?:(?P<func>.+?)\s+\((?P<loc>.+?):(?P<line>\d+):(?P<col>\d+)\)"
-    r"|(?P<loc2>\S+?):(?P<line2>\d+):(?P<col2>\d+))\s*$"
-)
 #: JVM: ``at com.example.CartTest.total(CartTest.java:17)``.
 _JAVA_FRAME = re.compile(r"^\s*at (?P<qual>[\w$.<>/]+)\((?P<file>[^():]*)(?::(?P<line>\d+))?\)\s*$")
-#: Code-frame lines in Playwright/jest text: ``  28 | code``, ``> 30 | code``, ``     |   ^``.
-_CODE_FRAME = re.compile(r"^\s*(?:>\s*)?\d+\s*\|.*$|^\s+\|.*$|^\s+at [^\s()]+:\d+$")
-_TYPE_PREFIX = re.compile(r"^(?P<type>[A-Za-z_$][\w$.]*)(?: \[[\w-]+\])?: ")
 #: Playwright's header line: ``[chromium] \u203a auth/login.spec.ts:26:3 \u203a Login \u203a …``.
 _PLAYWRIGHT_HEADER = re.compile(
     r"^\s*\[(?P<project>[^\]]+)\] \u203a \S+:(?P<line>\d+):\d+ \u203a ", re.MULTILINE
@@ -228,10 +219,10 @@ class _Anchors:
 
 def _absolute_location(line: str) -> str | None:
     """The absolute file path of a stack line, if it has one."""
-    for pattern, group in ((_PY_TRACEBACK, "path"), (_JS_FRAME, "loc")):
+    for pattern, group in ((_PY_TRACEBACK, "path"), (JS_FRAME, "loc")):
         match = pattern.match(line)
         if match:
-            location = match[group] or (match["loc2"] if pattern is _JS_FRAME else None)
+            location = match[group] or (match["loc2"] if pattern is JS_FRAME else None)
             location = (location or "").removeprefix("file://")
             return location if location.startswith("/") else None
     return None
@@ -297,7 +288,7 @@ def _split_text(text: str, anchors: _Anchors) -> _Stack:
             )
             python_lines.append(line.strip())
             crash_type = match["exc"] or crash_type
-        elif match := _JS_FRAME.match(line):
+        elif match := JS_FRAME.match(line):
             location = match["loc"] or match["loc2"]
             function = (match["func"] or "").removeprefix("async ").strip()
             frames.append(_js_frame(location, int(match["line"] or match["line2"]), function, anchors))
@@ -309,7 +300,7 @@ def _split_text(text: str, anchors: _Anchors) -> _Stack:
             pytest_error_lines.append(line[1:])  # pytest's error lines, used if pytest frames follow
             if not frames:
                 message.append(line)
-        elif line.strip().startswith("Traceback (most recent call last)") or _CODE_FRAME.match(line):
+        elif line.strip().startswith("Traceback (most recent call last)") or CODE_FRAME.match(line):
             continue
         elif python_frames and line.startswith((" ", "\t")):
             continue  # the source line under a ``File "…"`` line
@@ -454,7 +445,7 @@ def _playwright_last_attempt(text: str) -> tuple[str, int]:
 
 
 def _type_and_message(first_line_text: str) -> tuple[str, str]:
-    match = _TYPE_PREFIX.match(first_line_text)
+    match = TYPE_PREFIX.match(first_line_text)
     if match and match["type"].rsplit(".", 1)[-1].endswith(("Error", "Exception", "Failure", "Failed")):
         return match["type"], first_line_text[match.end() :]
     return "", first_line_text
@@ -500,8 +491,8 @@ def _case_failure(case: _Case, anchors: _Anchors) -> Failure | None:
     timed_out = bool(re.match(r"Test timeout of \d+ms exceeded", body))
     if timed_out:
         exception_type = "TimeoutError"
-    elif body.strip() == _EXPECTED_TO_FAIL or (type_attr == "FAILURE" and _EXPECTED_TO_FAIL in raw_text):
-        exception_type, body = "UnexpectedPass", _EXPECTED_TO_FAIL
+    elif body.strip() == EXPECTED_TO_FAIL or (type_attr == "FAILURE" and EXPECTED_TO_FAIL in raw_text):
+        exception_type, body = "UnexpectedPass", EXPECTED_TO_FAIL
     if not exception_type:
         plain_type = re.fullmatch(r"[A-Za-z_$][\w$.]*", type_attr) and not type_attr.startswith("expect.")
         exception_type = (type_attr if plain_type and type_attr != "FAILURE" else "") or stack.crash_type
@@ -512,7 +503,7 @@ def _case_failure(case: _Case, anchors: _Anchors) -> Failure | None:
 
     project = case.suite_attr("hostname") if playwright else None
     file = _case_file(case, stack.frames, anchors)
-    test_path = tuple(name.split(_TITLE_SEPARATOR)) if playwright else (name,)
+    test_path = tuple(name.split(TITLE_SEPARATOR)) if playwright else (name,)
     timestamp = case.suite_attr("timestamp") or None
     crash = next((f for f in stack.frames if f.in_app), stack.frames[0] if stack.frames else None)
     return Failure(
@@ -545,7 +536,7 @@ def _case_title(classname: str, name: str, playwright: bool) -> str:
         return name
     if re.fullmatch(r"[\w$]+(?:\.[\w$]+)+", classname):
         return f"{classname}.{name}"
-    return f"{classname}{_TITLE_SEPARATOR}{name}"
+    return f"{classname}{TITLE_SEPARATOR}{name}"
 
 
 def _case_file(case: _Case, frames: Sequence[Frame], anchors: _Anchors) -> str:

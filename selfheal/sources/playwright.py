@@ -23,6 +23,7 @@ from typing import Final
 from selfheal.errors import InputError
 from selfheal.models import Frame
 from selfheal.records import Failure, strip_ansi
+from selfheal.sources.stacktext import CODE_FRAME, EXPECTED_TO_FAIL, JS_FRAME, TITLE_SEPARATOR, TYPE_PREFIX
 from selfheal.storage import MAX_INPUT_BYTES, read_json
 
 __all__ = [
@@ -44,23 +45,10 @@ DEFAULT_REPORT_LOCATIONS: Final = (
 MAX_MESSAGE_CHARS: Final = 64 * 1024
 
 _FAILING_OUTCOMES: Final = ("unexpected", "flaky")
-_EXPECTED_TO_FAIL = "Expected to fail, but passed."
 _TIMEOUT_TYPE = "TimeoutError"
 _UNEXPECTED_PASS_TYPE = "UnexpectedPass"  # noqa: S105 -- an exception type name, not a password
-#: How Playwright joins a title path: U+203A, the single right-pointing angle quotation mark.
-TITLE_SEPARATOR: Final = " \u203a "
 
-#: ``at fn (file:line:col)``, ``at file:line:col``, ``at async fn (…)``, ``at new Foo (…)``.
-_JS_FRAME = re.compile(
-    r"^\s*at\s+(?:(?P<func>.+?)\s+\((?P<loc>.+?):(?P<line>\d+):(?P<col>\d+)\)"
-    r"|(?P<loc2>\S+?):(?P<line2>\d+):(?P<col2>\d+))\s*$"
-)
-#: Code-frame lines inside ``errors[].message``: ``  28 | code``, ``> 30 | code``, ``     |   ^``
-#: and the ``   at helpers/cart.ts:29`` header shown when the error is in another file.
-_CODE_FRAME = re.compile(r"^\s*(?:>\s*)?\d+\s*\|.*$|^\s+\|.*$|^\s+at [^\s()]+:\d+$")
 _STACK_LINE = re.compile(r"^\s+at \S")
-#: ``TypeError: …``, ``Error: …``, ``AssertionError [ERR_ASSERTION]: …`` on the first line.
-_TYPE_PREFIX = re.compile(r"^(?P<type>[A-Za-z_$][\w$.]*)(?: \[[\w-]+\])?: ")
 _TIMEOUT_MS = re.compile(r"Test timeout of (\d+)ms exceeded")
 
 
@@ -271,7 +259,7 @@ class _ParsedFrame:
 
 def parse_js_stack_line(line: str) -> tuple[str, str, int, int] | None:
     """``(function, location, line, column)`` of one V8 stack line, or None if it is not one."""
-    match = _JS_FRAME.match(line)
+    match = JS_FRAME.match(line)
     if match is None:
         return None
     if match["loc"] is not None:
@@ -324,7 +312,7 @@ def _split_error_text(text: str) -> _ErrorText:
     while end and (not lines[end - 1].strip() or _STACK_LINE.match(lines[end - 1])):
         end -= 1
     stack = tuple(line.strip() for line in lines[end:] if line.strip())
-    body = [line for line in lines[:end] if not _CODE_FRAME.match(line)]
+    body = [line for line in lines[:end] if not CODE_FRAME.match(line)]
     while body and not body[-1].strip():
         body.pop()
     return _ErrorText("\n".join(body), stack)
@@ -350,7 +338,7 @@ def _error_texts(result: Mapping[str, object]) -> list[_ErrorText]:
 
 def _type_and_message(first_message: str) -> tuple[str, str]:
     """``("TypeError", "Cannot read …")`` from ``"TypeError: Cannot read …"``."""
-    match = _TYPE_PREFIX.match(first_message)
+    match = TYPE_PREFIX.match(first_message)
     if match and match["type"].endswith(("Error", "Exception")):
         return match["type"], first_message[match.end() :]
     return "Error", first_message
@@ -451,7 +439,7 @@ def _test_failure(
     texts = _error_texts(last)
     timed_out = last_status == "timedOut"
     if expected_status == "failed" and last_status == "passed":
-        exception_type, message = _UNEXPECTED_PASS_TYPE, _EXPECTED_TO_FAIL
+        exception_type, message = _UNEXPECTED_PASS_TYPE, EXPECTED_TO_FAIL
     elif timed_out:
         exception_type, message = _timeout_message(texts, _optional_int(test.get("timeout")))
     elif texts:
