@@ -214,7 +214,7 @@ def test_two_runs_never_overlap(reference: dict[Any, Any]) -> None:
 def test_only_the_pull_request_job_can_write(reference: dict[Any, Any]) -> None:
     assert reference["permissions"] == {}
     jobs = reference["jobs"]
-    assert jobs["report"]["permissions"] == {"contents": "read"}
+    assert jobs["report"]["permissions"] == {"contents": "read", "actions": "read"}
     assert jobs["pull-requests"]["permissions"] == {
         "contents": "write",
         "pull-requests": "write",
@@ -230,7 +230,8 @@ def test_report_job_installs_checks_and_uploads_reports_and_out(reference: dict[
     runs = [s["run"] for s in job["steps"] if "run" in s]
     assert runs[0] == 'python -m pip install "$SELFHEAL_INSTALL_SPEC"'
     assert runs[1] == "selfheal doctor --skip-github"
-    assert "selfheal run --params" in runs[2]
+    assert "gh run download" in runs[2]  # last week's PatchTasks, for week over week
+    assert "selfheal run --params" in runs[3]
     (setup,) = _steps_using(job, "actions/setup-python")
     assert setup["with"]["cache"] == "pip"
     assert setup["with"]["cache-dependency-path"] == ".github/workflows/self-healing.yml"
@@ -253,22 +254,35 @@ def test_report_job_runs_the_notebooks_on_sentry_data_with_declared_parameters(
     reference: dict[Any, Any], tmp_path: Path
 ) -> None:
     (step,) = [s for s in reference["jobs"]["report"]["steps"] if "selfheal run" in s.get("run", "")]
+    assert step["env"]["PREVIOUS_TASKS"] == "${{ steps.previous.outputs.tasks }}"
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     _fake_selfheal(bin_dir, 'test "$1 $2" = "run --params" && cat "$3"\n')
-    result = subprocess.run(
-        ["bash", "-e", "-c", step["run"]],
-        cwd=tmp_path,
-        env={"PATH": f"{bin_dir}:/usr/bin:/bin", "RUNNER_TEMP": str(tmp_path)},
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=True,
-    )
-    params = json.loads(result.stdout)
-    assert params == {"source": "sentry", "playwright_report": ""}
     declared = {name for nb in find_notebooks(REPO / "notebooks") for name in declared_parameters(nb)}
-    assert set(params) <= declared, "the workflow passes a parameter no notebook declares"
+    for previous, expected in (
+        ("", {"source": "sentry", "playwright_report": ""}),
+        (
+            "/tmp/prev/patchtasks.json",
+            {"source": "sentry", "playwright_report": "", "previous_tasks": "/tmp/prev/patchtasks.json"},
+        ),
+    ):
+        result = subprocess.run(
+            ["bash", "-e", "-c", step["run"]],
+            cwd=tmp_path,
+            # setup-python puts `python` on PATH; so does this test, from its own interpreter.
+            env={
+                "PATH": f"{bin_dir}:{Path(sys.executable).parent}:/usr/bin:/bin",
+                "RUNNER_TEMP": str(tmp_path),
+                "PREVIOUS_TASKS": previous,
+            },
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        )
+        params = json.loads(result.stdout)
+        assert params == expected
+        assert set(params) <= declared, "the workflow passes a parameter no notebook declares"
 
 
 def test_pull_request_job_dry_runs_when_asked(reference: dict[Any, Any]) -> None:

@@ -65,6 +65,7 @@ def test_weekly_run_steps_report_and_open_draft_prs_against_the_fakes(tmp_path: 
         **{k: v for k, v in os.environ.items() if not k.startswith(("SENTRY_", "GITHUB_", "BUGSINK_"))},
         "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
         "RUNNER_TEMP": str(runner_temp),
+        "GITHUB_OUTPUT": str(runner_temp / "github-output"),
     }
     jobs = _jobs()
     with (
@@ -84,6 +85,7 @@ def test_weekly_run_steps_report_and_open_draft_prs_against_the_fakes(tmp_path: 
         ran = _run_steps(jobs["report"], repository, report_env, {"SENTRY_AUTH_TOKEN": SENTRY_TOKEN})
         assert ran == [
             "Check configuration and Sentry access",
+            "Fetch last week's PatchTasks",  # no gh and no earlier run here: every task is new
             "Pull, normalize, analyze (notebooks via papermill)",
         ]
         assert (repository / "reports" / "index.html").is_file()
