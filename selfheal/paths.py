@@ -20,9 +20,10 @@ __all__ = ["RepoTree", "is_vendor_path", "to_repo_path"]
 
 _SCHEME_PREFIX = re.compile(r"^(?:webpack(?:-internal)?://[^/]*/|app:///|file://|https?://[^/]+/)")
 _VENDOR = re.compile(
-    r"(?:^|/)(?:site-packages|dist-packages|node_modules|__pypackages__|lib/python\d[\d.]*|"
-    r"\.venv|venv|<frozen [^>]*>|internal/|node:)"
+    r"(?:^|/)(?:site-packages|dist-packages|node_modules|__pypackages__|lib/python\d[\d.]*|\.venv|venv)/"
+    r"|^<frozen [^>]*>|^node:|^internal/"
 )
+_WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:/")
 _NON_PATH = re.compile(r"^(?:<[^>]*>|\?|native|\[native code\])$")
 
 
@@ -77,16 +78,32 @@ class RepoTree:
         return path in self._files
 
     def resolve(self, guess: str) -> str | None:
-        """The repository file whose path is the longest suffix match of ``guess``."""
+        """The repository file that shares the longest trailing path with ``guess``.
+
+        A file whose name is unique in the repository matches on its name alone; otherwise at
+        least the parent folder must match too, and a tie between candidates is no answer.
+        """
         if guess in self._files:
             return guess
         parts = PurePosixPath(guess).parts
-        for start in range(1, len(parts)):
-            candidate = "/".join(parts[start:])
-            if candidate in self._files:
-                return candidate
-        matches = [f for f in self._by_name.get(PurePosixPath(guess).name, []) if guess.endswith(f)]
-        return max(matches, key=len) if matches else None
+        if not parts:
+            return None
+        candidates = self._by_name.get(parts[-1], [])
+        scored: list[tuple[int, str]] = []
+        for candidate in candidates:
+            theirs = PurePosixPath(candidate).parts
+            shared = 0
+            while shared < min(len(parts), len(theirs)) and parts[-1 - shared] == theirs[-1 - shared]:
+                shared += 1
+            scored.append((shared, candidate))
+        if not scored:
+            return None
+        scored.sort(reverse=True)
+        best, path = scored[0]
+        tie = len(scored) > 1 and scored[1][0] == best
+        if tie or (best < 2 and len(candidates) > 1):
+            return None
+        return path
 
 
 def to_repo_path(
@@ -112,6 +129,7 @@ def to_repo_path(
             break
     while path.startswith(("./", "~/")):
         path = path[2:]
+    path = _WINDOWS_DRIVE.sub("/", path)
     if tree is not None:
         resolved = tree.resolve(path.lstrip("/"))
         if resolved:
