@@ -255,3 +255,18 @@ def test_near_duplicates_scores_lookalikes_and_skips_unrelated_pairs() -> None:
     assert top["score"] >= 0.85
     assert top["suggestion"].startswith("likely the same bug")
     assert pairs.filter(pl.col("same_type") == False).height == 0  # noqa: E712 - polars expression
+
+
+def test_pr_input_merges_every_patchtasks_file_without_double_counting(tmp_path: Path) -> None:
+    from selfheal.pipeline import load_all_tasks, normalize
+
+    sentry, playwright = sample_path("sentry_errors.json"), sample_path("playwright-report.json")
+    normalize(tmp_path, playwright=playwright)  # out/playwright_patchtasks.json
+    normalize(tmp_path, sentry=sentry, playwright=playwright)  # merged out/patchtasks.json
+    tasks = load_all_tasks(tmp_path)
+    assert len({t.fingerprint for t in tasks}) == len(tasks)
+    typeerror = next(t for t in tasks if any(o.id == "5101" for o in t.occurrences))
+    assert len(typeerror.occurrences) == 3  # the Sentry issue and the test in two projects, once each
+    assert typeerror.frequency == 240 + 4  # not 240 + 4 + 4
+    with pytest.raises(InputError, match=r"no \*patchtasks\.json here"):
+        load_all_tasks(tmp_path / "empty")
