@@ -93,6 +93,12 @@ def test_real_production_export_does_clearly_better_than_the_original() -> None:
     circuit = next(t for t in tasks if "Seat architect" in t.title)
     assert circuit.expected_fix.files_hint == ("parliament/engine.py",)  # from the logger
     assert circuit.expected_fix.kind == "guardrail"
+    from selfheal.dedup import near_duplicates
+
+    pairs = near_duplicates(tasks)  # default threshold, as in the analyze notebook
+    opened = {t.fingerprint for t in tasks if t.title.startswith("Circuit breaker OPENED")}
+    assert len(opened) == 2  # kept apart: precision first
+    assert {pairs.row(0, named=True)["a"], pairs.row(0, named=True)["b"]} == opened  # offered for a merge
 
 
 def test_sentry_documented_examples_normalize_into_valid_tasks() -> None:
