@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-__all__ = ["add_out_option", "info"]
+__all__ = ["add_notebooks_option", "add_out_option", "info"]
 
 DEFAULT_OUT = Path("out")
 
@@ -24,3 +24,13 @@ def add_out_option(parser: argparse.ArgumentParser) -> None:
 def info(message: str) -> None:
     """A progress line for people; stderr, so stdout stays machine-readable."""
     print(message, file=sys.stderr, flush=True)
+
+
+def add_notebooks_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--notebooks",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="default: ./notebooks if present, else the notebooks shipped with selfheal",
+    )

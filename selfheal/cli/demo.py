@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from selfheal.cli.common import add_out_option
+from selfheal.cli.common import add_notebooks_option, add_out_option
 
 
 def register(sub: Any) -> None:
@@ -20,13 +20,7 @@ def register(sub: Any) -> None:
     )
     add_out_option(parser)
     parser.add_argument("--reports", type=Path, default=Path("reports"), metavar="DIR", help="reports folder")
-    parser.add_argument(
-        "--notebooks",
-        type=Path,
-        default=None,
-        metavar="DIR",
-        help="default: ./notebooks if present, else the notebooks shipped with selfheal",
-    )
+    add_notebooks_option(parser)
     parser.add_argument("--no-notebooks", action="store_true", help="skip executing the notebooks")
     parser.set_defaults(func=_run)
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from selfheal.cli.common import add_out_option, info
+from selfheal.cli.common import add_notebooks_option, add_out_option, info
 from selfheal.errors import InputError
 from selfheal.storage import read_json, read_text
 
@@ -52,13 +52,7 @@ def register(sub: Any) -> None:
         help="YAML or JSON mapping of notebook parameters (see `papermill --help-notebook`)",
     )
     parser.add_argument("--run-id", metavar="ID", help="report folder name (default: UTC time)")
-    parser.add_argument(
-        "--notebooks",
-        type=Path,
-        default=None,
-        metavar="DIR",
-        help="default: ./notebooks if present, else the notebooks shipped with selfheal",
-    )
+    add_notebooks_option(parser)
     parser.add_argument(
         "--reports", type=Path, default=Path("reports"), metavar="DIR", help="default: reports/"
     )

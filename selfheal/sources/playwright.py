@@ -22,6 +22,7 @@ from typing import Final
 
 from selfheal.errors import InputError
 from selfheal.models import Frame
+from selfheal.paths import is_vendor_path
 from selfheal.records import Failure, strip_ansi
 from selfheal.sources.stacktext import CODE_FRAME, EXPECTED_TO_FAIL, JS_FRAME, TITLE_SEPARATOR, TYPE_PREFIX
 from selfheal.storage import MAX_INPUT_BYTES, read_json
@@ -284,7 +285,7 @@ def _frame(
 ) -> _ParsedFrame:
     repo_path = paths.absolute_path(location)
     module = str(PurePosixPath(repo_path).with_suffix("")) if repo_path else ""
-    vendor = "node_modules/" in location or location.startswith(("node:", "internal/")) or not repo_path
+    vendor = is_vendor_path(location) or not repo_path
     frame = Frame(
         filename=repo_path or location,
         function=function,

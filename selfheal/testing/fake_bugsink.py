@@ -19,7 +19,7 @@ import copy
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode
 
 from selfheal.testing.fake_sentry import LoopbackFake, RandomFaults, _Reply
 
@@ -57,13 +57,10 @@ class FakeBugsink(LoopbackFake):
 
     # ----------------------------------------------------------------- answering
     def _reply(self, method: str, raw_path: str, authorization: str | None, in_flight: int) -> _Reply:
-        split = urlsplit(raw_path)
-        path = split.path
-        query = parse_qs(split.query, keep_blank_values=True)
-        if self.path_prefix:
-            if not path.startswith(self.path_prefix + "/"):
-                return self._json(404, {"detail": "Not found."})
-            path = path[len(self.path_prefix) :]
+        target = self._route_target(raw_path)
+        if target is None:
+            return self._json(404, {"detail": "Not found."})
+        path, query = target
         if path == "/health/ready":
             reply = self._json(200, None)
             reply.body = b"OK"

@@ -426,6 +426,16 @@ class LoopbackFake:
     def _reply(self, method: str, raw_path: str, authorization: str | None, in_flight: int) -> _Reply:
         raise NotImplementedError
 
+    def _route_target(self, raw_path: str) -> tuple[str, dict[str, list[str]]] | None:
+        """Path (without the configured prefix) and query of a request; None outside the prefix."""
+        split = urlsplit(raw_path)
+        path = split.path
+        if self.path_prefix:
+            if not path.startswith(self.path_prefix + "/"):
+                return None
+            path = path[len(self.path_prefix) :]
+        return path, parse_qs(split.query, keep_blank_values=True)
+
     def _fault_reply(self, fault: _ScriptedFault | FaultKind, headers: list[tuple[str, str]]) -> _Reply:
         scripted = fault if isinstance(fault, _ScriptedFault) else _ScriptedFault(fault, 1, "", 503, 1.0)
         if scripted.kind in ("error", "rate_limit"):
@@ -521,13 +531,10 @@ class FakeSentry(LoopbackFake):
         return [str(item["issue"]["id"]) for item in self._select({"query": [query], "sort": [sort]})]
 
     def _reply(self, method: str, raw_path: str, authorization: str | None, in_flight: int) -> _Reply:
-        split = urlsplit(raw_path)
-        path = split.path
-        query = parse_qs(split.query, keep_blank_values=True)
-        if self.path_prefix:
-            if not path.startswith(self.path_prefix + "/"):
-                return self._json(404, {"detail": "Not found"})
-            path = path[len(self.path_prefix) :]
+        target = self._route_target(raw_path)
+        if target is None:
+            return self._json(404, {"detail": "Not found"})
+        path, query = target
         rate_headers, window_exhausted = self._rate_window(in_flight)
         if authorization is None:
             return self._json(401, {"detail": "Authentication credentials were not provided."}, rate_headers)
