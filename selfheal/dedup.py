@@ -115,8 +115,20 @@ def apply_rules(assignment: Mapping[str, str], rules: MergeRules) -> dict[str, s
     return {key: canonical.get(fp, fp) for key, fp in out.items()}
 
 
+_TESTS = frozenset({"playwright", "junit"})
+
+
 def _signature(task: PatchTask) -> str:
     return f"{task.exception_type}: {task.evidence.message or task.title}"[:600]
+
+
+def _name(task: PatchTask) -> str:
+    """What the task is called: a test's title path, or the error's title."""
+    return task.title.split(" — ", 1)[0] if set(task.sources) <= _TESTS else task.title
+
+
+def _ratio(a: str, b: str) -> float:
+    return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
 
 
 def near_duplicates(
@@ -130,6 +142,7 @@ def near_duplicates(
     """
     tasks = sorted(tasks, key=lambda t: -t.frequency)[:max_tasks]
     sigs = [normalize_message(_signature(t)) for t in tasks]
+    names = [normalize_message(_name(t)) for t in tasks]
     # Blocking: only tasks that share an exception type or a first suggested file are compared,
     # so the cost grows with the size of those groups, not with the square of all tasks.
     buckets: dict[str, list[int]] = {}
@@ -142,11 +155,15 @@ def near_duplicates(
     rows = []
     for i, j in pairs:
         a, b = tasks[i], tasks[j]
-        ratio = difflib.SequenceMatcher(None, sigs[i], sigs[j], autojunk=False).ratio()
         same_type = bool(a.exception_type) and a.exception_type == b.exception_type
         files_a, files_b = set(a.expected_fix.files_hint[:1]), set(b.expected_fix.files_hint[:1])
         same_file = bool(files_a & files_b)
-        score = round(0.7 * ratio + 0.15 * same_type + 0.15 * same_file, 3)
+        # The error text says how alike the failures are; the names say whether they happen in
+        # the same place. Two different tests failing with the same matcher are usually two
+        # bugs, so for test pairs the name weighs more.
+        name_weight = 0.7 if set(a.sources) | set(b.sources) <= _TESTS else 0.4
+        alike = _ratio(sigs[i], sigs[j]) * (1 - name_weight + name_weight * _ratio(names[i], names[j]))
+        score = round(min(1.0, alike + 0.05 * same_type + 0.05 * same_file), 3)
         if score < threshold:
             continue
         suggestion = "likely the same bug: consider [[merge]]" if score >= 0.85 else "similar: review"

@@ -3,9 +3,11 @@
 1. pull   — the built-in Sentry simulator serves ``data/sample/sentry_errors.json`` on
              127.0.0.1; the real client pulls it (pagination, concurrency, retries) into
              ``out/sentry_errors.json``.
-2. normalize — Sentry alone (``out/patchtasks.json``, like the original), the bundled
-             Playwright report (``out/playwright_patchtasks.json``), then both merged with
-             cross-source dedup (``out/patchtasks.json``).
+2. normalize — Sentry alone (``out/patchtasks.json``, like the original); "last week"
+             (Sentry + the week-1 Playwright report, ``out/previous/patchtasks.json``); then
+             this week: the week-2 report alone (``out/playwright_patchtasks.json``) and merged
+             with Sentry (``out/patchtasks.json``), each task marked new / ongoing /
+             regressed / resolved against last week.
 3. run    — the notebooks execute with papermill into ``reports/<run-id>/`` (+ HTML) and
              ``reports/index.html`` is rewritten.
 4. pr     — a dry run: ``out/pr_plan.json`` and ``out/pr_previews/*.md``; nothing remote.
@@ -47,13 +49,19 @@ def run_demo(
     report = pull("sample", out_dir, progress=False)
     say(f"    {report.summary()}")
 
-    say("2/4 normalize: Sentry, Playwright, then both merged (cross-source dedup)")
+    week1, week2 = sample_path("playwright-report.json"), sample_path("playwright-report-week2.json")
+    previous = out_dir / "previous" / "patchtasks.json"
+    say("2/4 normalize: Sentry and Playwright, alone and merged (cross-source dedup), week over week")
     sentry_only = normalize(out_dir, sentry=report.path)
-    say(f"    sentry:     {sentry_only.summary()}")
-    playwright = normalize(out_dir, playwright=sample_path("playwright-report.json"))
-    say(f"    playwright: {playwright.summary()}")
-    merged = normalize(out_dir, sentry=report.path, playwright=sample_path("playwright-report.json"))
-    say(f"    merged:     {merged.summary()}")
+    say(f"    sentry:       {sentry_only.summary()}")
+    last_week = normalize(out_dir, sentry=report.path, playwright=week1, output=previous)
+    say(f"    last week:    {last_week.summary()}")
+    playwright = normalize(out_dir, playwright=week2)
+    say(f"    playwright:   {playwright.summary()}")
+    merged = normalize(out_dir, sentry=report.path, playwright=week2, previous=previous)
+    say(f"    this week:    {merged.summary()}")
+    statuses = ", ".join(f"{n} {status}" for status, n in sorted(merged.by_status.items()))
+    say(f"    week over week: {statuses}")
 
     index = reports_dir / "index.html"
     if run_notebooks:
@@ -61,7 +69,16 @@ def run_demo(
 
         say("3/4 run: executing notebooks with papermill, rendering offline HTML")
         result = execute(
-            notebooks_dir, reports_dir, out_dir=out_dir, progress=lambda line: say(f"    {line}")
+            notebooks_dir,
+            reports_dir,
+            # The same inputs as above, so the reports show what the files say.
+            params={
+                "source": "sample",
+                "playwright_report": str(week2),
+                "previous_tasks": str(previous.resolve()),
+            },
+            out_dir=out_dir,
+            progress=lambda line: say(f"    {line}"),
         )
         say(f"    {len(result.record.notebooks)} notebooks -> {result.run_dir}")
         index = result.index
@@ -72,7 +89,12 @@ def run_demo(
 
     rows = [
         (out_dir / "sentry_errors.json", "raw Sentry issues + latest events"),
-        (out_dir / "patchtasks.json", f"merged PatchTasks ({merged.tasks})"),
+        (
+            out_dir / "patchtasks.json",
+            f"merged PatchTasks ({merged.tasks - merged.by_status.get('resolved', 0)} open, "
+            f"{merged.by_status.get('resolved', 0)} resolved since last week)",
+        ),
+        (previous, "last week's PatchTasks (Sentry + the week-1 Playwright report)"),
         (out_dir / "playwright_patchtasks.json", f"Playwright PatchTasks ({playwright.tasks})"),
         (out_dir / "pr_plan.json", "the PR plan"),
         (out_dir / "pr_previews", f"one markdown preview per planned PR ({pr_report.planned})"),

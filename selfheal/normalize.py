@@ -323,6 +323,15 @@ def build_tasks(
     )
 
 
+_STATUS_PRECEDENCE = ("regressed", "ongoing", "new")
+
+
+def _merged_status(statuses: Iterable[str]) -> str:
+    """A task seen in any file is not resolved; among live statuses the most telling wins."""
+    seen = set(statuses)
+    return next((s for s in _STATUS_PRECEDENCE if s in seen), "resolved")
+
+
 def merge_tasks(tasks: Sequence[PatchTask]) -> list[PatchTask]:
     """Merge tasks from several files that share a fingerprint (``selfheal pr`` reads them all)."""
     by_fp: dict[str, list[PatchTask]] = defaultdict(list)
@@ -341,6 +350,7 @@ def merge_tasks(tasks: Sequence[PatchTask]) -> list[PatchTask]:
         best = min(group, key=lambda t: severity_rank(t.severity))
         merged.append(
             base.with_changes(
+                status=_merged_status(t.status for t in group),
                 occurrences=tuple(occurrences),
                 frequency=frequency,
                 severity=best.severity,

@@ -58,12 +58,15 @@ class NormalizeSummary:
     tasks: int
     by_severity: Mapping[str, int] = field(default_factory=dict)
     by_source: Mapping[str, int] = field(default_factory=dict)
+    by_status: Mapping[str, int] = field(default_factory=dict)
     merged_items: int = 0
 
     def summary(self) -> str:
         severities = ", ".join(f"{self.by_severity.get(s, 0)} {s}" for s in SEVERITIES)
+        resolved = self.by_status.get("resolved", 0)
+        gone = f" + {resolved} resolved since last run" if resolved else ""
         return (
-            f"{self.raw_items} raw items -> {self.tasks} PatchTasks ({severities}); "
+            f"{self.raw_items} raw items -> {self.tasks - resolved} PatchTasks ({severities}){gone}; "
             f"{self.merged_items} duplicates merged -> {self.path}"
         )
 
@@ -213,6 +216,7 @@ def normalize(
         tasks=len(tasks),
         by_severity=dict(Counter(t.severity for t in live)),
         by_source=dict(Counter(s for t in live for s in t.sources)),
+        by_status=dict(Counter(t.status for t in tasks)),
         merged_items=sum(len(t.occurrences) - 1 for t in live),
     )
 

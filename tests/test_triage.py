@@ -276,3 +276,27 @@ def test_pr_input_merges_every_patchtasks_file_without_double_counting(tmp_path:
     assert typeerror.frequency == 240 + 4  # not 240 + 4 + 4
     with pytest.raises(InputError, match=r"no \*patchtasks\.json here"):
         load_all_tasks(tmp_path / "empty")
+
+
+def test_merging_files_keeps_the_most_telling_status() -> None:
+    from selfheal.normalize import merge_tasks
+
+    task = build_tasks(load_sentry_export(sample_path("sentry_errors.json")), Config())[0]
+    cases = [
+        (("new", "regressed"), "regressed"),
+        (("resolved", "new"), "new"),  # present in this run's other file: not resolved
+        (("ongoing", "new"), "ongoing"),
+        (("resolved", "resolved"), "resolved"),
+    ]
+    for statuses, expected in cases:
+        merged = merge_tasks([task.with_changes(status=s) for s in statuses])
+        assert [t.status for t in merged] == [expected], statuses
+
+
+def test_different_tests_failing_with_one_matcher_are_not_called_the_same_bug() -> None:
+    from selfheal.dedup import near_duplicates
+
+    tasks = build_tasks(load_playwright_report(sample_path("playwright-report-week2.json")), Config())
+    pairs = near_duplicates(tasks, threshold=0.0)
+    assert pairs.height > 0
+    assert pairs.filter(pl.col("score") >= 0.85).height == 0
