@@ -273,3 +273,17 @@ def test_text_cut_for_length_never_leaves_half_a_secret() -> None:
     huge = make_task(14, evidence=Evidence(message="word " * 210_000 + token))
     assert prefix not in render_pr_body(huge)
     assert prefix not in render_task_file(huge)
+
+
+def test_each_link_is_listed_once() -> None:
+    from selfheal.config import Config
+    from selfheal.normalize import build_tasks
+    from selfheal.pipeline import sample_path
+    from selfheal.pullrequests.render import render_pr_body
+    from selfheal.sources.sentry import load_sentry_export
+
+    tasks = build_tasks(load_sentry_export(sample_path("sentry_errors.json")), Config())
+    keyerror = next(t for t in tasks if t.title == "KeyError: 'sku'")
+    body = render_pr_body(keyerror)
+    assert body.count("<https://acme.sentry.io/issues/5201/>") == 1
+    assert body.count("<https://acme.sentry.io/issues/5202/>") == 1

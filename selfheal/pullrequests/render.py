@@ -254,8 +254,8 @@ def _summary_table(task: PatchTask, scrub: _Scrubber) -> str:
 
 
 def _link_lines(task: PatchTask, scrub: _Scrubber) -> list[str]:
-    links = [task.evidence.sentry_url] if task.evidence.sentry_url else []
-    links.extend(task.evidence.links)
+    first = [task.evidence.sentry_url] if task.evidence.sentry_url else []
+    links = list(dict.fromkeys([*first, *task.evidence.links]))  # each link once, in order
     out: list[str] = []
     for link in links[:5]:
         clean = scrub(link)
