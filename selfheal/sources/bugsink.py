@@ -417,17 +417,14 @@ async def pull_bugsink_async(
                 }
             )
         write_json(target, items)
-        return PullReport(
-            path=target,
-            issues=len(items),
-            events_fetched=len(items) - len(missing),
-            events_missing=tuple(missing),
-            requests=client.requests,
-            retries=client.retries,
+        return PullReport.of_run(
+            target,
+            items,
+            missing,
+            client,
             pages=pages_fetched,
-            elapsed=time.monotonic() - began,
+            began=began,
             fetch_seconds=fetch_seconds,
-            max_in_flight=client.max_in_flight,
             source="Bugsink",
         )
 

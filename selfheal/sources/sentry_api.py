@@ -73,6 +73,34 @@ class PullReport:
     max_in_flight: int
     source: str = "Sentry"
 
+    @classmethod
+    def of_run(
+        cls,
+        path: Path,
+        items: Sequence[Mapping[str, Any]],
+        missing: Sequence[str],
+        client: ApiClient,
+        *,
+        pages: int,
+        began: float,
+        fetch_seconds: float,
+        source: str = "Sentry",
+    ) -> PullReport:
+        """The report of a finished pull: counts from its items and its client."""
+        return cls(
+            path=path,
+            issues=len(items),
+            events_fetched=len(items) - len(missing),
+            events_missing=tuple(missing),
+            requests=client.requests,
+            retries=client.retries,
+            pages=pages,
+            elapsed=time.monotonic() - began,
+            fetch_seconds=fetch_seconds,
+            max_in_flight=client.max_in_flight,
+            source=source,
+        )
+
     def summary(self) -> str:
         missing = len(self.events_missing)
         shown = ", ".join(self.events_missing[:5]) + (", ..." if missing > 5 else "")
@@ -434,17 +462,8 @@ async def pull_sentry_async(
             )
         fetch_seconds = time.monotonic() - began
         write_text(target, encoder.text(items))
-        return PullReport(
-            path=target,
-            issues=len(items),
-            events_fetched=len(items) - len(missing),
-            events_missing=tuple(missing),
-            requests=client.requests,
-            retries=client.retries,
-            pages=pages_fetched,
-            elapsed=time.monotonic() - began,
-            fetch_seconds=fetch_seconds,
-            max_in_flight=client.max_in_flight,
+        return PullReport.of_run(
+            target, items, missing, client, pages=pages_fetched, began=began, fetch_seconds=fetch_seconds
         )
 
 
