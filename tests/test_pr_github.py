@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from task_builders import make_task
 
 from selfheal.config import Config
 from selfheal.errors import GitHubError
-from selfheal.models import Evidence, Occurrence, PatchTask
+from selfheal.models import Evidence, PatchTask
 from selfheal.pullrequests import GitHubOptions, PrReport, run_pr
 from selfheal.pullrequests.render import marked_fingerprint
 from selfheal.settings import GitHubSettings
@@ -25,23 +25,6 @@ SECONDARY = {
     "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api",
     "status": "403",
 }
-
-
-def make_task(n: int, severity: str = "high", frequency: int = 10, **changes: Any) -> PatchTask:
-    return PatchTask(
-        id=f"sentry-{n}",
-        title=f"TypeError number {n}",
-        area="backend",
-        owner="api",
-        severity=severity,  # type: ignore[arg-type]  # tests pass valid literals
-        frequency=frequency,
-        last_seen="2026-01-11T15:22:36Z",
-        fingerprint=hashlib.sha256(str(n).encode()).hexdigest()[:32],
-        source="sentry",
-        severity_reasons=(f"rule: {severity}",),
-        evidence=Evidence(message=f"boom {n} for jane@example.com"),
-        occurrences=(Occurrence("sentry", str(n)),),
-    ).with_changes(**changes)
 
 
 TASKS = [

@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
-from selfheal.models import Evidence, PatchTask
+from task_builders import make_task
+
+from selfheal.models import PatchTask
 from selfheal.pullrequests.plan import ExistingPr, PrPlan, plan_prs
 from selfheal.pullrequests.render import branch_name, render_pr_body
-
-
-def make_task(n: int, severity: str = "high", frequency: int = 10, **changes: Any) -> PatchTask:
-    return PatchTask(
-        id=f"sentry-{n}",
-        title=f"Error number {n}",
-        area="backend",
-        owner="api",
-        severity=severity,  # type: ignore[arg-type]  # tests pass valid literals
-        frequency=frequency,
-        last_seen="2026-01-11T15:22:36Z",
-        fingerprint=hashlib.sha256(str(n).encode()).hexdigest()[:32],
-        source="sentry",
-        severity_reasons=(f"rule: {severity}",),
-        evidence=Evidence(message=f"boom {n}"),
-    ).with_changes(**changes)
 
 
 def open_pr_for(task: PatchTask, number: int, *, body: str | None = None, **changes: Any) -> ExistingPr:
