@@ -58,6 +58,18 @@ class InputError(SelfhealError):
         super().__init__(f"{self.path}: {problem}")
 
 
+class OutputError(SelfhealError):
+    """An output cannot be written (disk full, read-only, permission, a file where a folder
+    should be); the file it would have replaced is left as it was."""
+
+    exit_code = 2
+
+    def __init__(self, path: str | Path, problem: str) -> None:
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}")
+
+
 class ConfigError(SelfhealError):
     """Configuration is invalid (a setting in pyproject.toml, selfheal.toml, or the environment)."""
 

@@ -24,7 +24,7 @@ from selfheal.normalize import build_tasks, merge_tasks
 from selfheal.owners import CodeOwners
 from selfheal.paths import RepoTree
 from selfheal.records import Failure
-from selfheal.settings import SentrySettings
+from selfheal.settings import SentrySettings, secret_values
 
 if TYPE_CHECKING:
     from selfheal.sources.sentry_api import PullReport
@@ -208,7 +208,7 @@ def normalize(
     )
     name = OUTPUT_NAMES["merged" if len(chosen) > 1 else chosen[0]]
     path = Path(output) if output is not None else Path(out_dir) / name
-    save_tasks(path, tasks)
+    save_tasks(path, tasks, secrets=secret_values(env))  # scrubbed at the source (issue 16)
     live = [t for t in tasks if t.status != "resolved"]
     return NormalizeSummary(
         path=path,

@@ -10,39 +10,99 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-from selfheal.errors import InputError
+from selfheal.errors import InputError, OutputError
 
-__all__ = ["MAX_INPUT_BYTES", "atomic_writer", "read_json", "read_text", "write_json", "write_text"]
+__all__ = [
+    "MAX_INPUT_BYTES",
+    "atomic_writer",
+    "read_bytes",
+    "read_json",
+    "read_text",
+    "read_yaml",
+    "write_json",
+    "write_text",
+]
 
 #: Inputs larger than this are refused (a hostile or runaway report); override per call.
 MAX_INPUT_BYTES = 512 * 1024 * 1024
 
 
-def read_text(path: str | Path, *, max_bytes: int = MAX_INPUT_BYTES) -> str:
-    """Read a UTF-8 text file, refusing missing, oversized or undecodable files."""
+def read_bytes(path: str | Path, *, max_bytes: int = MAX_INPUT_BYTES) -> bytes:
+    """The bytes of a regular file, at most ``max_bytes`` of them.
+
+    FIFOs, sockets and devices (``/dev/zero``) are refused before they are read (a FIFO is
+    opened non-blocking, so a missing writer cannot hang us); the size cap is enforced while
+    reading, not trusted from ``stat`` (a file may grow, and ``/proc`` files report 0).
+    """
     p = Path(path)
     try:
-        size = p.stat().st_size
+        info = p.stat()
     except FileNotFoundError:
         raise InputError(p, "file not found") from None
     except OSError as exc:
-        raise InputError(p, f"cannot read ({exc.strerror})") from exc
-    if p.is_dir():
+        raise InputError(p, f"cannot read ({exc.strerror or exc})") from exc
+    if stat.S_ISDIR(info.st_mode):
         raise InputError(p, "is a directory, expected a file")
-    if size > max_bytes:
-        raise InputError(p, f"file is {size:,} bytes, larger than the limit of {max_bytes:,}")
+    if not stat.S_ISREG(info.st_mode):
+        raise InputError(p, f"is not a regular file ({_file_kind(info.st_mode)}), expected a file")
+    if info.st_size > max_bytes:
+        raise InputError(p, f"file is {info.st_size:,} bytes, larger than the limit of {max_bytes:,}")
     try:
-        return p.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(p, f"not UTF-8 text (byte {exc.start})") from exc
+        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
-        raise InputError(p, f"cannot read ({exc.strerror})") from exc
+        raise InputError(p, f"cannot read ({exc.strerror or exc})") from exc
+    try:
+        opened = os.fstat(fd)
+        if not stat.S_ISREG(opened.st_mode):  # swapped between stat and open
+            raise InputError(p, f"is not a regular file ({_file_kind(opened.st_mode)}), expected a file")
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            chunk = os.read(fd, min(_READ_CHUNK, max_bytes + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > max_bytes:
+                raise InputError(p, f"file is larger than the limit of {max_bytes:,} bytes")
+    except OSError as exc:
+        raise InputError(p, f"cannot read ({exc.strerror or exc})") from exc
+    finally:
+        os.close(fd)
+    return b"".join(chunks)
+
+
+_READ_CHUNK = 1024 * 1024
+
+
+def _file_kind(mode: int) -> str:
+    kinds = (
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    )
+    return next((name for check, name in kinds if check(mode)), "not a plain file")
+
+
+def read_text(path: str | Path, *, max_bytes: int = MAX_INPUT_BYTES) -> str:
+    """Read a UTF-8 text file, refusing missing, oversized, non-regular or undecodable files.
+
+    Lone surrogates that arrive as JSON escapes are dealt with by the callers' scrubbing; raw
+    bytes must be valid UTF-8.
+    """
+    data = read_bytes(path, max_bytes=max_bytes)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(path, f"not UTF-8 text (byte {exc.start})") from exc
 
 
 def read_json(path: str | Path, *, max_bytes: int = MAX_INPUT_BYTES) -> Any:
@@ -58,26 +118,80 @@ def read_json(path: str | Path, *, max_bytes: int = MAX_INPUT_BYTES) -> Any:
         raise InputError(path, "JSON nested too deeply") from exc
 
 
+#: Most YAML aliases a parameters file may use (an alias bomb expands exponentially).
+MAX_YAML_ALIASES = 100
+
+
+def read_yaml(
+    path: str | Path, *, max_bytes: int = MAX_INPUT_BYTES, max_aliases: int = MAX_YAML_ALIASES
+) -> Any:
+    """Parse a YAML file safely: size-capped, plain data only, at most ``max_aliases`` aliases.
+
+    The aliases are counted on the event stream before anything is built, so an alias bomb
+    ("billion laughs") is refused in milliseconds instead of expanding.
+    """
+    import yaml  # only `selfheal run --params` reads YAML: imported on use
+
+    text = read_text(path, max_bytes=max_bytes)
+    try:
+        aliases = sum(
+            1 for event in yaml.parse(text, Loader=yaml.SafeLoader) if isinstance(event, yaml.AliasEvent)
+        )
+        if aliases > max_aliases:
+            raise InputError(path, f"YAML uses {aliases} aliases, more than the limit of {max_aliases}")
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise InputError(path, f"malformed YAML ({' '.join(str(exc).split())})") from exc
+    except RecursionError as exc:
+        raise InputError(path, "YAML nested too deeply") from exc
+
+
 @contextmanager
 def atomic_writer(path: str | Path, *, mode: str = "w") -> Iterator[IO[Any]]:
-    """Yield a file in the target's folder; on success rename it over ``path``, else delete it."""
+    """Yield a file in the target's folder; on success rename it over ``path``, else delete it.
+
+    The data is flushed and fsync'ed before the rename, so ``path`` holds either the old or
+    the complete new content. Any failure to write (disk full, read-only file system, no
+    permission, a file where the folder should be) raises :class:`OutputError` naming the
+    file, and leaves the earlier file untouched. Text is UTF-8; a lone surrogate that slipped
+    through becomes ``?`` instead of failing the write.
+    """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.is_dir():
+            raise OutputError(target, "is a directory, expected a file")
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise OutputError(_failed_path(exc, target), f"cannot write ({_reason(exc)})") from exc
     tmp = Path(tmp_name)
     try:
         # mkstemp makes the file 0600; an output is as readable as any other file (umask),
         # or keeps the mode of the file it replaces.
         os.fchmod(fd, target.stat().st_mode & 0o777 if target.exists() else _default_mode())
-        encoding = None if "b" in mode else "utf-8"
-        with os.fdopen(fd, mode, encoding=encoding) as handle:
+        if "b" in mode:
+            handle: IO[Any] = os.fdopen(fd, mode)
+        else:
+            handle = os.fdopen(fd, mode, encoding="utf-8", errors="replace")
+        with handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise OutputError(target, f"cannot write ({_reason(exc)}); the earlier file is unchanged") from exc
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or type(exc).__name__
+
+
+def _failed_path(exc: OSError, fallback: Path) -> str:
+    return str(exc.filename) if exc.filename else str(fallback)
 
 
 def _default_mode() -> int:

@@ -6,11 +6,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from selfheal.cli.common import add_notebooks_option, add_out_option, info
 from selfheal.errors import InputError
-from selfheal.storage import read_json, read_text
+from selfheal.storage import read_json, read_yaml
 
 __all__ = ["load_params", "register"]
 
@@ -23,10 +21,7 @@ def load_params(path: str | Path) -> dict[str, Any]:
     if p.suffix.lower() == ".json":
         data = read_json(p, max_bytes=MAX_PARAMS_BYTES)
     else:
-        try:
-            data = yaml.safe_load(read_text(p, max_bytes=MAX_PARAMS_BYTES))
-        except yaml.YAMLError as exc:
-            raise InputError(p, f"malformed YAML ({' '.join(str(exc).split())})") from exc
+        data = read_yaml(p, max_bytes=MAX_PARAMS_BYTES)
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -21,8 +21,9 @@ from selfheal.scrub import (
     describe_counts,
     escape_html,
     inline_markdown,
-    merge_counts,
     neutralize_references,
+    redaction_counts,
+    scrub_task,
     scrub_text,
     untrusted_block,
 )
@@ -183,14 +184,17 @@ def _head(text: str, limit: int) -> str:
 class _Scrubber:
     """Scrubs every untrusted string of one rendering and adds up what it removed."""
 
-    def __init__(self, secrets: Iterable[str]) -> None:
+    def __init__(self, secrets: Iterable[str], task: PatchTask | None = None) -> None:
         self.secrets = tuple(secrets)
+        # Tasks are scrubbed when they are saved, so most redactions are already markers by
+        # now: count the markers in the scrubbed task's fields, each field once.
         self.counts: dict[str, int] = {}
+        if task is not None:
+            scrubbed = scrub_task(task, secrets=self.secrets)[0]
+            self.counts = redaction_counts(json.dumps(scrubbed.to_json(), ensure_ascii=False))
 
     def __call__(self, text: str) -> str:
-        result = scrub_text(text, secrets=self.secrets)
-        self.counts = merge_counts(self.counts, result.counts)
-        return result.text
+        return scrub_text(text, secrets=self.secrets).text
 
     def inline(self, text: str, max_chars: int = 200) -> str:
         return inline_markdown(self(_head(text, max(max_chars * 4, 1_000))), max_chars=max_chars)
@@ -308,7 +312,7 @@ def render_pr_body(
     whether an update is needed. ``previous_pr`` links a PR closed earlier for the same
     error. At most ``max_chars`` characters and UTF-8 bytes; only the evidence is cut.
     """
-    scrub = _Scrubber(secrets)
+    scrub = _Scrubber(secrets, task)
     title = scrub.inline(task.title, 200)
     sections = [
         fingerprint_marker(task.fingerprint),
@@ -364,7 +368,9 @@ def render_pr_body(
 
 
 def _task_json(task: PatchTask, scrub: _Scrubber) -> str:
-    data: dict[str, Any] = task.to_json()
+    # Scrub each value before serialising: after json.dumps a password is `\\"password\\": \\"x\\"`
+    # and no rule would see it. The pass over the JSON text afterwards is a second line only.
+    data: dict[str, Any] = scrub_task(task, secrets=scrub.secrets)[0].to_json()
     evidence = dict(data.get("evidence") or {})
     for key in ("message", "stack", "breadcrumbs", "frames"):
         if evidence.get(key):
@@ -380,7 +386,7 @@ def render_task_file(task: PatchTask, *, secrets: Iterable[str] = ()) -> str:
     look, and the error text as data inside an untrusted block (scrubbed, references
     neutralized, fence unbreakable).
     """
-    scrub = _Scrubber(secrets)
+    scrub = _Scrubber(secrets, task)
     files = [f"`{scrub.inline(f, 150).replace('`', '')}`" for f in task.expected_fix.files_hint]
     reasons = [scrub.inline(r, 200) for r in task.severity_reasons]
     evidence = scrub(_head(_evidence_text(task), MAX_SCRUBBED_CHARS))
