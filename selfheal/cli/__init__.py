@@ -1,22 +1,44 @@
 """The ``selfheal`` command line: one module per command, each with ``register(subparsers)``.
 
 Expected failures (:class:`~selfheal.errors.SelfhealError`) become one line on stderr and a
-non-zero exit code; anything else is a bug and keeps its traceback.
+non-zero exit code; anything else is a bug and keeps its traceback. Ctrl-C (SIGINT) and
+SIGTERM are one line too (exit 130 / 143) at any moment, also while the commands are still
+being imported: every output is written through :mod:`selfheal.storage` (temporary file and
+rename), so the files of earlier steps stay intact. An operating-system error that escaped a
+command (a folder that cannot be created, a file where a folder should be) is one line naming
+the file, exit 2. URLs in messages lose their ``user:password@``.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import signal
 import sys
+import threading
 from collections.abc import Sequence
+from types import FrameType, ModuleType
 
 from selfheal import __version__
-from selfheal.cli import demo, doctor, init_workflow, normalize, pr, pull, run
 from selfheal.errors import SelfhealError
+from selfheal.scrub import strip_url_userinfo
 
 __all__ = ["build_parser", "main"]
 
-_COMMANDS = (pull, normalize, pr, run, demo, doctor, init_workflow)
+#: The command modules, imported when the parser is built (they pull in polars, httpx…).
+_COMMAND_NAMES = ("pull", "normalize", "pr", "run", "demo", "doctor", "init_workflow")
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived (a CI job cancelled, ``kill``); unwinds like KeyboardInterrupt."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _commands() -> tuple[ModuleType, ...]:
+    return tuple(importlib.import_module(f"selfheal.cli.{name}") for name in _COMMAND_NAMES)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,20 +51,48 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"selfheal {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in _COMMANDS:
+    for module in _commands():
         module.register(sub)
     return parser
 
 
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise Terminated(signum)
+
+
+def _fail(message: str) -> None:
+    print(f"selfheal: error: {strip_url_userinfo(message)}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _on_sigterm) if in_main_thread else None
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print("selfheal: interrupted; files written so far are complete", file=sys.stderr)
+        return 130
+    except Terminated as exc:
+        print("selfheal: terminated (SIGTERM); files written so far are complete", file=sys.stderr)
+        return 128 + exc.signum
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         code: int = args.func(args)
     except SelfhealError as exc:
-        print(f"selfheal: error: {exc}", file=sys.stderr)
+        _fail(str(exc))
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("selfheal: interrupted", file=sys.stderr)
-        return 130
+    except OSError as exc:
+        where = exc.filename if exc.filename is not None else "selfheal"
+        _fail(f"{where}: {exc.strerror or type(exc).__name__}")
+        return 2
+    except UnicodeError as exc:
+        _fail(f"text that cannot be encoded or decoded ({type(exc).__name__}: {getattr(exc, 'reason', exc)})")
+        return 2
     return code

@@ -12,7 +12,12 @@ so the source modules only say *what* to fetch:
   ``X-Sentry-Rate-Limit-ConcurrentLimit`` and never exceeds it;
 - a body that is not valid JSON is retried once, then reported clearly;
 - 401/403 become one :class:`~selfheal.errors.SentryError` line that names the scope the
-  token lacks; the token itself never appears in any message.
+  token lacks; the token itself never appears in any message, nor does ``user:password@``
+  of a configured URL;
+- one deadline per request covers connecting, waiting and reading the whole body, and the
+  body is capped (:attr:`RetryPolicy.max_body_bytes`); an HTML page where JSON was expected
+  (a proxy or captive portal) is one clear error; a redirect to another origin is refused,
+  so the token and the answers stay on the configured host.
 
 Tests swap the wire through ``transport=`` (an :class:`httpx.AsyncBaseTransport`) or, more
 often, point ``base_url`` at a fake server on 127.0.0.1.
@@ -34,6 +39,7 @@ import httpx
 import stamina
 
 from selfheal.errors import SentryError
+from selfheal.scrub import strip_url_userinfo
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
@@ -42,6 +48,7 @@ __all__ = [
     "JsonResponse",
     "RetryPolicy",
     "describe_retry",
+    "looks_like_html",
 ]
 
 #: Requests in flight at once unless the caller or the server says fewer.
@@ -64,8 +71,13 @@ class RetryPolicy:
     wait_jitter: float = 0.5
     #: Upper bound for a wait dictated by the server (429 Retry-After / rate-limit Reset).
     max_rate_limit_wait: float = 60.0
-    #: Per-request timeout (connect, read, write, pool).
+    #: Deadline for one request, from sending it to the last byte of the body (not only
+    #: per read: a server that drips one byte every few seconds is cut off at this point).
     request_timeout: float = 30.0
+    #: Largest body accepted; an endless or runaway answer is cut off here.
+    max_body_bytes: int = 64 * 1024 * 1024
+    #: Same-origin redirects followed per request; a redirect to another origin is refused.
+    max_redirects: int = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +177,7 @@ def describe_retry(retry_num: int, wait_for: float, cause: Exception) -> str:
         reason = f"{type(cause).__name__} for {_request_url(cause, '?')}"
     else:
         reason = type(cause).__name__
-    return f"retry {retry_num} in {wait_for:.1f} s after {reason}"
+    return strip_url_userinfo(f"retry {retry_num} in {wait_for:.1f} s after {reason}")
 
 
 def _retry_decision(exc: Exception) -> bool | float:
@@ -214,7 +226,7 @@ class ApiClient:
             timeout=httpx.Timeout(self.retry.request_timeout),
             limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
             transport=transport,
-            follow_redirects=True,
+            follow_redirects=False,  # followed by hand, same origin only (_send)
         )
 
     async def __aenter__(self) -> Self:
@@ -312,8 +324,7 @@ class ApiClient:
             # After taking a slot: a pause may have begun while we queued for it.
             await self._wait_for_rate_limit_window()
             self.requests += 1
-            response = await self._client.get(url, params=_query(params))
-            body = response.content  # read fully while holding the slot
+            response, body = await self._send(url, params)
         finally:
             self.limit.release()
         full_url = str(response.request.url)
@@ -323,13 +334,19 @@ class ApiClient:
             raise _RetryableStatusError(
                 status,
                 full_url,
-                self._detail(response),
+                self._detail(response, body),
                 self._server_wait(response.headers, rate_limited=status == 429),
             )
         if status in (401, 403):
             raise SentryError(self._auth_message(status, scope), status=status, url=full_url)
         if status >= 400:
-            raise SentryError(self._detail(response), status=status, url=full_url)
+            raise SentryError(self._detail(response, body), status=status, url=full_url)
+        if _looks_like_html(response.headers, body):
+            raise SentryError(
+                f"{self.service} answered with an HTML page where JSON was expected: a proxy or captive portal?",
+                status=status,
+                url=full_url,
+            )
         try:
             data = json.loads(body)
         except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
@@ -339,6 +356,56 @@ class ApiClient:
             for link in _parse_links(response)
         }
         return JsonResponse(url=full_url, status=status, data=data, headers=response.headers, links=links)
+
+    async def _send(
+        self, url: str, params: Mapping[str, str | Sequence[str]] | None
+    ) -> tuple[httpx.Response, bytes]:
+        """GET with one deadline for the whole exchange, a capped body and same-origin redirects."""
+        request = self._client.build_request("GET", url, params=_query(params))
+        origin = _origin(request.url)
+        try:
+            async with asyncio.timeout(self.retry.request_timeout):
+                for _ in range(self.retry.max_redirects + 1):
+                    response = await self._client.send(request, stream=True)
+                    try:
+                        location = response.headers.get("Location")
+                        if response.is_redirect and location:
+                            target = request.url.join(location)
+                            if _origin(target) != origin:
+                                raise SentryError(
+                                    f"{self.service} redirected to another origin "
+                                    f"({_origin_text(target)}); refusing to follow it with the token",
+                                    status=response.status_code,
+                                    url=str(request.url),
+                                )
+                            request = self._client.build_request("GET", target)
+                            continue
+                        body = await self._read_capped(response)
+                    finally:
+                        await response.aclose()
+                    return response, body
+        except TimeoutError as exc:
+            raise httpx.ReadTimeout(
+                f"no complete answer within {self.retry.request_timeout:g} s", request=request
+            ) from exc
+        raise SentryError(
+            f"{self.service} redirected more than {self.retry.max_redirects} times", url=str(request.url)
+        )
+
+    async def _read_capped(self, response: httpx.Response) -> bytes:
+        limit = self.retry.max_body_bytes
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > limit:
+                raise SentryError(
+                    f"{self.service} sent a body larger than the limit of {limit:,} bytes",
+                    status=response.status_code,
+                    url=str(response.request.url),
+                )
+            chunks.append(chunk)
+        return b"".join(chunks)
 
     async def _wait_for_rate_limit_window(self) -> None:
         while (delay := self._paused_until - time.monotonic()) > 0:
@@ -394,8 +461,10 @@ class ApiClient:
         )
         return f"{self.service} refused access: {needs}{hint}"
 
-    def _detail(self, response: httpx.Response) -> str:
-        text = response.text.strip()
+    def _detail(self, response: httpx.Response, body: bytes = b"") -> str:
+        if _looks_like_html(response.headers, body):
+            return f"an HTML page (HTTP {response.status_code}): a proxy or captive portal?"
+        text = body.decode("utf-8", errors="replace").strip()
         try:
             parsed = json.loads(text)
         except ValueError:
@@ -407,6 +476,7 @@ class ApiClient:
         return self._scrub(detail)
 
     def _scrub(self, text: str) -> str:
+        text = strip_url_userinfo(text)
         return text.replace(self._token, "***") if self._token else text
 
 
@@ -456,6 +526,29 @@ def _retry_after(raw: str | None) -> float | None:
 
 def _request_url(exc: httpx.TransportError, fallback: str) -> str:
     try:
-        return str(exc.request.url)
+        return strip_url_userinfo(str(exc.request.url))
     except RuntimeError:  # the error was raised before a request existed
-        return fallback
+        return strip_url_userinfo(fallback)
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    default = {"http": 80, "https": 443}.get(url.scheme)
+    return url.scheme, url.host, url.port or default
+
+
+def _origin_text(url: httpx.URL) -> str:
+    port = f":{url.port}" if url.port else ""
+    return f"{url.scheme}://{url.host}{port}"
+
+
+def looks_like_html(content_type: str, body: bytes) -> bool:
+    """True when an answer that should be JSON is an HTML page (a proxy, a login or captive
+    portal, an error page of a load balancer)."""
+    if "html" in content_type.lower():
+        return True
+    head = body[:512].lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html", b"<head", b"<body"))
+
+
+def _looks_like_html(headers: httpx.Headers, body: bytes) -> bool:
+    return looks_like_html(headers.get("Content-Type", ""), body)

@@ -60,7 +60,9 @@ __all__ = [
     "synthetic_export",
 ]
 
-FaultKind = Literal["error", "rate_limit", "timeout", "truncate", "disconnect"]
+FaultKind = Literal[
+    "error", "rate_limit", "timeout", "truncate", "disconnect", "drip", "endless", "html", "redirect_away"
+]
 
 _API = "/api/0"
 _ISSUES_LIST = re.compile(r"^/api/0/organizations/(?P<org>[^/]+)/issues/$")
@@ -242,11 +244,15 @@ class LoopbackFake:
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._connections: set[socket.socket] = set()
+        #: Seconds between two bytes of a ``drip`` fault.
+        self.drip_interval = 5.0
+        self._stopping = threading.Event()
 
     # ----------------------------------------------------------------- lifecycle
     def start(self) -> Self:
         if self._server is not None:
             return self
+        self._stopping.clear()
         server = _Server(("127.0.0.1", 0), _Handler)
         server.fake = self
         self._server = server
@@ -260,6 +266,7 @@ class LoopbackFake:
         server, self._server = self._server, None
         if server is None:
             return
+        self._stopping.set()
         server.shutdown()
         with self._lock:
             connections = list(self._connections)
@@ -337,7 +344,11 @@ class LoopbackFake:
         ``error`` answers ``status`` (5xx, or any 4xx to test non-retryable answers);
         ``rate_limit`` a 429 whose ``Reset`` is ``reset_in`` seconds ahead; ``timeout`` answers
         after ``slow_seconds``; ``truncate`` cuts the JSON body in half (with a matching
-        Content-Length); ``disconnect`` drops the connection mid-body.
+        Content-Length); ``disconnect`` drops the connection mid-body; ``drip`` sends a valid
+        answer one byte every :attr:`drip_interval` seconds; ``endless`` streams a JSON array
+        that never ends (until the client hangs up); ``html`` answers 200 with the HTML page of
+        a proxy or captive portal; ``redirect_away`` answers 302 to the same path on another
+        origin (``http://localhost:<port>``).
         """
         with self._lock:
             self._scripted.append(_ScriptedFault(kind, count, path_contains, status, reset_in))
@@ -367,6 +378,9 @@ class LoopbackFake:
             self._record(handler.command, handler.path, reply, authorization, started)
             with self._lock:
                 self._in_flight -= 1
+        if reply.fault in ("drip", "endless"):
+            self._stream_fault(handler, reply)
+            return
         body = reply.body
         handler.send_response(reply.status)
         for name, value in reply.headers:
@@ -384,6 +398,31 @@ class LoopbackFake:
             handler.connection.shutdown(socket.SHUT_RDWR)
             return
         handler.wfile.write(body)
+
+    def _stream_fault(self, handler: _Handler, reply: _Reply) -> None:
+        """A drip (one byte per interval) or an endless body; stops when the client hangs up."""
+        handler.send_response(reply.status)
+        for name, value in reply.headers:
+            handler.send_header(name, value)
+        if reply.fault == "drip":
+            handler.send_header("Content-Length", str(len(reply.body)))
+        handler.send_header("Connection", "close")
+        handler.close_connection = True
+        handler.end_headers()
+        try:
+            if reply.fault == "drip":
+                for index in range(len(reply.body)):
+                    handler.wfile.write(reply.body[index : index + 1])
+                    handler.wfile.flush()
+                    if self._stopping.wait(self.drip_interval):
+                        return
+                return
+            handler.wfile.write(b"[")
+            item = b'{"issue": {"id": "1", "title": "endless"}, "latestEvent": null},' * 1024
+            while not self._stopping.is_set():
+                handler.wfile.write(item)
+        except OSError:
+            return  # the client hung up: the point of the fault
 
     def _record(
         self, method: str, raw_path: str, reply: _Reply, authorization: str | None, started: float
@@ -444,6 +483,16 @@ class LoopbackFake:
         if scripted.kind == "timeout":
             reply = self._json(503, {"detail": "too slow"}, headers, fault="timeout")
             reply.delay = self.slow_seconds
+            return reply
+        if scripted.kind == "html":
+            page = b"<!DOCTYPE html><html><head><title>Sign in</title></head><body>Proxy login</body></html>"
+            return _Reply(status=200, body=page, headers=[("Content-Type", "text/html")], fault="html")
+        if scripted.kind == "redirect_away":
+            target = f"http://localhost:{self.port}/elsewhere/"
+            return _Reply(status=302, body=b"", headers=[("Location", target)], fault="redirect_away")
+        if scripted.kind in ("drip", "endless"):
+            reply = self._json(200, [], headers, fault=scripted.kind)
+            reply.body = b"[" + b" " * 200 + b"]"  # valid JSON, long enough to drip for minutes
             return reply
         # truncate / disconnect: a good answer that arrives broken
         reply = self._json(200, [{"issue": "the body is cut here"}] * 20, headers, fault=scripted.kind)
@@ -753,6 +802,8 @@ class FakeSentry(LoopbackFake):
             reply = self._json(503, {"detail": "too slow"}, rate_headers, fault="timeout")
             reply.delay = self.slow_seconds
             return reply
+        if scripted.kind in ("html", "redirect_away", "drip", "endless"):
+            return super()._fault_reply(scripted, rate_headers)
         # truncate / disconnect: a good answer that arrives broken
         reply = self._json(200, [{"issue": "the body is cut here"}] * 20, rate_headers, fault=scripted.kind)
         reply.delay = self.latency
