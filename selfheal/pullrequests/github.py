@@ -35,8 +35,9 @@ from github import Auth, Github, GithubException
 from selfheal.errors import GitHubError
 from selfheal.pullrequests.plan import ExistingPr, PrDecision
 from selfheal.pullrequests.render import LabelSpec, marked_fingerprint, normalized_fingerprint
-from selfheal.scrub import scrub_text
+from selfheal.scrub import scrub_text, strip_url_userinfo
 from selfheal.settings import GitHubSettings
+from selfheal.sources.http import looks_like_html
 
 __all__ = ["REMOTE_ERRORS", "GitHubGateway", "GitHubOptions", "RequestStats"]
 
@@ -116,6 +117,11 @@ REMOTE_ERRORS: tuple[type[BaseException], ...] = (
 
 
 def _message(exc: GithubException) -> str:
+    raw = exc.data.get("data") if isinstance(exc.data, dict) and len(exc.data) == 1 else exc.data
+    if isinstance(raw, str | bytes):
+        head = raw[:512].encode() if isinstance(raw, str) else raw[:512]
+        if looks_like_html(_header(exc, "content-type") or "", head):
+            return "GitHub answered with an HTML page: a proxy or captive portal?"
     data = exc.data if isinstance(exc.data, dict) else {}
     parts = [str(data.get("message") or exc.message or "")]
     for err in data.get("errors") or []:
@@ -229,12 +235,21 @@ class GitHubGateway:
                     self._sleep(self.options.backoff_seconds * (2.0**attempt))
                 else:
                     raise
+            except (AssertionError, TypeError, KeyError, AttributeError, ValueError) as exc:
+                # PyGithub builds its objects from whatever body came back; an HTML page
+                # (a proxy, a captive portal) or other non-JSON answer fails right there.
+                raise GitHubError(
+                    f"GitHub answered with an HTML page or another body that is not GitHub's JSON "
+                    f"while trying to {what}: a proxy or captive portal? ({type(exc).__name__})",
+                    url=strip_url_userinfo(self.settings.api_url),
+                ) from exc
             except (requests.ConnectionError, requests.Timeout) as exc:
                 if not replay_safe:
                     raise _MaybeApplied(exc) from exc
                 if attempt >= self.options.retries:
                     raise GitHubError(
-                        f"could not {what}: {type(exc).__name__}", url=self.settings.api_url
+                        f"could not {what}: {type(exc).__name__}",
+                        url=strip_url_userinfo(self.settings.api_url),
                     ) from exc
                 self._sleep(self.options.backoff_seconds * (2.0**attempt))
             attempt += 1
@@ -270,7 +285,9 @@ class GitHubGateway:
             exc = exc.cause
         if isinstance(exc, GithubException):
             return self._translate(exc, what)
-        return GitHubError(f"could not {what}: {type(exc).__name__}", url=self.settings.api_url)
+        return GitHubError(
+            f"could not {what}: {type(exc).__name__}", url=strip_url_userinfo(self.settings.api_url)
+        )
 
     # -- reads -----------------------------------------------------------------------------
     def list_selfheal_prs(self, branch_prefix: str) -> list[ExistingPr]:
@@ -400,6 +417,12 @@ class GitHubGateway:
                     write=True,
                     replay_safe=False,
                 )
+                if not isinstance(pr.number, int):  # a 2xx whose body was not a pull request
+                    raise GitHubError(
+                        f"GitHub answered with an HTML page or another body that is not a pull request "
+                        f"while trying to {what}: a proxy or captive portal?",
+                        url=strip_url_userinfo(self.settings.api_url),
+                    )
                 return pr, True
             except _MaybeApplied:
                 found = self._find_open_pr(decision.branch)

@@ -343,7 +343,8 @@ class ApiClient:
             raise SentryError(self._detail(response, body), status=status, url=full_url)
         if _looks_like_html(response.headers, body):
             raise SentryError(
-                f"{self.service} answered with an HTML page where JSON was expected: a proxy or captive portal?",
+                f"{self.service} answered with an HTML page where JSON was expected: "
+                "a proxy or captive portal?",
                 status=status,
                 url=full_url,
             )

@@ -31,7 +31,13 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-__all__ = ["FakeGitHub", "FakeIssue", "FakeRepo", "Fault", "LoggedRequest"]
+__all__ = ["PROXY_PAGE", "FakeGitHub", "FakeIssue", "FakeRepo", "Fault", "LoggedRequest"]
+
+#: What a corporate proxy or captive portal answers instead of GitHub (inject it as a body).
+PROXY_PAGE = (
+    b"<!DOCTYPE html><html><head><title>Access denied</title></head>"
+    b"<body><h1>Web filter</h1><p>Please sign in to continue.</p></body></html>"
+)
 
 PREFIX = "/api/v3"
 MAX_BODY = 65_536
@@ -243,7 +249,8 @@ class FakeGitHub:
         passthrough: bool = False,
     ) -> Fault:
         """Answer the next ``times`` matching requests with ``status`` (``body`` defaults to
-        GitHub's error shape). ``passthrough`` performs the request first."""
+        GitHub's error shape; ``bytes`` are sent as an HTML page, see :data:`PROXY_PAGE`).
+        ``passthrough`` performs the request first."""
         if body is None:
             body = {"message": f"Injected {status}", "documentation_url": DOCS, "status": str(status)}
         fault = Fault(method.upper(), path_regex, status, body, dict(headers or {}), times, passthrough)
@@ -979,8 +986,11 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b""
         headers = {k.lower(): v for k, v in self.headers.items()}
         status, payload, extra = self.fake.handle(self.command, self.path, headers, raw)
-        data = b"" if payload is None else json.dumps(payload).encode()
-        out = {"Content-Type": "application/json; charset=utf-8", **self.fake.rate_headers()}
+        # bytes are sent as they are (an HTML page from a proxy, a captive portal's login page)
+        raw_answer = isinstance(payload, bytes)
+        data = payload if raw_answer else (b"" if payload is None else json.dumps(payload).encode())
+        content_type = "text/html; charset=utf-8" if raw_answer else "application/json; charset=utf-8"
+        out = {"Content-Type": content_type, **self.fake.rate_headers()}
         lowered = {k.lower() for k in extra}
         out = {k: v for k, v in out.items() if k.lower() not in lowered}
         out.update(extra)
