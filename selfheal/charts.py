@@ -24,6 +24,7 @@ import altair as alt
 import polars as pl
 
 from selfheal.models import SEVERITIES, STATUSES, PatchTask
+from selfheal.scrub import clean_text as clean_control_text
 from selfheal.scrub import scrub_text
 
 __all__ = [
@@ -107,8 +108,14 @@ TextCleaner = Callable[[str], str]
 
 
 def _shorten(text: str, limit: int) -> str:
-    flat = " ".join(text.split())
+    flat = " ".join(_chart_text(text).split())
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def _chart_text(text: str) -> str:
+    """No control, bidi or zero-width characters, no lone surrogates: the chart renderer (and
+    the SVG it writes) must survive any byte an error report can carry."""
+    return clean_control_text(text)
 
 
 def scrubbed(text: str) -> str:
@@ -130,7 +137,7 @@ def tasks_frame(tasks: Iterable[PatchTask], *, clean_text: TextCleaner = scrubbe
         title = _shorten(clean_text(task.title), TOOLTIP_CHARS)
         rows.append(
             {
-                "id": task.id,
+                "id": _chart_text(task.id),
                 "fingerprint": task.fingerprint,
                 "title": title,
                 "label": _shorten(title, LABEL_CHARS),
@@ -138,16 +145,16 @@ def tasks_frame(tasks: Iterable[PatchTask], *, clean_text: TextCleaner = scrubbe
                 "status": task.status if task.status in STATUSES else "new",
                 "frequency": task.frequency,
                 "users": task.users,
-                "owner": task.owner or "(unowned)",
-                "area": task.area,
+                "owner": _chart_text(task.owner or "(unowned)"),
+                "area": _chart_text(task.area),
                 "source": task.source,
                 "sources": list(task.sources or (task.source,)),
                 "occurrences": len(task.occurrences),
-                "files_hint": list(task.expected_fix.files_hint),
+                "files_hint": [_chart_text(f) for f in task.expected_fix.files_hint],
                 "sentry_url": _http_url(task.evidence.sentry_url),
                 "first_seen": task.first_seen,
                 "last_seen": task.last_seen,
-                "exception_type": task.exception_type,
+                "exception_type": _chart_text(task.exception_type),
                 "flaky": task.flaky,
             }
         )

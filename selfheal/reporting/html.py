@@ -6,14 +6,16 @@ by :func:`selfheal.charts.use_offline_renderer` carry their Vega-Lite spec; here
 ``<div class="selfheal-chart">`` holding the spec, and the Vega, Vega-Lite and vega-embed
 JavaScript (bundled by ``vl-convert-python``) is inlined once at the end of the page.
 
-Before rendering, every output is scrubbed: error tracebacks and streams through
-:func:`selfheal.scrub.scrub_text`, and the given secret values removed from everything.
+Before rendering, every output is scrubbed through :func:`selfheal.scrub.scrub_text` (error
+tracebacks, streams, and each representation of displayed data: ``text/plain`` beside
+``text/html``, chart specs), and the given secret values removed from everything.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -69,8 +71,9 @@ def _clean(text: str, secrets: list[str], *, scrub: bool) -> str:
 
 
 def _clean_value(value: Any, secrets: list[str]) -> Any:
+    """Every string inside a JSON-like value scrubbed (chart specs and their inline data)."""
     if isinstance(value, str):
-        return remove_secrets(value, secrets)
+        return _clean(value, secrets, scrub=True)
     if isinstance(value, list):
         return [_clean_value(v, secrets) for v in value]
     if isinstance(value, dict):
@@ -78,8 +81,37 @@ def _clean_value(value: Any, secrets: list[str]) -> Any:
     return value
 
 
+_HTML_TEXT = re.compile(r">([^<>]+)<")
+#: Binary payloads (base64): scrubbing would corrupt them, and they hold no text.
+_BINARY_MIMETYPES = ("image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf")
+
+
+def _clean_html(markup: str, secrets: list[str]) -> str:
+    """Scrub the text between tags (the markup itself stays well formed)."""
+    markup = remove_secrets(markup, secrets)
+    return _HTML_TEXT.sub(lambda m: ">" + _clean(m.group(1), secrets, scrub=True) + "<", markup)
+
+
+def _clean_output_data(data: dict[str, Any], secrets: list[str]) -> dict[str, Any]:
+    """Every representation of a display output scrubbed: text/plain as much as text/html."""
+    cleaned: dict[str, Any] = {}
+    for mimetype, value in data.items():
+        if mimetype in _BINARY_MIMETYPES:
+            cleaned[mimetype] = remove_secrets(value, secrets) if isinstance(value, str) else value
+        elif mimetype == "text/html" and isinstance(value, str | list):
+            text = "".join(value) if isinstance(value, list) else value
+            cleaned[mimetype] = _clean_html(text, secrets)
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            cleaned[mimetype] = _clean("".join(value), secrets, scrub=True)  # multi-line text
+        else:
+            cleaned[mimetype] = _clean_value(value, secrets)
+    return cleaned
+
+
 def scrub_notebook(nb: nbformat.NotebookNode, secrets: Iterable[str]) -> nbformat.NotebookNode:
-    """A copy of ``nb`` with errors and streams scrubbed and every secret value removed."""
+    """A copy of ``nb`` whose every output is scrubbed (streams, errors, and every
+    representation of displayed data: text/plain, text/html between tags, chart specs) and
+    every secret value removed."""
     values = [s for s in secrets if s]
     out = copy.deepcopy(nb)
     for cell in out.cells:
@@ -94,7 +126,7 @@ def scrub_notebook(nb: nbformat.NotebookNode, secrets: Iterable[str]) -> nbforma
                     _clean(line, values, scrub=True) for line in output.get("traceback", [])
                 ]
             elif kind in {"display_data", "execute_result"}:
-                output["data"] = _clean_value(dict(output.get("data", {})), values)
+                output["data"] = _clean_output_data(dict(output.get("data", {})), values)
     return out
 
 

@@ -42,9 +42,16 @@ class Cell:
     text: str
     href: str | None = None
 
+    @property
+    def shown(self) -> str:
+        """The text as displayed: scrubbed and bounded."""
+        return _bounded(scrub_text(self.text).text)
+
     def to_html(self) -> str:
-        body = html.escape(_bounded(scrub_text(self.text).text))
+        body = html.escape(self.shown)
         href = _safe_href(self.href)
+        if href is not None and scrub_text(href).text != href:
+            href = None  # a link carrying a secret or personal data is shown as text only
         if href is None:
             return body
         return f'<a href="{html.escape(href, quote=True)}" rel="noopener noreferrer">{body}</a>'
@@ -77,6 +84,14 @@ class HtmlTable:
 
     def _repr_html_(self) -> str:
         return self.to_html()
+
+    def __repr__(self) -> str:
+        """The plain-text form Jupyter stores beside the HTML (``text/plain``): scrubbed too."""
+        lines = [" | ".join(self.columns)]
+        lines += [" | ".join(cell.shown for cell in row) for row in self.rows]
+        if self.caption:
+            lines.insert(0, self.caption)
+        return "\n".join(lines)
 
     def __len__(self) -> int:
         return len(self.rows)
