@@ -50,6 +50,10 @@ from typing import Any
 
 from selfheal.errors import ConfigError
 from selfheal.models import AREAS, SEVERITIES
+from selfheal.storage import read_text
+
+#: A configuration file larger than this is refused.
+MAX_CONFIG_BYTES = 5 * 1024 * 1024
 
 __all__ = [
     "Config",
@@ -149,31 +153,98 @@ def _severity_name(value: Any, where: str) -> str:
     return str(value)
 
 
+def _integer(table: dict[str, Any], key: str, default: int, where: str, *, minimum: int = 0) -> int:
+    value = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"{where}.{key}", f"must be a whole number >= {minimum}, got {value!r}")
+    if value < minimum:
+        raise ConfigError(f"{where}.{key}", f"must be a whole number >= {minimum}, got {value}")
+    return value
+
+
+def _number(table: dict[str, Any], key: str, default: float, where: str) -> float:
+    value = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(f"{where}.{key}", f"must be a number, got {value!r}")
+    if value < 0:
+        raise ConfigError(f"{where}.{key}", f"must not be negative, got {value}")
+    return float(value)
+
+
+def _boolean(table: dict[str, Any], key: str, default: bool, where: str) -> bool:
+    value = table.get(key, default)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where}.{key}", f"must be true or false (without quotes), got {value!r}")
+    return value
+
+
+def _string(table: dict[str, Any], key: str, default: str, where: str, *, empty: bool = False) -> str:
+    value = table.get(key, default)
+    if not isinstance(value, str) or (not empty and not value):
+        raise ConfigError(f"{where}.{key}", f"must be a non-empty string, got {value!r}")
+    return value
+
+
+def _strings(table: dict[str, Any], key: str, default: tuple[str, ...], where: str) -> tuple[str, ...]:
+    value = table.get(key, default)
+    if isinstance(value, str) or not isinstance(value, list | tuple):
+        raise ConfigError(f"{where}.{key}", f'must be an array of strings, like ["selfheal"], got {value!r}')
+    if not all(isinstance(v, str) and v for v in value):
+        raise ConfigError(f"{where}.{key}", f"must be an array of non-empty strings, got {value!r}")
+    return tuple(value)
+
+
+#: What ``git check-ref-format`` refuses in a branch name.
+_BAD_REF = re.compile(r"\.\.|[\x00-\x20\x7f~^:?*\[\\]|@\{|//|/\.|\.lock(?:/|$)|^[/.-]|\.$")
+
+
+def _branch_prefix(value: str, where: str) -> str:
+    """The prefix must make valid branch names (``git check-ref-format``) when a name follows."""
+    if _BAD_REF.search(value + "x") or value == "@":
+        raise ConfigError(
+            where,
+            f"{value!r} does not make a valid git branch name (no '..', spaces, ~^:?*[\\, '@{{', "
+            "'//', no leading '/', '-' or '.', no part starting with '.' or ending with '.lock')",
+        )
+    return value
+
+
+_RULE_FIELDS = ("title", "message", "any")
+
+
 def parse_config(data: dict[str, Any], *, base: Path, where: str = "tool.selfheal") -> Config:
-    """Build a Config from the ``[tool.selfheal]`` table (already parsed TOML)."""
+    """Build a Config from the ``[tool.selfheal]`` table (already parsed TOML).
+
+    Every key is type-checked; a wrong type is a :class:`ConfigError` naming the key
+    (``tool.selfheal.pr.draft: must be true or false``), never a silent conversion.
+    """
     sev = _table(data, "severity", where)
     sev_where = f"{where}.severity"
-    rules = tuple(
-        SeverityRule(
-            pattern=_regex(r.get("pattern"), f"{sev_where}.rules[{i}].pattern"),
-            severity=_severity_name(r.get("severity"), f"{sev_where}.rules[{i}].severity"),
-            field=str(r.get("field", "any")),
+    rules = []
+    for i, r in enumerate(_list_of_tables(sev, "rules", sev_where)):
+        rule_where = f"{sev_where}.rules[{i}]"
+        rule_field = r.get("field", "any")
+        if rule_field not in _RULE_FIELDS:
+            raise ConfigError(
+                f"{rule_where}.field", f"must be one of {', '.join(_RULE_FIELDS)}, got {rule_field!r}"
+            )
+        rules.append(
+            SeverityRule(
+                pattern=_regex(r.get("pattern"), f"{rule_where}.pattern"),
+                severity=_severity_name(r.get("severity"), f"{rule_where}.severity"),
+                field=str(rule_field),
+            )
         )
-        for i, r in enumerate(_list_of_tables(sev, "rules", sev_where))
-    )
     defaults = SeverityConfig()
-    try:
-        severity = SeverityConfig(
-            users_high=int(sev.get("users_high", defaults.users_high)),
-            users_blocker=int(sev.get("users_blocker", defaults.users_blocker)),
-            frequency_high=int(sev.get("frequency_high", defaults.frequency_high)),
-            frequency_blocker=int(sev.get("frequency_blocker", defaults.frequency_blocker)),
-            trend_high=float(sev.get("trend_high", defaults.trend_high)),
-            trend_min_events=int(sev.get("trend_min_events", defaults.trend_min_events)),
-            rules=rules,
-        )
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(sev_where, f"thresholds must be numbers ({exc})") from exc
+    severity = SeverityConfig(
+        users_high=_integer(sev, "users_high", defaults.users_high, sev_where),
+        users_blocker=_integer(sev, "users_blocker", defaults.users_blocker, sev_where),
+        frequency_high=_integer(sev, "frequency_high", defaults.frequency_high, sev_where),
+        frequency_blocker=_integer(sev, "frequency_blocker", defaults.frequency_blocker, sev_where),
+        trend_high=_number(sev, "trend_high", defaults.trend_high, sev_where),
+        trend_min_events=_integer(sev, "trend_min_events", defaults.trend_min_events, sev_where),
+        rules=tuple(rules),
+    )
     owners = []
     for i, r in enumerate(_list_of_tables(data, "owners", where)):
         area = r.get("area")
@@ -188,34 +259,37 @@ def parse_config(data: dict[str, Any], *, base: Path, where: str = "tool.selfhea
             raise ConfigError(f"{where}.paths[{i}]", "needs string keys 'from' and 'to'")
         paths.append(PathMapping(r["from"], r.get("to", "")))
     pr = _table(data, "pr", where)
+    pr_where = f"{where}.pr"
     pr_defaults = PullRequestConfig()
     severities = tuple(
-        _severity_name(s, f"{where}.pr.severities") for s in pr.get("severities", pr_defaults.severities)
+        _severity_name(s, f"{pr_where}.severities")
+        for s in _strings(pr, "severities", pr_defaults.severities, pr_where)
     )
-    max_new = pr.get("max_new", pr_defaults.max_new)
-    if not isinstance(max_new, int) or max_new < 0:
-        raise ConfigError(f"{where}.pr.max_new", "must be a whole number >= 0")
-    labels = tuple(str(x) for x in pr.get("labels", pr_defaults.labels))
+    max_new = _integer(pr, "max_new", pr_defaults.max_new, pr_where)
+    labels = _strings(pr, "labels", pr_defaults.labels, pr_where)
     for label in labels:
         if len(label) > 50:
             raise ConfigError(
-                f"{where}.pr.labels", f"label {label[:20]!r}… is longer than GitHub's 50 characters"
+                f"{pr_where}.labels", f"label {label[:20]!r}… is longer than GitHub's 50 characters"
             )
-    root = Path(str(data.get("repo_root", ".")))
+    branch_prefix = _branch_prefix(
+        _string(pr, "branch_prefix", pr_defaults.branch_prefix, pr_where), f"{pr_where}.branch_prefix"
+    )
+    root = Path(_string(data, "repo_root", ".", where))
     return Config(
         repo_root=root if root.is_absolute() else (base / root),
-        min_frequency=int(data.get("min_frequency", 2)),
-        default_owner=str(data.get("default_owner", "unassigned")),
-        rules_file=str(data.get("rules_file", "selfheal-rules.toml")),
+        min_frequency=_integer(data, "min_frequency", 2, where),
+        default_owner=_string(data, "default_owner", "unassigned", where),
+        rules_file=_string(data, "rules_file", "selfheal-rules.toml", where),
         severity=severity,
         owners=tuple(owners),
         paths=tuple(paths),
         pr=PullRequestConfig(
             max_new=max_new,
             severities=severities,
-            draft=bool(pr.get("draft", True)),
+            draft=_boolean(pr, "draft", pr_defaults.draft, pr_where),
             labels=labels,
-            branch_prefix=str(pr.get("branch_prefix", pr_defaults.branch_prefix)),
+            branch_prefix=branch_prefix,
         ),
     )
 
@@ -231,8 +305,8 @@ def load_config(root: str | Path = ".") -> Config:
         if not candidate.is_file():
             continue
         try:
-            data: Any = tomllib.loads(candidate.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            data: Any = tomllib.loads(read_text(candidate, max_bytes=MAX_CONFIG_BYTES))
+        except tomllib.TOMLDecodeError as exc:
             raise ConfigError(str(candidate), f"invalid TOML: {exc}") from exc
         for key in path_in:
             data = data.get(key, None) if isinstance(data, dict) else None

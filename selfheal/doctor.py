@@ -31,6 +31,7 @@ from github import Auth, Github, GithubException
 
 from selfheal.config import load_config
 from selfheal.errors import ConfigError
+from selfheal.scrub import strip_url_userinfo
 from selfheal.settings import GitHubSettings, SentrySettings
 
 __all__ = [
@@ -137,7 +138,7 @@ class DoctorReport:
             f"{passed} ok, {len(self.warnings)} warning(s), {len(self.problems)} problem(s)"
             + ("" if self.problems else ": ready")
         )
-        return "\n".join(lines)
+        return strip_url_userinfo("\n".join(lines))  # URLs from settings may carry user:password@
 
 
 # --- configuration -----------------------------------------------------------------------

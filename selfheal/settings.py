@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from selfheal.errors import ConfigError, MissingEnvError
+from selfheal.scrub import strip_url_userinfo
 
 __all__ = ["BugsinkSettings", "GitHubSettings", "SentrySettings", "secret_values"]
 
@@ -44,7 +45,7 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
 def _url(env: Mapping[str, str], name: str, default: str) -> str:
     value = (env.get(name) or default).strip().rstrip("/")
     if not value.startswith(("http://", "https://")):
-        raise ConfigError(name, f"must be an http(s) URL, got {value!r}")
+        raise ConfigError(name, f"must be an http(s) URL, got {strip_url_userinfo(value)!r}")
     return value
 
 
