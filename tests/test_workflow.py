@@ -235,8 +235,11 @@ def test_report_job_installs_checks_and_uploads_reports_and_out(reference: dict[
     (setup,) = _steps_using(job, "actions/setup-python")
     assert setup["with"]["cache"] == "pip"
     assert setup["with"]["cache-dependency-path"] == ".github/workflows/self-healing.yml"
-    uploads = {s["with"]["path"]: s for s in _steps_using(job, "actions/upload-artifact")}
+    # Keyed by the first path line: the out/ upload also lists an exclusion of the raw
+    # sentry_errors.json (issue 16), asserted below.
+    uploads = {s["with"]["path"].split()[0]: s for s in _steps_using(job, "actions/upload-artifact")}
     assert set(uploads) == {"reports/", "out/"}
+    assert "!out/sentry_errors.json" in uploads["out/"]["with"]["path"]
     for upload in uploads.values():
         assert upload["with"]["retention-days"] == "${{ env.RETENTION_DAYS }}"
         assert upload["if"] == "${{ !cancelled() }}"  # a failed notebook still ships its report
