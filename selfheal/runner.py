@@ -260,6 +260,34 @@ def _execute(
     return None
 
 
+_PARAM_TYPES: dict[str, tuple[type, ...]] = {
+    "int": (int,),
+    "float": (int, float),
+    "str": (str,),
+    "bool": (bool,),
+    "list": (list,),
+    "dict": (dict,),
+}
+
+
+def check_param_types(given: Mapping[str, Any], declared: Mapping[Path, Mapping[str, Any]]) -> None:
+    """Refuse, before any notebook runs, a value whose type differs from the one the notebooks
+    declare (papermill's ``inspect_notebook``): ``limit = "ten"`` names ``params.limit``."""
+    for name, value in given.items():
+        for notebook, parameters in declared.items():
+            wanted = str((parameters.get(name) or {}).get("inferred_type_name") or "")
+            types = _PARAM_TYPES.get(wanted)
+            if types is None:
+                continue  # undeclared type (None default, annotations papermill cannot name)
+            wrong_bool = isinstance(value, bool) and bool not in types
+            if wrong_bool or not isinstance(value, types):
+                shown = repr(value)[:60]
+                raise ConfigError(
+                    f"params.{name}",
+                    f"{Path(notebook).name} declares it as {wanted}, got {type(value).__name__} {shown}",
+                )
+
+
 def run_notebooks(
     notebooks_dir: str | Path | None = None,
     reports_dir: str | Path = "reports",
@@ -292,6 +320,7 @@ def run_notebooks(
         raise ConfigError(
             "params", f"no notebook takes {', '.join(unknown)}; parameters: {', '.join(sorted(known))}"
         )
+    check_param_types(given, declared)
     reports = Path(reports_dir)
     run_dir = reports / run_id
     out = Path(out_dir)
