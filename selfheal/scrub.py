@@ -673,7 +673,11 @@ def scrub_task(task: PatchTask, *, secrets: Iterable[str] = ()) -> tuple[PatchTa
         last_seen=clean(task.last_seen),
         first_seen=maybe(task.first_seen),
         severity_reasons=tuple(clean(r) for r in task.severity_reasons),
-        occurrences=tuple(replace(o, id=clean(o.id), project=maybe(o.project)) for o in task.occurrences),
+        # "::" separates a JUnit case's class and name: scrub the parts, keep the shape
+        occurrences=tuple(
+            replace(o, id="::".join(clean(part) for part in o.id.split("::")), project=maybe(o.project))
+            for o in task.occurrences
+        ),
         evidence=evidence,
         expected_fix=replace(fix, files_hint=tuple(clean(f) for f in fix.files_hint), notes=clean(fix.notes)),
         exception_type=clean(task.exception_type),
