@@ -129,7 +129,12 @@ def load_tasks(path: str | Path, *, secrets: Iterable[str] = ()) -> list[PatchTa
             raise InputError(
                 path, f"task {index} is nested more than {MAX_TASK_DEPTH} levels deep (at {too_deep[:120]})"
             )
-        upgraded = not _original_errors(item) and not all(key in item for key in _EXTENDED_REQUIRED)
+        # A task of the original pipeline, or one carried over from it (no reasons, no
+        # occurrences): held to the original contract, extended fields derived.
+        upgraded = not _original_errors(item) and (
+            not all(key in item for key in _EXTENDED_REQUIRED)
+            or (not item.get("severityReasons") and not item.get("occurrences"))
+        )
         if upgraded:
             item = upgrade_original(raw)
         problems = _original_errors(item) if upgraded else contract_errors(item)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import tempfile
 from collections.abc import Iterator
@@ -111,39 +112,85 @@ def read_json(path: str | Path, *, max_bytes: int = MAX_INPUT_BYTES) -> Any:
     if not text.strip():
         raise InputError(path, "file is empty, expected JSON")
     try:
-        return json.loads(text)
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(path, f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
     except RecursionError as exc:
         raise InputError(path, "JSON nested too deeply") from exc
+    if _SURROGATE_ESCAPE.search(text):
+        try:
+            return _without_surrogates(data)
+        except RecursionError as exc:
+            raise InputError(path, "JSON nested too deeply") from exc
+    return data
 
 
-#: Most YAML aliases a parameters file may use (an alias bomb expands exponentially).
-MAX_YAML_ALIASES = 100
+#: A ``\uD800``-``\uDFFF`` escape: JSON may carry half of a UTF-16 pair (a truncated emoji).
+_SURROGATE_ESCAPE = re.compile(r"\\[uU][dD][89a-fA-F][0-9a-fA-F]{2}")
+_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
-def read_yaml(
-    path: str | Path, *, max_bytes: int = MAX_INPUT_BYTES, max_aliases: int = MAX_YAML_ALIASES
-) -> Any:
-    """Parse a YAML file safely: size-capped, plain data only, at most ``max_aliases`` aliases.
+def _without_surrogates(value: Any) -> Any:
+    """``value`` with every lone surrogate replaced by U+FFFD (valid pairs were already joined
+    by the JSON parser), so the text can always be encoded, hashed and written."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_without_surrogates(v) for v in value]
+    if isinstance(value, dict):
+        return {_without_surrogates(k): _without_surrogates(v) for k, v in value.items()}
+    return value
 
-    The aliases are counted on the event stream before anything is built, so an alias bomb
-    ("billion laughs") is refused in milliseconds instead of expanding.
+
+#: Most nodes a YAML file may expand to once its aliases are followed (an alias bomb,
+#: "billion laughs", expands exponentially: nine aliases of nine aliases of … ).
+MAX_YAML_NODES = 100_000
+
+
+def read_yaml(path: str | Path, *, max_bytes: int = MAX_INPUT_BYTES, max_nodes: int = MAX_YAML_NODES) -> Any:
+    """Parse a YAML file safely: size-capped, plain data only, bounded alias expansion.
+
+    The document is composed first (aliases stay references, nothing is expanded) and its
+    expanded size counted; only a document within ``max_nodes`` is built, so an alias bomb
+    is refused in milliseconds instead of eating the memory.
     """
     import yaml  # only `selfheal run --params` reads YAML: imported on use
 
     text = read_text(path, max_bytes=max_bytes)
     try:
-        aliases = sum(
-            1 for event in yaml.parse(text, Loader=yaml.SafeLoader) if isinstance(event, yaml.AliasEvent)
-        )
-        if aliases > max_aliases:
-            raise InputError(path, f"YAML uses {aliases} aliases, more than the limit of {max_aliases}")
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        if root is not None:
+            expanded = _expanded_size(root, {}, set())
+            if expanded > max_nodes:
+                raise InputError(
+                    path,
+                    f"YAML expands to more than {max_nodes:,} nodes through its aliases (an alias bomb?)",
+                )
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise InputError(path, f"malformed YAML ({' '.join(str(exc).split())})") from exc
     except RecursionError as exc:
         raise InputError(path, "YAML nested too deeply") from exc
+
+
+def _expanded_size(node: Any, sizes: dict[int, int], open_nodes: set[int]) -> int:
+    key = id(node)
+    if key in sizes:
+        return sizes[key]
+    if key in open_nodes:
+        raise RecursionError("a YAML alias refers to its own anchor")
+    open_nodes.add(key)
+    value = node.value
+    if isinstance(value, list):
+        total = 1
+        for item in value:
+            parts = item if isinstance(item, tuple) else (item,)
+            total += sum(_expanded_size(part, sizes, open_nodes) for part in parts)
+    else:
+        total = 1
+    open_nodes.discard(key)
+    sizes[key] = total
+    return total
 
 
 @contextmanager

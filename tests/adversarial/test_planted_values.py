@@ -26,6 +26,7 @@ from selfheal.config import load_config
 from selfheal.normalize import build_tasks
 from selfheal.pipeline import read_failures
 from selfheal.testing.fake_github import FakeGitHub
+from selfheal.testing.fake_sentry import FakeSentry
 
 TOKEN = "ghp_AdversarialToken0123456789abcdefghij"
 
@@ -133,33 +134,30 @@ def test_no_planted_value_in_the_reports_and_executed_notebooks(
     planted_run: PlantedRun, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(planted_run.folder)
-    params = planted_run.folder / "params.json"
-    params.write_text(
-        json.dumps(
-            {
-                "source": "export",
-                "sentry_export": str(planted_run.sources["sentry"]),
-                "playwright_report": str(planted_run.sources["playwright"]),
-                "junit_report": str(planted_run.sources["junit"]),
-                "min_frequency": 0,
-            }
+    with FakeSentry.from_export(planted_run.sources["sentry"]) as sentry:
+        # 01-pull pulls the planted export from the fake Sentry; 02 normalizes it with the
+        # planted Playwright and JUnit reports; 03 and 04 show and plan the tasks.
+        monkeypatch.setenv("SENTRY_AUTH_TOKEN", sentry.token)
+        monkeypatch.setenv("SENTRY_ORG", sentry.org)
+        monkeypatch.setenv("SENTRY_BASE_URL", sentry.base_url)
+        params = planted_run.folder / "params.json"
+        params.write_text(
+            json.dumps(
+                {
+                    "source": "sentry",
+                    "playwright_report": str(planted_run.sources["playwright"]),
+                    "junit_report": str(planted_run.sources["junit"]),
+                    "min_frequency": 0,
+                }
+            )
         )
-    )
-    reports = planted_run.folder / "reports"
-    code = main(
-        [
-            "run",
-            "--params",
-            str(params),
-            "--reports",
-            str(reports),
-            "--out",
-            str(planted_run.folder / "out-run"),
-        ]
-    )
+        reports = planted_run.folder / "reports"
+        out = planted_run.folder / "out-run"
+        code = main(["run", "--params", str(params), "--reports", str(reports), "--out", str(out)])
     assert code == 0
     files = [p for p in reports.rglob("*") if p.suffix in (".html", ".ipynb")]
-    assert any(p.suffix == ".ipynb" for p in files)
+    assert sum(p.suffix == ".ipynb" for p in files) == 4
     text = "\n".join(p.read_text(encoding="utf-8") for p in files)
+    assert "[REDACTED:" in text
     leaks = _leaks(planted_run.plants, text)
     assert not leaks, _describe(leaks)
