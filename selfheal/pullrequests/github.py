@@ -154,6 +154,13 @@ def _is_rate_limit(exc: GithubException) -> bool:
     )
 
 
+def _unparsed(result: object) -> bool:
+    """True for a PyGithub object built from a body that was not JSON: PyGithub keeps such a
+    body as ``{"data": "<the text>"}`` (an HTML page from a proxy answering 200)."""
+    raw = getattr(result, "_rawData", None)
+    return isinstance(raw, dict) and list(raw) == ["data"] and isinstance(raw["data"], str)
+
+
 class GitHubGateway:
     """One repository, one PyGithub client, one set of request counters."""
 
@@ -213,7 +220,10 @@ class GitHubGateway:
             if write:
                 self.stats.writes += 1
             try:
-                return fn()
+                result = fn()
+                if _unparsed(result):
+                    raise ValueError("a body that is not JSON")  # translated just below
+                return result
             except GithubException as exc:
                 if _is_rate_limit(exc):
                     wait = self._rate_limit_wait(exc, attempt)

@@ -1,0 +1,195 @@
+"""Faults of the services and of the process: one clear line, the exit code, earlier outputs
+intact, and every request bounded in time and size."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from task_builders import make_task
+
+from selfheal.cli import main
+from selfheal.contracts import save_tasks
+from selfheal.errors import SentryError
+from selfheal.sources.http import ApiClient, RetryPolicy
+from selfheal.testing.fake_github import PROXY_PAGE, FakeGitHub
+from selfheal.testing.fake_sentry import FakeSentry
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+EXPORT = FIXTURES / "seed" / "real-sentry_errors.json"
+GITHUB_TOKEN = "ghp_FaultsToken0123456789abcdefghijklmno"
+PASSWORD = "pw-Secret-7781"
+
+
+def one_error_line(err: str, *needles: str) -> str:
+    lines = [line for line in err.splitlines() if line.startswith("selfheal: error:")]
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+    return lines[0]
+
+
+@pytest.fixture
+def sentry(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSentry]:
+    with FakeSentry.from_export(EXPORT) as fake:
+        monkeypatch.setenv("SENTRY_AUTH_TOKEN", fake.token)
+        monkeypatch.setenv("SENTRY_ORG", fake.org)
+        monkeypatch.setenv("SENTRY_BASE_URL", fake.base_url)
+        yield fake
+
+
+@pytest.fixture
+def earlier(tmp_path: Path) -> Path:
+    out = tmp_path / "out"
+    save_tasks(out / "patchtasks.json", [make_task(1)])
+    (out / "sentry_errors.json").write_text("[]\n")
+    return out
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+
+
+# --- Sentry -------------------------------------------------------------------------------
+_FAST = RetryPolicy(attempts=2, wait_initial=0.01, wait_max=0.02, wait_jitter=0.0, request_timeout=1.5)
+
+
+def _get(fake: FakeSentry, policy: RetryPolicy) -> None:
+    async def go() -> None:
+        async with ApiClient(fake.base_url, fake.token, retry=policy) as client:
+            await client.get_json(f"api/0/organizations/{fake.org}/issues/")
+
+    asyncio.run(go())
+
+
+@pytest.mark.timeout(60)
+def test_a_server_dripping_one_byte_at_a_time_is_cut_off_at_the_request_deadline(sentry: FakeSentry) -> None:
+    sentry.drip_interval = 0.5  # the body takes 100 s at this pace
+    sentry.inject("drip", count=5)
+    started = time.monotonic()
+    with pytest.raises(SentryError, match=r"did not answer within 1\.5 s"):
+        _get(sentry, _FAST)
+    # two attempts of 1.5 s each, plus the backoff: the deadline is per request, not per read
+    assert time.monotonic() - started < 2 * 1.5 + 2
+
+
+@pytest.mark.timeout(60)
+def test_an_endless_body_is_capped(sentry: FakeSentry) -> None:
+    sentry.inject("endless", count=5)
+    with pytest.raises(SentryError, match="larger than the limit of 1,000,000 bytes"):
+        _get(sentry, RetryPolicy(attempts=1, request_timeout=20, max_body_bytes=1_000_000))
+
+
+@pytest.mark.parametrize(
+    ("fault", "needle"),
+    [("html", "HTML page"), ("redirect_away", "another origin"), ("endless", "larger than the limit")],
+)
+@pytest.mark.timeout(120)
+def test_sentry_faults_are_one_line_and_leave_earlier_outputs_intact(
+    sentry: FakeSentry, earlier: Path, capsys: pytest.CaptureFixture[str], fault: str, needle: str
+) -> None:
+    sentry.inject(fault, count=50)  # type: ignore[arg-type]  # the parametrized names are FaultKind
+    before = _snapshot(earlier)
+    assert main(["pull", "sentry", "--out", str(earlier), "--no-progress"]) == 3
+    one_error_line(capsys.readouterr().err, needle)
+    assert _snapshot(earlier) == before
+    if fault == "redirect_away":
+        # the token never went to the other origin: every request reached the configured one
+        assert all(r.path.startswith("/api/0/") for r in sentry.requests)
+
+
+def test_credentials_in_the_base_url_are_never_printed(
+    sentry: FakeSentry, earlier: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SENTRY_BASE_URL", sentry.base_url.replace("http://", f"http://svc:{PASSWORD}@"))
+    monkeypatch.setenv("SENTRY_AUTH_TOKEN", "wrong-token-value")
+    code = main(["pull", "sentry", "--out", str(earlier), "--no-progress"])
+    main(["doctor", "--skip-github"])
+    captured = capsys.readouterr()
+    assert code == 3
+    assert PASSWORD not in captured.out + captured.err
+    assert "wrong-token-value" not in captured.out + captured.err
+
+
+# --- GitHub -------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("method", "path"), [("POST", r"/pulls$"), ("GET", r"/pulls$"), ("POST", r"/git/refs$")]
+)
+def test_an_html_page_from_a_proxy_is_one_line(
+    earlier: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    method: str,
+    path: str,
+) -> None:
+    monkeypatch.chdir(earlier.parent)
+    with FakeGitHub(token=GITHUB_TOKEN) as gh:
+        gh.add_repo("acme", "shop")
+        for name, value in {
+            "GITHUB_API_URL": gh.base_url,
+            "GITHUB_OWNER": "acme",
+            "GITHUB_REPO": "shop",
+            "GITHUB_TOKEN": GITHUB_TOKEN,
+        }.items():
+            monkeypatch.setenv(name, value)
+        gh.inject(method, path, 200, PROXY_PAGE, times=20)
+        tasks = (earlier / "patchtasks.json").read_bytes()
+        assert main(["pr", "--out", str(earlier)]) == 3
+        one_error_line(capsys.readouterr().err, "HTML page", "proxy or captive portal")
+        assert (earlier / "patchtasks.json").read_bytes() == tasks
+        # the next run, once the proxy is gone, finishes the job with one PR
+        gh.faults.clear()
+        assert main(["pr", "--out", str(earlier)]) == 0
+        assert len(gh.repos["acme/shop"].pulls()) == 1
+
+
+# --- signals ------------------------------------------------------------------------------
+def _selfheal(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "selfheal", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+
+
+@pytest.mark.parametrize("delay", [0.3, 0.8, 1.5])
+@pytest.mark.timeout(60)
+def test_ctrl_c_early_is_one_line_not_a_traceback(delay: float, tmp_path: Path) -> None:
+    process = _selfheal(
+        "normalize", "playwright", str(FIXTURES / "playwright" / "report.json"), "--out", str(tmp_path)
+    )
+    time.sleep(delay)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=30)
+    if process.returncode == 0:
+        pytest.skip("the command finished before the signal")  # a fast machine; nothing to check
+    assert process.returncode == 130, err
+    assert "Traceback" not in err
+    assert "selfheal: interrupted" in err
+
+
+@pytest.mark.timeout(90)
+def test_sigterm_during_a_pull_is_handled_like_sigint(sentry: FakeSentry, earlier: Path) -> None:
+    sentry.latency = 1.0  # each request takes a second: the pull is under way when TERM comes
+    before = _snapshot(earlier)
+    process = _selfheal("pull", "sentry", "--limit", "0", "--out", str(earlier), "--no-progress")
+    deadline = time.monotonic() + 40
+    while not sentry.requests and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert sentry.requests, "the pull never reached the fake"
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 128 + signal.SIGTERM, err
+    assert "Traceback" not in err
+    assert "terminated" in err
+    assert _snapshot(earlier) == before
