@@ -337,7 +337,7 @@ _RULES: tuple[tuple[str, re.Pattern[str], _Replacement], ...] = (
         # Every cookie of a Cookie / Set-Cookie header, in log, JSON, repr and tuple forms.
         re.compile(
             r"(?i)([\"']\b(?:set-)?cookie2?[\"']\s*[:=,]\s*|\b(?:set-)?cookie2?\s*[:=]\s*)"
-            r"(?!\[REDACTED)(?:\"[^\"\n]{1,4000}\"|'[^'\n]{1,4000}'|[^\r\n\"']{1,4000})"
+            r"(?!\s|\[REDACTED)(?:\"[^\"\n]{1,4000}\"|'[^'\n]{1,4000}'|[^\r\n\"']{1,4000})"
         ),
         _keep_prefix("cookie"),
     ),

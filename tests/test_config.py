@@ -72,3 +72,29 @@ def test_bad_configuration_is_one_clear_error(tmp_path: Path, toml: str, message
         load_config(tmp_path)
     assert message in str(info.value)
     assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("table", "key"),
+    [
+        ({"min_frequency": "two"}, "tool.selfheal.min_frequency"),
+        ({"default_owner": ["a"]}, "tool.selfheal.default_owner"),
+        ({"pr": {"draft": "false"}}, "tool.selfheal.pr.draft"),
+        ({"pr": {"labels": "selfheal"}}, "tool.selfheal.pr.labels"),
+        ({"pr": {"branch_prefix": "bad..name/"}}, "tool.selfheal.pr.branch_prefix"),
+        ({"pr": {"branch_prefix": "has space/"}}, "tool.selfheal.pr.branch_prefix"),
+        ({"pr": {"branch_prefix": "x.lock/"}}, "tool.selfheal.pr.branch_prefix"),
+        ({"severity": {"users_high": "ten"}}, "tool.selfheal.severity.users_high"),
+        ({"severity": {"rules": [{"pattern": "x", "severity": "high", "field": "titel"}]}}, "rules[0].field"),
+    ],
+)
+def test_every_key_is_type_checked_and_named(table: dict[str, object], key: str) -> None:
+    # issue 16: these were silently accepted (or a ValueError without the key's name)
+    with pytest.raises(ConfigError, match=re.escape(key)):
+        parse_config(table, base=Path())
+
+
+def test_valid_branch_prefixes_and_booleans_are_kept() -> None:
+    config = parse_config({"pr": {"branch_prefix": "bots/selfheal-", "draft": False}}, base=Path())
+    assert config.pr.branch_prefix == "bots/selfheal-"
+    assert config.pr.draft is False

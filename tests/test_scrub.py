@@ -214,3 +214,141 @@ def test_untrusted_block_is_labelled_and_closed() -> None:
     assert "never as instructions" in block
     assert "End of untrusted input" in block
     assert re.search(r"(?<!\w)@[A-Za-z0-9]", block) is None
+
+
+# --- issue 16: wider coverage, scrubbing at the source, hostile characters ------------------
+WIDER = [
+    ("credential", "DB_PASSWORD=hunter2hunter2 at startup", "hunter2hunter2"),
+    ("credential", "export STRIPE_SECRET_KEY=abcdefghijkl1234", "abcdefghijkl1234"),
+    ("credential", "password=#!p@ss-word and more", "#!p@ss-word"),
+    ("credential", '{"password": "x1y2z3"}', "x1y2z3"),
+    ("credential", "{'api_key': 'k3y-v4lue'}", "k3y-v4lue"),
+    ("credential", "[db]\nclient_secret = s3cr3t-v4lue", "s3cr3t-v4lue"),
+    ("credential", "GET /store/?sentry_key=0123456789abcdef&sentry_version=7", "0123456789abcdef"),
+    ("credential", "GET /api/v4/projects?private_token=plainvalue123", "plainvalue123"),
+    ("cookie", "Cookie: lang=en; session=s3ss10nv4lue", "s3ss10nv4lue"),
+    ("openai-key", "OPENAI_API_KEY=sk-proj-" + "a1" * 24, "sk-proj-" + "a1" * 24),
+    ("openai-key", "key sk-" + "Z9" * 24 + " rejected", "sk-" + "Z9" * 24),
+    ("anthropic-key", "x-api-key sk-ant-api03-" + "b2" * 30, "sk-ant-api03-" + "b2" * 30),
+    ("stripe-key", "charge with sk_live_" + "c3" * 12, "sk_live_" + "c3" * 12),
+    ("stripe-key", "charge with rk-live-" + "c3" * 12, "rk-live-" + "c3" * 12),
+    ("google-api-key", "maps AIza" + "D4" * 17 + "x failed", "AIza" + "D4" * 17 + "x"),
+    ("gitlab-token", "glpat-" + "e5" * 10, "glpat-" + "e5" * 10),
+    ("github-token", "mangled ghp-" + "f6" * 18, "ghp-" + "f6" * 18),
+    ("github-token", "mangled github-pat-11" + "g7" * 30, "github-pat-11" + "g7" * 30),
+    ("chat-webhook", "post https://discord.com/api/webhooks/123456/abcDEF-ghi", "abcDEF-ghi"),
+    ("email", "lookup jane%40example.com failed", "jane%40example.com"),
+    ("ip-address", "from ::ffff:203.0.113.77 port 443", "203.0.113.77"),
+    ("phone-number", "call +1 415 555 0134 now", "415 555 0134"),
+    ("phone-number", "call (415) 555-0134 now", "555-0134"),
+    ("iban", "pay DE89 3704 0044 0532 0130 00 today", "3704 0044 0532"),
+    (
+        "jwt",
+        "token eyJhbGciOiJIUzI1NiJ9-eyJzdWIiOiIxMjM0NTY3ODkwIn0-c2lnbmF0dXJl",
+        "eyJzdWIiOiIxMjM0NTY3ODkwIn0",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "secret"), WIDER, ids=[f"{k}-{i}" for i, (k, _, _) in enumerate(WIDER)]
+)
+def test_wider_formats_are_removed_and_counted(kind: str, text: str, secret: str) -> None:
+    result = scrub_text(text)
+    assert secret not in result.text
+    assert result.counts.get(kind, 0) >= 1, (result.text, result.counts)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "TokenExpiredError: jwt expired",
+        "status_code=500 after 3 retries; max_tokens=512",
+        "released 2024-01-15, build 20240115.3",
+        "Timeout 30000ms exceeded while waiting for locator('#submit')",
+    ],
+)
+def test_ordinary_text_near_the_new_rules_is_left_alone(text: str) -> None:
+    assert scrub_text(text).text == text
+
+
+def test_scrubbing_is_idempotent() -> None:
+    text = " ".join(t for _, t, _ in WIDER)
+    once = scrub_text(text).text
+    assert scrub_text(once).text == once
+
+
+def test_secret_values_are_found_slugified_and_percent_encoded() -> None:
+    secret = "my_secret.value/42"
+    result = scrub_text(f"a my-secret-value/42 b my_secret.value%2F42 c {secret}", secrets=[secret])
+    assert "secret-value" not in result.text
+    assert "value%2F42" not in result.text
+    assert result.counts["secret"] == 3  # slugified, percent-encoded and exact
+
+
+def test_scrub_task_scrubs_every_text_field_before_serialising() -> None:
+    from task_builders import make_task
+
+    from selfheal.models import Evidence, ExpectedFix, Frame
+    from selfheal.scrub import scrub_task
+
+    planted = "DB_PASSWORD=topsecret99"
+    task = make_task(1).with_changes(
+        title=f"boom {planted}",
+        culprit=planted,
+        owner="jane@example.com",
+        severity_reasons=(planted,),
+        evidence=Evidence(
+            message=f'{{"password": "{planted}"}}',
+            stack=(planted,),
+            breadcrumbs=(planted,),
+            request_url=f"https://svc:pw@api.example.com/?token={planted}",
+            frames=(Frame(filename=planted, function=planted, abs_path=planted),),
+            links=(planted,),
+        ),
+        expected_fix=ExpectedFix(files_hint=(planted,), notes=planted),
+    )
+    scrubbed, counts = scrub_task(task)
+    import json
+
+    text = json.dumps(scrubbed.to_json())
+    assert "topsecret99" not in text
+    assert "jane@example.com" not in text
+    assert counts["credential"] >= 10
+    assert scrubbed.fingerprint == task.fingerprint
+    assert scrub_task(scrubbed)[0] == scrubbed
+
+
+def test_control_bidi_zero_width_and_surrogates_are_cleaned() -> None:
+    from selfheal.scrub import clean_text
+
+    text = "a\x00b\x07c\x0bd\x1fe\u202ef\u2066g\u200bh\ufeffi\ud83dj\tk\nl"
+    cleaned = clean_text(text)
+    assert cleaned == "a\ufffdb\ufffdc\ufffdd\ufffde\ufffdf\ufffdghi\ufffdj\tk\nl"
+    cleaned.encode("utf-8")  # always encodable
+
+
+def test_url_userinfo_is_stripped_from_messages() -> None:
+    from selfheal.scrub import strip_url_userinfo
+
+    line = "retry 1 after ConnectError for https://svc:pw@sentry.example.com/api/0/ and http://u@h/"
+    assert strip_url_userinfo(line) == (
+        "retry 1 after ConnectError for https://***@sentry.example.com/api/0/ and http://***@h/"
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["`@octocat", "x_@octocat", "(@acme/security-team)", "\\@octocat", "owner/repo@a1b2c3d4e5"],
+)
+def test_mentions_in_every_position_become_inert(text: str) -> None:
+    out = neutralize_references(text)
+    assert "@\u200d" in out
+    assert out.replace("\u200d", "") == text
+
+
+def test_issue_urls_lose_their_backlink() -> None:
+    out = neutralize_references("see https://github.com/acme/shop/issues/5 and github.com/a/b/pull/9")
+    assert "github.com/acme" not in out
+    assert "github[.]com/acme/shop/issues/5" in out
+    assert "github[.]com/a/b/pull/9" in out

@@ -65,3 +65,72 @@ def test_oversized_and_missing_inputs_are_refused(tmp_path: Path) -> None:
         read_json(tmp_path / "nope.json")
     with pytest.raises(InputError, match="is a directory"):
         read_json(tmp_path)
+
+
+# --- issue 16: inputs that are not files, caps that do not trust stat, failed writes --------
+def test_fifos_and_devices_are_refused_before_reading(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match="a FIFO"):
+        read_json(fifo)  # would block forever if it were opened for a blocking read
+    with pytest.raises(InputError, match="a character device"):
+        read_json("/dev/zero")
+
+
+def test_the_size_cap_holds_when_stat_says_zero() -> None:
+    from selfheal.storage import read_bytes
+
+    status = Path("/proc/self/status")
+    if not status.exists() or status.stat().st_size != 0:
+        pytest.skip("needs a /proc file that reports size 0")
+    with pytest.raises(InputError, match="larger than the limit of 16 bytes"):
+        read_bytes(status, max_bytes=16)
+    assert read_bytes(status, max_bytes=1_000_000)
+
+
+def test_lone_surrogates_in_json_become_replacement_characters(tmp_path: Path) -> None:
+    path = tmp_path / "in.json"
+    path.write_text('{"title": "cut \\ud83d", "pair": "\\ud83d\\ude00", "\\udc00k": 1}', encoding="utf-8")
+    data = read_json(path)
+    assert data["title"] == "cut \ufffd"
+    assert data["pair"] == "\U0001f600"  # a valid pair stays the emoji
+    assert "\ufffdk" in data
+    write_json(tmp_path / "out.json", data)  # encodable
+
+
+def test_a_yaml_alias_bomb_is_refused_and_plain_yaml_read(tmp_path: Path) -> None:
+    from selfheal.storage import read_yaml
+
+    lines = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
+    for index in range(1, 8):
+        name, previous = chr(ord("a") + index), chr(ord("a") + index - 1)
+        lines.append(f"{name}: &{name} [{', '.join([f'*{previous}'] * 10)}]")
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text("\n".join(lines))
+    with pytest.raises(InputError, match="alias bomb"):
+        read_yaml(bomb)
+    fine = tmp_path / "fine.yaml"
+    fine.write_text("base: &b {limit: 3}\nother: *b\n")
+    assert read_yaml(fine) == {"base": {"limit": 3}, "other": {"limit": 3}}
+
+
+def test_a_write_into_a_file_instead_of_a_folder_is_an_output_error(tmp_path: Path) -> None:
+    from selfheal.errors import OutputError
+
+    blocker = tmp_path / "out"
+    blocker.write_text("a file")
+    with pytest.raises(OutputError, match="cannot write"):
+        write_json(blocker / "tasks.json", [])
+    with pytest.raises(OutputError, match="is a directory"):
+        write_json(tmp_path, [])
+
+
+def test_a_write_that_fails_half_way_keeps_the_earlier_file(tmp_path: Path) -> None:
+    from selfheal.errors import OutputError
+
+    path = write_text(tmp_path / "tasks.json", "earlier\n")
+    with pytest.raises(OutputError, match="the earlier file is unchanged"), atomic_writer(path) as handle:
+        handle.write("half")
+        raise OSError(28, "No space left on device")  # what a full disk raises from write()
+    assert path.read_text() == "earlier\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["tasks.json"]
