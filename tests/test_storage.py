@@ -129,8 +129,13 @@ def test_a_write_that_fails_half_way_keeps_the_earlier_file(tmp_path: Path) -> N
     from selfheal.errors import OutputError
 
     path = write_text(tmp_path / "tasks.json", "earlier\n")
-    with pytest.raises(OutputError, match="the earlier file is unchanged"), atomic_writer(path) as handle:
-        handle.write("half")
-        raise OSError(28, "No space left on device")  # what a full disk raises from write()
+
+    def write_until_the_disk_is_full() -> None:
+        with atomic_writer(path) as handle:
+            handle.write("half")
+            raise OSError(28, "No space left on device")  # what a full disk raises from write()
+
+    with pytest.raises(OutputError, match="the earlier file is unchanged"):
+        write_until_the_disk_is_full()
     assert path.read_text() == "earlier\n"
     assert [p.name for p in tmp_path.iterdir()] == ["tasks.json"]
