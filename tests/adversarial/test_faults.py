@@ -193,3 +193,25 @@ def test_sigterm_during_a_pull_is_handled_like_sigint(sentry: FakeSentry, earlie
     assert "Traceback" not in err
     assert "terminated" in err
     assert _snapshot(earlier) == before
+
+
+def test_lone_surrogates_from_sentry_are_no_error_in_pull_normalize_and_pr(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    items = json.loads(EXPORT.read_text())
+    for item in items:
+        item["issue"]["title"] += " \ud83d"  # a truncated emoji from a JavaScript client
+        item["issue"]["culprit"] = f"{item['issue'].get('culprit') or ''} \udc00"
+    with FakeSentry.from_export(items) as fake:
+        monkeypatch.setenv("SENTRY_AUTH_TOKEN", fake.token)
+        monkeypatch.setenv("SENTRY_ORG", fake.org)
+        monkeypatch.setenv("SENTRY_BASE_URL", fake.base_url)
+        out = tmp_path / "out"
+        assert main(["pull", "sentry", "--out", str(out), "--no-progress", "--limit", "0"]) == 0
+    assert main(["normalize", "sentry", "--out", str(out), "--min-frequency", "0"]) == 0
+    monkeypatch.chdir(tmp_path)
+    assert main(["pr", "--dry-run", "--all", "--out", str(out)]) == 0
+    tasks = json.loads((out / "patchtasks.json").read_text(encoding="utf-8"))
+    assert any("\ufffd" in t["title"] or "?" in t["title"] for t in tasks)
