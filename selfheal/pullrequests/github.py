@@ -224,6 +224,15 @@ class GitHubGateway:
                 if _unparsed(result):
                     raise ValueError("a body that is not JSON")  # translated just below
                 return result
+            except RuntimeError as exc:
+                # PyGithub refuses a 301 to another host or scheme with a RuntimeError.
+                if "redirected" not in str(exc):
+                    raise
+                raise GitHubError(
+                    f"GitHub redirected to another origin while trying to {what}; refusing to follow it "
+                    "with the token (check GITHUB_API_URL)",
+                    url=strip_url_userinfo(self.settings.api_url),
+                ) from exc
             except GithubException as exc:
                 if _is_rate_limit(exc):
                     wait = self._rate_limit_wait(exc, attempt)

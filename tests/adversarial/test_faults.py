@@ -215,3 +215,25 @@ def test_lone_surrogates_from_sentry_are_no_error_in_pull_normalize_and_pr(
     assert main(["pr", "--dry-run", "--all", "--out", str(out)]) == 0
     tasks = json.loads((out / "patchtasks.json").read_text(encoding="utf-8"))
     assert any("\ufffd" in t["title"] or "?" in t["title"] for t in tasks)
+
+
+@pytest.mark.parametrize("status", [301, 302, 307])
+def test_a_github_redirect_to_another_origin_is_refused_and_the_token_stays_home(
+    earlier: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], status: int
+) -> None:
+    monkeypatch.chdir(earlier.parent)
+    with FakeGitHub(token=GITHUB_TOKEN) as gh, FakeGitHub(token=None) as elsewhere:
+        gh.add_repo("acme", "shop")
+        for name, value in {
+            "GITHUB_API_URL": gh.base_url,
+            "GITHUB_OWNER": "acme",
+            "GITHUB_REPO": "shop",
+            "GITHUB_TOKEN": GITHUB_TOKEN,
+        }.items():
+            monkeypatch.setenv(name, value)
+        target = elsewhere.base_url.replace("127.0.0.1", "localhost") + "/repos/acme/shop/pulls"
+        gh.inject("GET", r"/pulls$", status, {}, headers={"Location": target}, times=20)
+        assert main(["pr", "--out", str(earlier)]) == 3
+        one_error_line(capsys.readouterr().err)
+        assert elsewhere.log == []
+        assert gh.repos["acme/shop"].pulls() == []
