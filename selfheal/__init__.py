@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import selfheal.startup_signals  # noqa: F401 - first: Ctrl-C while importing is one line
 from selfheal.config import Config, load_config
 from selfheal.errors import (
     ConfigError,

@@ -1,7 +1,7 @@
 """Planted secrets and personal data in every field of every source never reach an artifact.
 
 One run: a Sentry export, a Playwright JSON report and a JUnit XML report (the repository's
-fixtures, every text field extended with a planted value of one of 38 kinds) are normalized,
+fixtures, every text field extended with a planted value of one of 39 kinds) are normalized,
 planned (``pr --dry-run``) and published to the fake GitHub. Every artifact is then searched
 for every planted value: out/*patchtasks.json, out/pr_plan.json, the previews, the fake
 GitHub's stored PR titles and bodies and the committed ``.selfheal/tasks/*.md`` files. The
