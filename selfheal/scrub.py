@@ -179,7 +179,10 @@ _TOKEN_FORMATS: tuple[tuple[str, str], ...] = (
     ("stripe-key", r"(?:sk|rk|pk)[_-](?:live|test|prod)[_-][A-Za-z0-9]{10,}"),  # Stripe
     ("stripe-key", r"whsec[_-][A-Za-z0-9]{20,}"),  # Stripe webhook secret
     ("anthropic-key", r"sk-ant-(?:api|admin)\d{2}-[A-Za-z0-9_-]{20,}"),  # Anthropic
-    ("openai-key", r"sk-(?:proj-|svcacct-|admin-|None-)?[A-Za-z0-9_-]{20,}"),  # OpenAI
+    (
+        "openai-key",
+        r"sk-(?:proj-|svcacct-|admin-|None-)?(?=[A-Za-z0-9_-]{0,80}\d)[A-Za-z0-9_-]{20,}",
+    ),  # OpenAI
     ("google-api-key", r"AIza[0-9A-Za-z_-]{35}"),  # Google API key
     ("google-oauth", r"ya29\.[0-9A-Za-z_-]{20,}"),  # Google OAuth access token
     ("google-oauth", r"GOCSPX-[0-9A-Za-z_-]{20,}"),  # Google OAuth client secret

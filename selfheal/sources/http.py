@@ -71,9 +71,11 @@ class RetryPolicy:
     wait_jitter: float = 0.5
     #: Upper bound for a wait dictated by the server (429 Retry-After / rate-limit Reset).
     max_rate_limit_wait: float = 60.0
-    #: Deadline for one request, from sending it to the last byte of the body (not only
-    #: per read: a server that drips one byte every few seconds is cut off at this point).
+    #: Timeout of each network operation (connect, one read, one write, a pool slot).
     request_timeout: float = 30.0
+    #: Deadline for one whole request, from sending it to the last byte of the body (not
+    #: only per read: a server that drips one byte every few seconds is cut off here).
+    request_deadline: float = 30.0
     #: Largest body accepted; an endless or runaway answer is cut off here.
     max_body_bytes: int = 64 * 1024 * 1024
     #: Same-origin redirects followed per request; a redirect to another origin is refused.
@@ -156,6 +158,10 @@ class _RetryableStatusError(Exception):
         self.url = url
         self.detail = detail
         self.wait = wait
+
+
+class _DeadlineError(httpx.ReadTimeout):
+    """The whole request took longer than :attr:`RetryPolicy.request_deadline`."""
 
 
 class _BrokenBodyError(Exception):
@@ -300,8 +306,11 @@ class ApiClient:
                 f"{self.service} sent a body that is not valid JSON ({exc.problem})", url=exc.url
             ) from exc
         except httpx.TimeoutException as exc:
+            limit = (
+                self.retry.request_deadline if isinstance(exc, _DeadlineError) else self.retry.request_timeout
+            )
             raise SentryError(
-                f"{self.service} did not answer within {self.retry.request_timeout:g} s ({tries} attempts)",
+                f"{self.service} did not answer within {limit:g} s ({tries} attempts)",
                 url=_request_url(exc, shown_url),
             ) from exc
         except httpx.TransportError as exc:
@@ -365,7 +374,7 @@ class ApiClient:
         request = self._client.build_request("GET", url, params=_query(params))
         origin = _origin(request.url)
         try:
-            async with asyncio.timeout(self.retry.request_timeout):
+            async with asyncio.timeout(self.retry.request_deadline):
                 for _ in range(self.retry.max_redirects + 1):
                     response = await self._client.send(request, stream=True)
                     try:
@@ -386,8 +395,8 @@ class ApiClient:
                         await response.aclose()
                     return response, body
         except TimeoutError as exc:
-            raise httpx.ReadTimeout(
-                f"no complete answer within {self.retry.request_timeout:g} s", request=request
+            raise _DeadlineError(
+                f"no complete answer within {self.retry.request_deadline:g} s", request=request
             ) from exc
         raise SentryError(
             f"{self.service} redirected more than {self.retry.max_redirects} times", url=str(request.url)

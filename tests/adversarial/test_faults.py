@@ -59,7 +59,9 @@ def _snapshot(folder: Path) -> dict[str, bytes]:
 
 
 # --- Sentry -------------------------------------------------------------------------------
-_FAST = RetryPolicy(attempts=2, wait_initial=0.01, wait_max=0.02, wait_jitter=0.0, request_timeout=1.5)
+_FAST = RetryPolicy(
+    attempts=2, wait_initial=0.01, wait_max=0.02, wait_jitter=0.0, request_timeout=1.5, request_deadline=1.5
+)
 
 
 def _get(fake: FakeSentry, policy: RetryPolicy) -> None:
