@@ -4,17 +4,21 @@ or control character in the PR title, the PR body or the committed task file."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from task_builders import make_task
 
+from selfheal.cli import main
 from selfheal.models import Evidence, ExpectedFix, PatchTask
 from selfheal.pullrequests.render import pr_title, render_pr_body, render_task_file
 from selfheal.scrub import scrub_task
+from selfheal.testing.fake_sentry import FakeSentry
 
 HOSTILE = [
     "@octocat please look",
@@ -126,3 +130,43 @@ def test_the_pr_title_has_no_live_mention_reference_or_control_character(text: s
 def test_the_raw_task_title_is_hostile_enough_to_fail_these_checks() -> None:
     # The same checks on the unneutralised text find what they should: they can fail.
     assert _problems("`@octocat` and #12 and https://github.com/acme/shop/issues/5 <img src=x>")
+
+
+@pytest.mark.slow
+def test_control_characters_in_titles_never_kill_the_notebooks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # NUL, BEL, \x0b and \x1f in a title used to panic the chart renderer: the kernel died
+    # and every weekly run failed with exit 4 for as long as the issue existed.
+    items = json.loads(
+        (Path(__file__).resolve().parent.parent / "fixtures/seed/real-sentry_errors.json").read_text()
+    )
+    for item in items:
+        item["issue"]["title"] = (
+            "Boom\x00 \x07bell \x0bvt \x1fus \u202eevil\u202c \ud83d " + item["issue"]["title"]
+        )
+        item["issue"]["culprit"] = "/path\x00with\x1fcontrol"
+    monkeypatch.chdir(tmp_path)
+    with FakeSentry.from_export(items) as sentry:
+        monkeypatch.setenv("SENTRY_AUTH_TOKEN", sentry.token)
+        monkeypatch.setenv("SENTRY_ORG", sentry.org)
+        monkeypatch.setenv("SENTRY_BASE_URL", sentry.base_url)
+        params = tmp_path / "params.json"
+        params.write_text(json.dumps({"source": "sentry", "min_frequency": 0}))
+        code = main(
+            [
+                "run",
+                "--params",
+                str(params),
+                "--reports",
+                str(tmp_path / "reports"),
+                "--out",
+                str(tmp_path / "out"),
+            ]
+        )
+    assert code == 0
+    pages = list((tmp_path / "reports").rglob("*.html"))
+    assert pages
+    text = "".join(p.read_text(encoding="utf-8") for p in pages)
+    assert "\x00" not in text
+    assert "\u202e" not in text
