@@ -381,6 +381,12 @@ _RULES: tuple[tuple[str, re.Pattern[str], _Replacement], ...] = (
     ),
     (
         "credential",
+        # XML elements: <password>…</password>, <ApiKey>…</ApiKey>
+        re.compile(rf"(?i)(<(?:[\w.-]*[_.-])?(?:{_HIDDEN_KEY_WORDS})>)(?!\[REDACTED)[^<\n]{{1,400}}(?=</)"),
+        _keep_prefix("credential"),
+    ),
+    (
+        "credential",
         # keyword arguments and Python reprs: password='x', Secret(value='x')
         re.compile(
             rf"(?i)(\b(?:{_HIDDEN_KEY_WORDS})\s*\(\s*(?:value\s*=\s*)?)('[^'\n]{{1,400}}'|\"[^\"\n]{{1,400}}\")"

@@ -227,6 +227,8 @@ WIDER = [
     ("credential", "GET /store/?sentry_key=0123456789abcdef&sentry_version=7", "0123456789abcdef"),
     ("credential", "GET /api/v4/projects?private_token=plainvalue123", "plainvalue123"),
     ("cookie", "Cookie: lang=en; session=s3ss10nv4lue", "s3ss10nv4lue"),
+    ("credential", "<config><password>xmlpass99</password></config>", "xmlpass99"),
+    ("credential", 'password := "gopass99"', "gopass99"),
     ("openai-key", "OPENAI_API_KEY=sk-proj-" + "a1" * 24, "sk-proj-" + "a1" * 24),
     ("openai-key", "key sk-" + "Z9" * 24 + " rejected", "sk-" + "Z9" * 24),
     ("anthropic-key", "x-api-key sk-ant-api03-" + "b2" * 30, "sk-ant-api03-" + "b2" * 30),
