@@ -440,6 +440,54 @@ _RULES: tuple[tuple[str, re.Pattern[str], _Replacement], ...] = (
 )
 
 
+#: Literals (lower case) at least one of which a rule's match must contain, by kind; a rule
+#: whose literals are all absent from a text is not run on it. Kinds not listed always run.
+_KIND_HINTS: dict[str, tuple[str, ...]] = {
+    "private-key": ("private key",),
+    "jwt": ("eyj",),
+    "slack-webhook": ("hooks",),
+    "chat-webhook": ("webhook", "chat.googleapis", "logic.azure"),
+    "sentry-dsn": ("://",),
+    "url-credentials": ("://",),
+    "github-token": ("gh", "github"),
+    "sentry-token": ("sntry",),
+    "aws-access-key": ("akia", "asia", "abia", "acca", "agpa", "aida", "aroa", "anpa", "anva", "aipa"),
+    "aws-secret-key": ("aws",),
+    "bearer-token": ("bearer",),
+    "basic-auth": ("basic",),
+    "cookie": ("cookie",),
+    "auth-header": (
+        "authorization",
+        "api-key",
+        "auth-token",
+        "access-token",
+        "csrf",
+        "xsrf",
+        "sentry-auth",
+        "private-token",
+        "gitlab-token",
+        "hub-signature",
+        "security-token",
+    ),
+    "azure-key": ("accountkey", "sharedaccess"),
+    "email": ("@", "%40", "&#64;", "[at]"),
+}
+
+
+def _literal_prefix(pattern: str) -> str:
+    """The literal characters a regular expression starts with (``sk-ant-`` of ``sk-ant-(?:…``)."""
+    prefix = re.match(r"[A-Za-z0-9~-]*", pattern)
+    return prefix.group(0).lower() if prefix else ""
+
+
+def _rule_hints(index: int, kind: str) -> tuple[str, ...]:
+    token_index = index - _FIRST_TOKEN_RULE
+    if 0 <= token_index < len(_TOKEN_FORMATS):
+        prefix = _literal_prefix(_TOKEN_FORMATS[token_index][1])
+        return (prefix,) if len(prefix) >= 2 else ()
+    return _KIND_HINTS.get(kind, ())
+
+
 def _quoted_redaction(value: str, kind: str) -> str:
     """``[REDACTED:kind]`` keeping the quotes around ``value`` (so JSON and reprs stay valid)."""
     for quote in ('\\"', '"', "'"):
@@ -484,7 +532,10 @@ def scrub_text(text: str, *, secrets: Iterable[str] = ()) -> Scrubbed:
         if found:
             text = text.replace(value, _redacted("secret"))
             counts["secret"] = counts.get("secret", 0) + found
-    for kind, pattern, replacement in _RULES:
+    lowered = text.lower()
+    for (kind, pattern, replacement), hints in zip(_RULES, _HINTS, strict=True):
+        if hints and not any(hint in lowered for hint in hints):
+            continue  # the rule cannot match: skip the regex scan (most rules, most texts)
         text, found = _apply(pattern, replacement, text)
         if found:
             counts[kind] = counts.get(kind, 0) + found
@@ -523,6 +574,15 @@ def strip_url_userinfo(text: str) -> str:
     """Remove ``user:password@`` from every URL in ``text`` (for messages and logs)."""
     return _USERINFO.sub(lambda m: f"{m.group(1)}***@", text)
 
+
+_FIRST_TOKEN_RULE = next(
+    index
+    for index, (_, pattern, _) in enumerate(_RULES)
+    if pattern.pattern.endswith(f"(?:{_TOKEN_FORMATS[0][1]})(?![A-Za-z0-9])")
+)
+_HINTS: tuple[tuple[str, ...], ...] = tuple(
+    _rule_hints(index, kind) for index, (kind, _, _) in enumerate(_RULES)
+)
 
 #: The kinds :func:`scrub_text` reports.
 KINDS = ("secret", *dict.fromkeys(kind for kind, _, _ in _RULES))
