@@ -77,6 +77,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Terminated as exc:
         print("selfheal: terminated (SIGTERM); files written so far are complete", file=sys.stderr)
         return 128 + exc.signum
+    except BaseExceptionGroup as group:
+        # The signal arrived inside a task of an async pull: it comes back in a group.
+        if group.subgroup(Terminated) is not None:
+            print("selfheal: terminated (SIGTERM); files written so far are complete", file=sys.stderr)
+            return 128 + signal.SIGTERM
+        if group.subgroup(KeyboardInterrupt) is not None:
+            print("selfheal: interrupted; files written so far are complete", file=sys.stderr)
+            return 130
+        raise
     finally:
         if in_main_thread:
             signal.signal(signal.SIGTERM, previous_term)
