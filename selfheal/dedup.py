@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import re
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
@@ -29,11 +31,21 @@ from pathlib import Path
 import polars as pl
 
 from selfheal.errors import InputError
-from selfheal.fingerprint import normalize_message
-from selfheal.models import PatchTask
+from selfheal.fingerprint import frame_site, in_app_frames, normalize_message
+from selfheal.models import Frame, PatchTask
+from selfheal.records import Failure
+from selfheal.signatures import Mention, Signature, SignatureIndex, first_line
 from selfheal.storage import read_text
 
-__all__ = ["MergeRules", "apply_rules", "load_rules", "near_duplicates"]
+__all__ = [
+    "ClusterPlan",
+    "MergeRules",
+    "apply_rules",
+    "load_rules",
+    "near_duplicates",
+    "plan_clusters",
+    "rule_snippet",
+]
 
 NEAR_DUPLICATE_SCHEMA = {
     "a": pl.String,
@@ -52,6 +64,8 @@ class MergeRules:
     merge: tuple[tuple[str, ...], ...] = ()
     never_merge: tuple[frozenset[str], ...] = ()
     split: frozenset[str] = frozenset()
+    #: The ``note`` of each merge rule (same order as ``merge``; '' when there is none).
+    merge_notes: tuple[str, ...] = ()
 
     def forbids(self, a: str, b: str) -> bool:
         return any(a in group and b in group for group in self.never_merge)
@@ -76,6 +90,9 @@ def load_rules(path: str | Path) -> MergeRules:
         _fingerprint_list(entry.get("fingerprints") if isinstance(entry, dict) else None, p, f"merge[{i}]")
         for i, entry in enumerate(data.get("merge", []))
     )
+    notes = tuple(
+        str(entry.get("note") or "") if isinstance(entry, dict) else "" for entry in data.get("merge", [])
+    )
     never = tuple(
         frozenset(
             _fingerprint_list(
@@ -92,30 +109,352 @@ def load_rules(path: str | Path) -> MergeRules:
         if not isinstance(items, list) or not all(isinstance(v, str) and ":" in v for v in items):
             raise InputError(p, f"split[{i}]: 'items' must list raw item keys like 'sentry:1234'")
         split.update(items)
-    return MergeRules(merge=merge, never_merge=never, split=frozenset(split))
+    return MergeRules(merge=merge, never_merge=never, split=frozenset(split), merge_notes=notes)
 
 
 def apply_rules(assignment: Mapping[str, str], rules: MergeRules) -> dict[str, str]:
     """Map raw item key → cluster fingerprint, after split, merge and never-merge decisions."""
+    out = _split(assignment, rules)
+    clusters = _Clusters(out.values(), rules)
+    clusters.apply_merge_rules()
+    names = clusters.names()
+    return {key: names[fp] for key, fp in out.items()}
+
+
+def _split(assignment: Mapping[str, str], rules: MergeRules) -> dict[str, str]:
     out: dict[str, str] = {}
     for key, fingerprint in assignment.items():
         if key in rules.split:
             out[key] = hashlib.sha256(f"{fingerprint}\x1f{key}".encode()).hexdigest()[:16]
         else:
             out[key] = fingerprint
-    canonical: dict[str, str] = {}
-    for group in rules.merge:
-        head = canonical.get(group[0], group[0])
-        members = [head]
-        for fp in group[1:]:
-            if any(rules.forbids(fp, m) for m in members):
-                continue  # a person said never: that wins over a merge rule
-            canonical[fp] = head
-            members.append(fp)
-    return {key: canonical.get(fp, fp) for key, fp in out.items()}
+    return out
+
+
+class _Clusters:
+    """Union-find over fingerprints that refuses any union a ``[[never_merge]]`` forbids.
+
+    The task is named by the first fingerprint of the first merge rule that reached it, else
+    by an error tracker's fingerprint (smallest, so the name is stable), else the smallest.
+    """
+
+    __slots__ = ("named_by_rule", "never", "parent", "reasons", "rules")
+
+    def __init__(self, fingerprints: Iterable[str], rules: MergeRules) -> None:
+        self.rules = rules
+        self.parent: dict[str, str] = {fp: fp for fp in fingerprints}
+        #: root → indexes of the never-merge groups that have a member in the component
+        self.never: dict[str, frozenset[int]] = {}
+        for index, group in enumerate(rules.never_merge):
+            for fp in group:
+                if fp in self.parent:
+                    self.never[fp] = self.never.get(fp, frozenset()) | {index}
+        self.named_by_rule: dict[str, str] = {}
+        self.reasons: dict[str, list[str]] = defaultdict(list)
+
+    def find(self, fp: str) -> str:
+        root = fp
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[fp] != root:
+            self.parent[fp], fp = root, self.parent[fp]
+        return root
+
+    def union(self, a: str, b: str, reason: str) -> bool:
+        """Put ``b``'s component into ``a``'s; False when a never-merge rule forbids it."""
+        if a not in self.parent or b not in self.parent:
+            return False
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return True
+        if self.never.get(ra, frozenset()) & self.never.get(rb, frozenset()):
+            return False  # a person said never: that wins over every merge
+        self.parent[rb] = ra
+        self.never[ra] = self.never.get(ra, frozenset()) | self.never.pop(rb, frozenset())
+        if rb in self.named_by_rule and ra not in self.named_by_rule:
+            self.named_by_rule[ra] = self.named_by_rule[rb]
+        self.named_by_rule.pop(rb, None)
+        self.reasons[ra] += self.reasons.pop(rb, [])
+        if reason:
+            self.reasons[ra].append(reason)
+        return True
+
+    def apply_merge_rules(self) -> None:
+        for index, group in enumerate(self.rules.merge):
+            present = [fp for fp in group if fp in self.parent]
+            if len(present) < 2:
+                continue
+            note = self.rules.merge_notes[index] if index < len(self.rules.merge_notes) else ""
+            reason = "merged by a [[merge]] rule in the rules file" + (f": {note}" if note else "")
+            head = present[0]
+            for fp in present[1:]:
+                self.union(head, fp, reason)
+            root = self.find(head)
+            self.named_by_rule.setdefault(root, self.named_by_rule.get(root) or head)
+
+    def components(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = defaultdict(list)
+        for fp in self.parent:
+            out[self.find(fp)].append(fp)
+        return out
+
+    def names(self, tracker: Collection[str] = ()) -> dict[str, str]:
+        """Fingerprint → the fingerprint that names its task."""
+        out: dict[str, str] = {}
+        for root, members in self.components().items():
+            named = self.named_by_rule.get(root)
+            if named is None:
+                from_trackers = [m for m in members if m in tracker]
+                named = min(from_trackers or members)
+            for member in members:
+                out[member] = named
+        return out
 
 
 _TESTS = frozenset({"playwright", "junit"})
+_TRACKERS = frozenset({"sentry", "bugsink"})
+_SOURCE_NAMES = {"sentry": "Sentry", "bugsink": "Bugsink", "playwright": "Playwright", "junit": "JUnit"}
+_ANONYMOUS = frozenset({"", "<anonymous>", "anonymous", "?", "<module>", "Object.<anonymous>"})
+_ONLY_QUOTED = re.compile(r"^(?:'[^'\n]{0,200}'|\"[^\"\n]{0,200}\")$")
+MAX_SHOWN = 120
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterPlan:
+    """Which task each raw item belongs to, and why items were put together."""
+
+    task_of: Mapping[str, str]
+    """Raw item key → the fingerprint naming its task."""
+    reasons: Mapping[str, tuple[str, ...]]
+    """Task fingerprint → one sentence per merge (empty for a single raw item)."""
+    members: Mapping[str, tuple[str, ...]]
+    """Task fingerprint → the other cluster fingerprints merged into it."""
+
+
+def plan_clusters(failures: Sequence[Failure], fingerprints: Sequence[str], rules: MergeRules) -> ClusterPlan:
+    """Group raw items into tasks: fingerprints, then links, with the rules file over everything.
+
+    1. Raw items with one fingerprint are one cluster (same exception type, normalized message
+       and crash site: Sentry issues split by callers, releases or line numbers; a test in
+       every project; parametrized tests whose titles differ only by numbers or ids).
+    2. ``[[split]]`` items are their own task and take part in no link; ``[[merge]]`` rules
+       join clusters; ``[[never_merge]]`` refuses any join, by a rule or by a link.
+    3. Links: an error-tracker cluster whose crash function is the direct caller of another's
+       with the same error (a release moved the failing check into a helper); a test failure
+       (or another error) whose text carries an error-tracker cluster's signature.
+    """
+    assignment = _split({f.key: fp for f, fp in zip(failures, fingerprints, strict=True)}, rules)
+    groups: dict[str, list[Failure]] = defaultdict(list)
+    for failure in failures:
+        groups[assignment[failure.key]].append(failure)
+    clusters = _Clusters(groups, rules)
+    clusters.apply_merge_rules()
+    split_fingerprints = {assignment[key] for key in rules.split if key in assignment}
+    linkable = {fp: group for fp, group in groups.items() if fp not in split_fingerprints}
+    for a, b, reason in (*_helper_links(linkable), *_mention_links(linkable)):
+        clusters.union(a, b, reason)
+    tracker = frozenset(fp for fp, group in groups.items() if any(f.source in _TRACKERS for f in group))
+    names = clusters.names(tracker)
+    components: dict[str, list[str]] = defaultdict(list)
+    for fp, name in names.items():
+        components[name].append(fp)
+    reasons: dict[str, tuple[str, ...]] = {}
+    members: dict[str, tuple[str, ...]] = {}
+    for name, fps in components.items():
+        ordered = sorted(fps, key=lambda fp: (fp != name, fp))
+        own = [reason for fp in ordered for reason in _group_reasons(groups[fp])]
+        reasons[name] = tuple(dict.fromkeys([*own, *clusters.reasons.get(clusters.find(name), [])]))
+        members[name] = tuple(ordered[1:])
+    return ClusterPlan(
+        task_of={key: names[fp] for key, fp in assignment.items()}, reasons=reasons, members=members
+    )
+
+
+def _display_site(frame: Frame) -> str:
+    where = frame.path or frame.filename or frame.module or frame.abs_path
+    return f"{where}:{frame.function}" if frame.function else where
+
+
+def _shown(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 1] + "…"
+
+
+def _raw_first_line(failure: Failure) -> str:
+    if failure.message:
+        return first_line(failure.message)
+    prefix = f"{failure.exception_type}: "
+    return failure.title.removeprefix(prefix) if failure.exception_type else failure.title
+
+
+def _group_reasons(group: Sequence[Failure]) -> list[str]:
+    """Why the raw items of one fingerprint are one bug (nothing for a single item)."""
+    trackers = [f for f in group if f.source in _TRACKERS]
+    tests = [f for f in group if f.source in _TESTS]
+    out: list[str] = []
+    rep = trackers[0] if trackers else (tests[0] if tests else None)
+    if rep is None:
+        return out
+    frames = in_app_frames(rep)
+    site = _display_site(frames[0]) if frames else (rep.logger or rep.culprit or rep.file)
+    what = f"crash function {site}" if frames else f"place {site}"
+    if len(trackers) > 1:
+        raws = list(dict.fromkeys(_raw_first_line(f) for f in trackers))
+        if len(raws) == 1:
+            how = "the same message"
+        elif all(_ONLY_QUOTED.match(r) for r in raws):
+            how = f"message differs only by a quoted value ({_shown(' / '.join(raws[:3]))})"
+        else:
+            how = f"message differs only by values such as ids and amounts ({_shown(' / '.join(raws[:2]))})"
+        callers = {_display_site(fs[1]) for f in trackers if len(fs := in_app_frames(f)) > 1}
+        releases = {f.release for f in trackers if f.release}
+        extra = f"; reached from {len(callers)} callers" if len(callers) > 1 else ""
+        extra += f"; releases {', '.join(sorted(releases))}" if len(releases) > 1 else ""
+        source = _SOURCE_NAMES.get(rep.source, rep.source)
+        out.append(
+            f"{len(trackers)} {source} issues: same {rep.exception_type or 'message'} and {what}, "
+            f"{how}{extra}"
+        )
+    if len(tests) > 1:
+        titles = list(dict.fromkeys(f.title for f in tests))
+        if len(titles) > 1:
+            out.append(
+                "parametrized test: titles differ only by numbers or ids "
+                f"({_shown(' / '.join(titles[:2]))}), failing the same way"
+            )
+        projects = sorted({f.project for f in tests if f.project})
+        if len(titles) == 1 and len(projects) > 1:
+            out.append(f"the same test fails the same way in {', '.join(projects)}")
+    if trackers and tests:
+        source = _SOURCE_NAMES.get(trackers[0].source, trackers[0].source)
+        shown = _shown(f"{trackers[0].exception_type}: {_raw_first_line(trackers[0])}")
+        out.append(f"test failure shows the {source} error {shown} (same message and {what})")
+    return out
+
+
+def _trackers(group: Sequence[Failure]) -> list[Failure]:
+    return [f for f in group if f.source in _TRACKERS]
+
+
+def _helper_links(groups: Mapping[str, Sequence[Failure]]) -> Iterator[tuple[str, str, str]]:
+    """Same error where one cluster's crash function directly calls the other's.
+
+    A release that moved a failing check into a helper: before, ``apply_code`` raised; after,
+    ``apply_code`` calls ``check_code``, which raises the same error. Clusters seen in one
+    common release are left apart (two code paths), and only same-error buckets are compared,
+    so the cost grows with the bucket sizes, not with the square of all clusters.
+    """
+    buckets: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for fp, group in groups.items():
+        trackers = _trackers(group)
+        if trackers and trackers[0].exception_type and in_app_frames(trackers[0]):
+            rep = trackers[0]
+            buckets[(rep.exception_type, normalize_message(rep.message or rep.title))].append(fp)
+    for (exception_type, _), fps in buckets.items():
+        if len(fps) < 2:
+            continue
+        crashing: dict[str, list[str]] = defaultdict(list)
+        for fp in fps:
+            for site in {frame_site(in_app_frames(f)[0]) for f in _trackers(groups[fp]) if in_app_frames(f)}:
+                crashing[site].append(fp)
+        for fp in fps:
+            for failure in _trackers(groups[fp]):
+                frames = in_app_frames(failure)
+                if len(frames) < 2 or frames[0].function in _ANONYMOUS or frames[1].function in _ANONYMOUS:
+                    continue
+                for other in crashing.get(frame_site(frames[1]), []):
+                    mine = {f.release for f in _trackers(groups[fp]) if f.release}
+                    theirs = {f.release for f in _trackers(groups[other]) if f.release}
+                    if other == fp or mine & theirs:
+                        continue
+                    shown = _shown(f"{exception_type}: {_raw_first_line(failure)}")
+                    yield (
+                        other,
+                        fp,
+                        f"same error {shown}: {_display_site(frames[1])} raised it in one release "
+                        f"and calls {_display_site(frames[0])}, which raises it, in another "
+                        "(the check moved into a helper)",
+                    )
+
+
+def _signatures(groups: Mapping[str, Sequence[Failure]]) -> list[Signature]:
+    out = []
+    for fp, group in groups.items():
+        trackers = _trackers(group)
+        if not trackers or not trackers[0].exception_type:
+            continue
+        rep = trackers[0]
+        crash = [fs[0] for f in trackers if (fs := in_app_frames(f)) and fs[0].function not in _ANONYMOUS]
+        out.append(
+            Signature(
+                key=fp,
+                exception_type=rep.exception_type,
+                message=normalize_message(_raw_first_line(rep)),
+                raw_messages=frozenset(_raw_first_line(f) for f in trackers),
+                functions=frozenset(frame.function for frame in crash),
+                site=_display_site(crash[0]) if crash else "",
+                source=rep.source,
+            )
+        )
+    return out
+
+
+def _mention_links(groups: Mapping[str, Sequence[Failure]]) -> Iterator[tuple[str, str, str]]:
+    """A test failure (or an error) whose text carries an error-tracker cluster's signature.
+
+    A test's own error counts when its frames name the cluster's crash function (a page error
+    rethrown) or it has no frames; text shown inside it (UI text, a response body, a page
+    error's message) counts by exception type and normalized message. A text carrying the
+    signatures of two clusters links to the one whose crash function it names, else to none.
+    """
+    index = SignatureIndex(_signatures(groups))
+    if not len(index):
+        return
+    for fp, group in groups.items():
+        found: dict[str, tuple[Mention, Failure]] = {}
+        seen_texts: set[tuple[str, str]] = set()
+        for failure in group:
+            own, rest = _texts(failure)
+            if (own, rest) in seen_texts:
+                continue
+            seen_texts.add((own, rest))
+            functions = frozenset(frame.function for frame in failure.frames if frame.function)
+            mentions = [m for m in index.search(own, functions) if m.same_function or not failure.frames]
+            mentions += index.search(rest, functions)
+            for mention in mentions:
+                if mention.signature.key != fp:
+                    found.setdefault(mention.signature.key, (mention, failure))
+        if len(found) > 1:
+            strong = {key: hit for key, hit in found.items() if hit[0].same_function}
+            found = strong if len(strong) == 1 else {}
+        for key, (mention, failure) in found.items():
+            yield key, fp, _mention_reason(mention, failure)
+
+
+def _texts(failure: Failure) -> tuple[str, str]:
+    """The item's own error line, and every other text it shows (message body, stack)."""
+    lines = failure.message.split("\n", 1)
+    own = f"{failure.exception_type}: {lines[0]}" if failure.exception_type else lines[0]
+    rest = lines[1] if len(lines) > 1 else ""
+    if failure.source in _TESTS and failure.stack:
+        rest += "\n" + "\n".join(failure.stack)
+    if failure.source in _TRACKERS:
+        own = ""  # an error's own signature is its cluster: only text shown inside it links
+        rest = failure.message
+    return own, rest
+
+
+def _mention_reason(mention: Mention, failure: Failure) -> str:
+    source = _SOURCE_NAMES.get(mention.signature.source, mention.signature.source)
+    what = (
+        "test failure"
+        if failure.source in _TESTS
+        else f"{_SOURCE_NAMES.get(failure.source, failure.source)} error"
+    )
+    shown = _shown(mention.text)
+    same = f", with the same crash function {mention.signature.site}" if mention.same_function else ""
+    where = f" (crash function {mention.signature.site})" if mention.signature.site and not same else ""
+    return f"{what} {_shown(failure.title)!r} shows the {source} error {shown}{same}{where}"
 
 
 def _signature(task: PatchTask) -> str:

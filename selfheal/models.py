@@ -211,6 +211,11 @@ class PatchTask:
     flaky: bool = False
     #: Daily (or per-run) event counts: ``(unix_seconds, count)`` pairs, oldest first.
     stats: tuple[tuple[int, int], ...] = ()
+    #: Why the raw items were put together (one sentence per merge), for the person reviewing.
+    merge_reasons: tuple[str, ...] = ()
+    #: The fingerprints of the clusters merged into this one (besides ``fingerprint``), so rules
+    #: naming any of them, and task files written before the merge, still find this task.
+    merged_fingerprints: tuple[str, ...] = ()
 
     def with_changes(self, **changes: Any) -> PatchTask:
         return replace(self, **changes)
@@ -244,8 +249,11 @@ class PatchTask:
                 "status": self.status,
                 "flaky": self.flaky,
                 "stats": [[ts, n] for ts, n in self.stats],
+                "mergeReasons": list(self.merge_reasons),
             }
         )
+        if self.merged_fingerprints:
+            out["mergedFingerprints"] = list(self.merged_fingerprints)
         return out
 
     @classmethod
@@ -279,6 +287,8 @@ class PatchTask:
             status=str(data.get("status") or "new"),
             flaky=bool(data.get("flaky", False)),
             stats=tuple((int(p[0]), int(p[1])) for p in data.get("stats") or ()),
+            merge_reasons=tuple(str(s) for s in data.get("mergeReasons") or ()),
+            merged_fingerprints=tuple(str(s) for s in data.get("mergedFingerprints") or ()),
         )
 
 
