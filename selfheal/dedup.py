@@ -25,13 +25,12 @@ import tomllib
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import combinations
 from pathlib import Path
 
 import polars as pl
 
 from selfheal.errors import InputError
-from selfheal.fingerprint import frame_site, in_app_frames, normalize_message
+from selfheal.fingerprint import frame_site, in_app_frames, library_call, normalize_message
 from selfheal.models import Frame, PatchTask
 from selfheal.records import Failure
 from selfheal.signatures import Mention, Signature, SignatureIndex, first_line
@@ -56,6 +55,12 @@ NEAR_DUPLICATE_SCHEMA = {
     "same_type": pl.Boolean,
     "same_file": pl.Boolean,
     "suggestion": pl.String,
+    "why": pl.String,
+    "message_a": pl.String,
+    "message_b": pl.String,
+    "frames_a": pl.String,
+    "frames_b": pl.String,
+    "rule": pl.String,
 }
 
 
@@ -300,7 +305,11 @@ def _group_reasons(group: Sequence[Failure]) -> list[str]:
     what = f"crash function {site}" if frames else f"place {site}"
     if len(trackers) > 1:
         raws = list(dict.fromkeys(_raw_first_line(f) for f in trackers))
-        if len(raws) == 1:
+        library = library_call(rep)
+        if library is not None:
+            called = f"{library.module}.{library.function}" if library.module else frame_site(library)
+            how = f"raised inside library code {called} (its message describes the input)"
+        elif len(raws) == 1:
             how = "the same message"
         elif all(_ONLY_QUOTED.match(r) for r in raws):
             how = f"message differs only by a quoted value ({_shown(' / '.join(raws[:3]))})"
@@ -457,7 +466,7 @@ def _mention_reason(mention: Mention, failure: Failure) -> str:
     return f"{what} {_shown(failure.title)!r} shows the {source} error {shown}{same}{where}"
 
 
-def _signature(task: PatchTask) -> str:
+def _task_signature_text(task: PatchTask) -> str:
     return f"{task.exception_type}: {task.evidence.message or task.title}"[:600]
 
 
@@ -470,39 +479,149 @@ def _ratio(a: str, b: str) -> float:
     return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
 
 
-def near_duplicates(
-    tasks: Sequence[PatchTask], *, threshold: float = 0.6, limit: int = 200, max_tasks: int = 2000
-) -> pl.DataFrame:
-    """Pairs of tasks that look alike (a merge candidate) with a 0–1 similarity score.
+#: Exception types test runners give their own failures: saying one is no production error.
+_RUNNER_TYPES = frozenset({"Error", "TimeoutError", "UnexpectedPass", "AssertionError", "AssertError"})
+#: Pairs compared per member of a bucket (sorted neighbourhood): keeps the search sub-quadratic.
+BUCKET_WINDOW = 12
+MAX_CELL_TEXT = 300
 
-    Only the ``max_tasks`` most frequent tasks are considered, and only pairs that share an
-    exception type or a first suggested file are scored (two unrelated errors are never
-    merge candidates anyway).
+
+def _crash_frame(task: PatchTask) -> Frame | None:
+    frames = [f for f in task.evidence.frames if f.in_app] or list(task.evidence.frames)
+    named = [f for f in frames if f.function not in _ANONYMOUS]
+    return named[0] if named else (frames[0] if frames else None)
+
+
+def _top_frames(task: PatchTask, count: int = 3) -> str:
+    frames = [f for f in task.evidence.frames if f.in_app] or list(task.evidence.frames)
+    if frames:
+        return "\n".join(f.describe() for f in frames[:count])
+    return "\n".join(task.evidence.stack[:count]) or (task.culprit or "")
+
+
+def _message_cell(task: PatchTask) -> str:
+    message = task.evidence.message or task.title
+    head = (
+        f"{task.exception_type}: {message}" if task.exception_type and task.source in _TRACKERS else message
+    )
+    lines = [line.strip() for line in head.splitlines() if line.strip()][:6]
+    text = "\n".join(lines)
+    return text if len(text) <= MAX_CELL_TEXT else text[: MAX_CELL_TEXT - 1] + "…"
+
+
+def _task_signatures(tasks: Sequence[PatchTask]) -> list[Signature]:
+    out = []
+    for index, task in enumerate(tasks):
+        if not task.exception_type or (task.exception_type in _RUNNER_TYPES and set(task.sources) <= _TESTS):
+            continue
+        raw = first_line(task.evidence.message) or task.title.removeprefix(f"{task.exception_type}: ")
+        crash = _crash_frame(task)
+        out.append(
+            Signature(
+                key=str(index),
+                exception_type=task.exception_type,
+                message=normalize_message(raw),
+                raw_messages=frozenset({raw}),
+                functions=frozenset({crash.function} if crash and crash.function not in _ANONYMOUS else ()),
+                site=_display_site(crash) if crash else "",
+                source=task.source,
+            )
+        )
+    return out
+
+
+def _shown_texts(task: PatchTask) -> str:
+    return "\n".join([task.title, task.evidence.message, *task.evidence.stack[:40]])
+
+
+def _containment_pairs(tasks: Sequence[PatchTask]) -> dict[tuple[int, int], str]:
+    """Pairs where one task's text shows the other's error (any types, any sources)."""
+    index = SignatureIndex(_task_signatures(tasks))
+    out: dict[tuple[int, int], str] = {}
+    if not len(index):
+        return out
+    for i, task in enumerate(tasks):
+        functions = frozenset(f.function for f in task.evidence.frames if f.function)
+        for mention in index.search(_shown_texts(task), functions):
+            j = int(mention.signature.key)
+            if j == i:
+                continue
+            pair = (min(i, j), max(i, j))
+            out.setdefault(pair, f"{_name(task)[:80]!r} shows the error {_shown(mention.text)}")
+    return out
+
+
+def _bucket_pairs(tasks: Sequence[PatchTask], sigs: Sequence[str]) -> set[tuple[int, int]]:
+    """Pairs that share an exception type, a first suggested file or a crash function.
+
+    Inside a bucket, members are sorted by their normalized error text and each is compared
+    with its next :data:`BUCKET_WINDOW` neighbours, so a bucket of n tasks costs n·w, not n².
     """
-    tasks = sorted(tasks, key=lambda t: -t.frequency)[:max_tasks]
-    sigs = [normalize_message(_signature(t)) for t in tasks]
-    names = [normalize_message(_name(t)) for t in tasks]
-    # Blocking: only tasks that share an exception type or a first suggested file are compared,
-    # so the cost grows with the size of those groups, not with the square of all tasks.
-    buckets: dict[str, list[int]] = {}
+    buckets: dict[str, list[int]] = defaultdict(list)
     for index, task in enumerate(tasks):
         keys = [f"type:{task.exception_type}"] if task.exception_type else []
         keys += [f"file:{f}" for f in task.expected_fix.files_hint[:1]]
+        crash = _crash_frame(task)
+        if crash is not None and crash.function not in _ANONYMOUS:
+            keys.append(f"site:{frame_site(crash)}")
         for key in keys or [f"title:{sigs[index][:24]}"]:
-            buckets.setdefault(key, []).append(index)
-    pairs = sorted({pair for members in buckets.values() for pair in combinations(members, 2)})
+            buckets[key].append(index)
+    pairs: set[tuple[int, int]] = set()
+    for members in buckets.values():
+        ordered = sorted(members, key=lambda m: sigs[m])
+        for position, i in enumerate(ordered):
+            for j in ordered[position + 1 : position + 1 + BUCKET_WINDOW]:
+                pairs.add((min(i, j), max(i, j)))
+    return pairs
+
+
+def near_duplicates(
+    tasks: Sequence[PatchTask], *, threshold: float = 0.6, limit: int = 200, max_tasks: int = 2000
+) -> pl.DataFrame:
+    """Pairs of tasks that may be one bug, for a person to decide, most alike first.
+
+    Scored pairs: tasks that share an exception type, a first suggested file or a crash
+    function, and — across exception types and sources — tasks where one text shows the other's
+    error (a test's UI text or page error showing a Sentry error). Each row carries both
+    messages and top frames side by side, why the pair is offered, and a paste-ready
+    ``[[merge]]`` rule. Only the ``max_tasks`` most frequent tasks are considered.
+    """
+    tasks = sorted(tasks, key=lambda t: (-t.frequency, t.fingerprint))[:max_tasks]
+    sigs = [normalize_message(_task_signature_text(t)) for t in tasks]
+    names = [normalize_message(_name(t)) for t in tasks]
+    contained = _containment_pairs(tasks)
     rows = []
-    for i, j in pairs:
+    for i, j in sorted(_bucket_pairs(tasks, sigs) | set(contained)):
         a, b = tasks[i], tasks[j]
+        if a.fingerprint == b.fingerprint:
+            continue
         same_type = bool(a.exception_type) and a.exception_type == b.exception_type
         files_a, files_b = set(a.expected_fix.files_hint[:1]), set(b.expected_fix.files_hint[:1])
         same_file = bool(files_a & files_b)
+        crash_a, crash_b = _crash_frame(a), _crash_frame(b)
+        same_site = (
+            crash_a is not None
+            and crash_b is not None
+            and crash_a.function not in _ANONYMOUS
+            and frame_site(crash_a) == frame_site(crash_b)
+        )
         # The error text says how alike the failures are; the names say whether they happen in
         # the same place. Two different tests failing with the same matcher are usually two
         # bugs, so for test pairs the name weighs more.
         name_weight = 0.7 if set(a.sources) | set(b.sources) <= _TESTS else 0.4
         alike = _ratio(sigs[i], sigs[j]) * (1 - name_weight + name_weight * _ratio(names[i], names[j]))
-        score = round(min(1.0, alike + 0.05 * same_type + 0.05 * same_file), 3)
+        score = min(1.0, alike + 0.05 * same_type + 0.05 * same_file + 0.05 * same_site)
+        why = []
+        if (i, j) in contained:
+            score = max(score, 0.9)
+            why.append(contained[(i, j)])
+        if same_site and crash_a is not None:
+            why.append(f"same crash function {_display_site(crash_a)}")
+        elif same_file:
+            why.append(f"same first file {next(iter(files_a))}")
+        if same_type:
+            why.append(f"same exception type {a.exception_type}")
+        score = round(score, 3)
         if score < threshold:
             continue
         suggestion = "likely the same bug: consider [[merge]]" if score >= 0.85 else "similar: review"
@@ -510,19 +629,64 @@ def near_duplicates(
             {
                 "a": a.fingerprint,
                 "b": b.fingerprint,
-                "title_a": a.title[:120],
-                "title_b": b.title[:120],
+                "title_a": a.title[:200],
+                "title_b": b.title[:200],
                 "score": score,
                 "same_type": same_type,
                 "same_file": same_file,
                 "suggestion": suggestion,
+                "why": "; ".join(why) or "similar error text",
+                "message_a": _message_cell(a),
+                "message_b": _message_cell(b),
+                "frames_a": _top_frames(a),
+                "frames_b": _top_frames(b),
+                "rule": merge_rule(a, b),
             }
         )
     frame = pl.DataFrame(rows, schema=NEAR_DUPLICATE_SCHEMA)
-    return frame.sort("score", descending=True).head(limit)
+    return frame.sort(["score", "a", "b"], descending=[True, False, False]).head(limit)
+
+
+def _toml_string(text: str) -> str:
+    """A TOML basic string (quotes, backslashes and control characters escaped)."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + "".join(c if c >= " " and c != "\x7f" else " " for c in escaped) + '"'
+
+
+def merge_rule(a: PatchTask, b: PatchTask) -> str:
+    """A ``[[merge]]`` block for two tasks, with a note naming both."""
+    note = f"{_name(a)[:60]} = {_name(b)[:60]}"
+    return f'[[merge]]\nfingerprints = ["{a.fingerprint}", "{b.fingerprint}"]\nnote = {_toml_string(note)}\n'
+
+
+def rule_warnings(rules: MergeRules, tasks: Sequence[PatchTask]) -> list[str]:
+    """One line per rule entry that names a fingerprint or raw item no task has.
+
+    Such a rule does nothing: the fingerprint changed (a new selfheal version, a message
+    normalized differently), the bug is gone, or the rule has a typo.
+    """
+    known = {fp for t in tasks for fp in (t.fingerprint, *t.merged_fingerprints)}
+    items = {
+        f"{o.source}:{o.id}" + (f":{o.project}" if o.project and o.source in _TESTS else "")
+        for t in tasks
+        for o in t.occurrences
+    }
+    out = []
+    for kind, groups in (
+        ("merge", rules.merge),
+        ("never_merge", tuple(tuple(sorted(g)) for g in rules.never_merge)),
+    ):
+        for index, group in enumerate(groups):
+            missing = [fp for fp in group if fp not in known]
+            if missing:
+                out.append(f"rules: {kind}[{index}] names {', '.join(missing)}, which matches no task")
+    missing_items = sorted(item for item in rules.split if item not in items)
+    if missing_items:
+        out.append(f"rules: split names {', '.join(missing_items)}, which matches no raw item")
+    return out
 
 
 def rule_snippet(pairs: Iterable[tuple[str, str]]) -> str:
-    """TOML a person can paste into the rules file to merge the given pairs."""
+    """TOML a person can paste into the rules file to merge the given pairs (fingerprints)."""
     blocks = [f'[[merge]]\nfingerprints = ["{a}", "{b}"]\nnote = ""\n' for a, b in pairs]
     return "\n".join(blocks)

@@ -44,6 +44,8 @@ __all__ = [
     "frame_site",
     "in_app_frames",
     "key_frame",
+    "library_call",
+    "message_key",
     "normalize_message",
     "normalize_message_expr",
     "normalize_title",
@@ -153,13 +155,41 @@ def in_app_frames(failure: Failure) -> list[Frame]:
     return frames
 
 
+_TRACKERS = frozenset({"sentry", "bugsink"})
+
+
+def library_call(failure: Failure) -> Frame | None:
+    """The library frame the innermost in-app frame called, when the error was raised inside
+    library code (``json.loads`` under ``parse_feed_line``); None otherwise."""
+    if failure.source not in _TRACKERS or not failure.frames or failure.frames[0].in_app:
+        return None
+    for index, frame in enumerate(failure.frames):
+        if frame.in_app:
+            return failure.frames[index - 1]
+    return None
+
+
+def message_key(failure: Failure) -> str:
+    """The text whose normalized form goes into the fingerprint.
+
+    An error raised inside library code under an in-app frame (``JSONDecodeError`` from
+    ``json.loads``, ``ValueError`` from ``strptime``) describes the bad input, not the code:
+    "Expecting value" and "Expecting ',' delimiter" are one unguarded parse. Its message is left
+    out; the library call it came through is in :func:`key_frame` instead.
+    """
+    if library_call(failure) is not None:
+        return ""
+    return failure.message or failure.title
+
+
 def key_frame(failure: Failure) -> str:
     """The frame part of the fingerprint: the crash site, or the best stand-in."""
     frames = in_app_frames(failure)
     if frames:
         top = frames[0]
         if top.function not in _ANONYMOUS:
-            return frame_site(top)
+            library = library_call(failure)
+            return f"{frame_site(top)} > {frame_site(library)}" if library else frame_site(top)
         where = top.path or top.module or top.filename
         if failure.test_path:
             return f"{where}:{normalize_title(failure.test_path)}"
@@ -211,7 +241,7 @@ def fingerprint_failures(failures: Sequence[Failure]) -> list[str]:
     frame = pl.DataFrame(
         {
             "exception_type": [f.exception_type for f in failures],
-            "message": [f.message or f.title for f in failures],
+            "message": [message_key(f) for f in failures],
             "frame_key": [key_frame(f) for f in failures],
         },
         schema={"exception_type": pl.String, "message": pl.String, "frame_key": pl.String},

@@ -102,8 +102,10 @@ def test_key_frame_skips_vendor_frames_and_line_numbers() -> None:
     f = _sentry("1", "x", (vendor, CART))
     # The crash site names the file by its last two path parts without the extension (was
     # "shop/cart.py:line_total"), so a Sentry frame, a module name, a checkout path and a served
-    # URL of one file give one key.
-    assert key_frame(f) == "shop/cart:line_total"
+    # URL of one file give one key. Frames are crash first, so here the error was raised inside
+    # the library frame: the key now also names the library call (and leaves the message out).
+    assert key_frame(f) == "shop/cart:line_total > handlers/base:_get_response"
+    assert key_frame(_sentry("2", "x", (CART, vendor))) == "shop/cart:line_total"
 
 
 def test_log_message_issue_without_stack_is_located_by_logger() -> None:
