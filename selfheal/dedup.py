@@ -40,6 +40,8 @@ __all__ = [
     "ClusterPlan",
     "MergeRules",
     "apply_rules",
+    "describe_candidates",
+    "diff_excerpts",
     "load_rules",
     "near_duplicates",
     "plan_clusters",
@@ -645,6 +647,48 @@ def near_duplicates(
         )
     frame = pl.DataFrame(rows, schema=NEAR_DUPLICATE_SCHEMA)
     return frame.sort(["score", "a", "b"], descending=[True, False, False]).head(limit)
+
+
+def diff_excerpts(a: str, b: str, width: int = 120) -> tuple[str, str]:
+    """Both texts on one line each, cut to ``width`` so that where they differ stays visible.
+
+    A long common beginning is replaced by "…" up to a little before the first difference.
+    """
+    flat_a, flat_b = " ".join(a.split()), " ".join(b.split())
+    common = 0
+    for x, y in zip(flat_a, flat_b, strict=False):
+        if x != y:
+            break
+        common += 1
+    lead = 24
+    start = common - lead if common > width // 2 else 0
+
+    def cut(text: str) -> str:
+        part = ("…" + text[start:]) if start > 0 else text
+        return part if len(part) <= width else part[: width - 1] + "…"
+
+    return cut(flat_a), cut(flat_b)
+
+
+def describe_candidates(pairs: pl.DataFrame, *, limit: int = 15, width: int = 58) -> str:
+    """The candidates as text a person reads: both sides next to each other, why, and the rule."""
+    blocks = []
+    for row in pairs.head(limit).iter_rows(named=True):
+        left = [*str(row["message_a"] or row["title_a"]).splitlines()[:4], *str(row["frames_a"]).splitlines()]
+        right = [
+            *str(row["message_b"] or row["title_b"]).splitlines()[:4],
+            *str(row["frames_b"]).splitlines(),
+        ]
+        lines = [f"score {row['score']:.2f} · {row['suggestion']} · {row['why']}"]
+        lines.append(f"  {'A ' + str(row['a']):<{width}} | B {row['b']}")
+        for index in range(max(len(left), len(right))):
+            x = left[index] if index < len(left) else ""
+            y = right[index] if index < len(right) else ""
+            x, y = diff_excerpts(x, y, width) if x and y else (x[:width], y[:width])
+            lines.append(f"  {x:<{width}} | {y}")
+        lines.append(str(row["rule"]))
+        blocks.append("\n".join(lines))
+    return "\n".join(blocks) if blocks else "no candidates"
 
 
 def _toml_string(text: str) -> str:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from selfheal.config import Config, load_config
 from selfheal.contracts import load_tasks, save_tasks
-from selfheal.dedup import load_rules
+from selfheal.dedup import load_rules, rule_warnings
 from selfheal.errors import ConfigError, InputError
 from selfheal.models import SEVERITIES, PatchTask
 from selfheal.normalize import build_tasks, merge_tasks
@@ -60,6 +60,8 @@ class NormalizeSummary:
     by_source: Mapping[str, int] = field(default_factory=dict)
     by_status: Mapping[str, int] = field(default_factory=dict)
     merged_items: int = 0
+    #: Rules-file entries that match no task (see :func:`selfheal.dedup.rule_warnings`).
+    warnings: tuple[str, ...] = ()
 
     def summary(self) -> str:
         severities = ", ".join(f"{self.by_severity.get(s, 0)} {s}" for s in SEVERITIES)
@@ -197,10 +199,11 @@ def normalize(
     if rules is not None and not rules_path.exists():
         raise InputError(rules_path, "rules file not found")
     previous_tasks = load_tasks(previous) if previous is not None else None
+    merge_rules = load_rules(rules_path)
     tasks = build_tasks(
         failures,
         config,
-        rules=load_rules(rules_path),
+        rules=merge_rules,
         previous=previous_tasks,
         min_frequency=_min_frequency(min_frequency, config, env) if sentry is not None else 0,
         tree=tree,
@@ -218,6 +221,7 @@ def normalize(
         by_source=dict(Counter(s for t in live for s in t.sources)),
         by_status=dict(Counter(t.status for t in tasks)),
         merged_items=sum(len(t.occurrences) - 1 for t in live),
+        warnings=tuple(rule_warnings(merge_rules, tasks)),
     )
 
 

@@ -347,6 +347,10 @@ def render_pr_body(
             _bullets(occurrences, limit=10, what="occurrences"),
             "",
         ]
+    if task.merge_reasons:
+        # Why selfheal called these one bug, so a reviewer can disagree ([[split]] in the rules file).
+        merge_reasons = [scrub.inline(r, 300) for r in task.merge_reasons]
+        sections += ["### Why these were merged", _bullets(merge_reasons, limit=8, what="reasons"), ""]
     links = _link_lines(task, scrub)
     if links:
         sections += ["### Links", _bullets(links, limit=5, what="links"), ""]
@@ -415,6 +419,9 @@ def render_task_file(task: PatchTask, *, secrets: Iterable[str] = ()) -> str:
         lines += ["## Why this severity", "", _bullets(reasons, limit=20, what="reasons"), ""]
     if files:
         lines += ["## Files to look at first", "", _bullets(files, limit=50, what="files"), ""]
+    if task.merge_reasons:
+        merged = [scrub.inline(r, 300) for r in task.merge_reasons]
+        lines += ["## Why these were merged", "", _bullets(merged, limit=20, what="reasons"), ""]
     lines += ["## Error text", "", untrusted_block(evidence, label="error text"), ""]
     lines += [
         "## The task as JSON",
