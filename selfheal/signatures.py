@@ -85,66 +85,94 @@ def _readings(rest: str) -> list[str]:
     return sorted((r for r in out if r), key=len, reverse=True)
 
 
-def _names_function(text: str, functions: Collection[str], frame_functions: Collection[str]) -> bool:
-    for function in functions:
-        bare = function.rsplit(".", 1)[-1]
-        if function in frame_functions or bare in frame_functions:
-            return True
-        if bare and re.search(rf"(?<![\w$]){re.escape(bare)}(?![\w$])", text):
-            return True
-    return False
+_WORD = re.compile(r"[A-Za-z_$][\w$]*")
+
+
+def _bare(function: str) -> str:
+    """``Cart.render`` → ``render``; ``HTMLButtonElement.<anonymous>`` stays whole."""
+    tail = function.rsplit(".", 1)[-1]
+    return tail if _WORD.fullmatch(tail) else function
+
+
+@dataclass(frozen=True, slots=True)
+class _Bucket:
+    """The signatures that say one thing, with lookups by crash function and by raw message."""
+
+    signatures: tuple[Signature, ...]
+    by_function: dict[str, tuple[Signature, ...]]
+    by_raw: dict[str, tuple[Signature, ...]]
+
+    @classmethod
+    def of(cls, signatures: Sequence[Signature]) -> _Bucket:
+        by_function: dict[str, list[Signature]] = defaultdict(list)
+        by_raw: dict[str, list[Signature]] = defaultdict(list)
+        for signature in signatures:
+            for name in {n for f in signature.functions for n in (f, _bare(f))}:
+                by_function[name].append(signature)
+            for raw in signature.raw_messages:
+                by_raw[raw].append(signature)
+        return cls(
+            tuple(signatures),
+            {k: tuple(dict.fromkeys(v)) for k, v in by_function.items()},
+            {k: tuple(dict.fromkeys(v)) for k, v in by_raw.items()},
+        )
 
 
 class SignatureIndex:
     """Signatures by exception type and normalized message, searched in texts."""
 
-    __slots__ = ("_by_key", "_types")
+    __slots__ = ("_buckets", "_count", "_types")
 
     def __init__(self, signatures: Iterable[Signature]) -> None:
-        self._by_key: dict[tuple[str, str], list[Signature]] = defaultdict(list)
+        grouped: dict[tuple[str, str], list[Signature]] = defaultdict(list)
         for signature in signatures:
             if signature.exception_type and signature.message:
-                self._by_key[(signature.exception_type, signature.message)].append(signature)
-        self._types = frozenset(t for t, _ in self._by_key)
+                grouped[(signature.exception_type, signature.message)].append(signature)
+        self._buckets = {key: _Bucket.of(group) for key, group in grouped.items()}
+        self._types = frozenset(t for t, _ in grouped)
+        self._count = sum(len(g) for g in grouped.values())
 
     def __len__(self) -> int:
-        return sum(len(v) for v in self._by_key.values())
+        return self._count
 
     def search(self, text: str, frame_functions: Collection[str] = ()) -> list[Mention]:
         """Every signature the text carries, at most once each, in the order they appear."""
         text = text[:MAX_TEXT_CHARS]
         found: dict[str, Mention] = {}
+        names: frozenset[str] | None = None
         for match in _TYPE_MENTION.finditer(text):
             exception_type = match.group(1)
             if exception_type not in self._types:
                 continue
+            if names is None:  # the words of the text and its frames, once per text
+                names = frozenset(_WORD.findall(text)) | {n for f in frame_functions for n in (f, _bare(f))}
             rest = text[match.end() : match.end() + MAX_READ_CHARS].split("\n", 1)[0]
-            mention = self._resolve(exception_type, rest, text, frame_functions)
+            mention = self._resolve(exception_type, rest, names)
             if mention is not None and mention.signature.key not in found:
                 found[mention.signature.key] = mention
         return list(found.values())
 
-    def _resolve(
-        self, exception_type: str, rest: str, text: str, frame_functions: Collection[str]
-    ) -> Mention | None:
+    def _resolve(self, exception_type: str, rest: str, names: frozenset[str]) -> Mention | None:
         for reading in _readings(rest):
-            candidates = self._by_key.get((exception_type, normalize_message(reading)))
-            if not candidates:
+            bucket = self._buckets.get((exception_type, normalize_message(reading)))
+            if bucket is None:
                 continue
-            return _choose(candidates, f"{exception_type}: {reading}", reading, text, frame_functions)
+            return _choose(bucket, f"{exception_type}: {reading}", reading, names)
         return None
 
 
-def _choose(
-    candidates: Sequence[Signature], shown: str, reading: str, text: str, frame_functions: Collection[str]
-) -> Mention | None:
-    named = [c for c in candidates if _names_function(text, c.functions, frame_functions)]
-    if len(candidates) == 1:
-        return Mention(candidates[0], shown, bool(named))
+def _choose(bucket: _Bucket, shown: str, reading: str, names: frozenset[str]) -> Mention | None:
+    """The one signature the text means, or None when it fits several equally."""
+    if len(names) < len(bucket.by_function):
+        hits = [s for name in names for s in bucket.by_function.get(name, ())]
+    else:
+        hits = [s for name, sigs in bucket.by_function.items() if name in names for s in sigs]
+    named = list(dict.fromkeys(hits))
+    if len(bucket.signatures) == 1:
+        return Mention(bucket.signatures[0], shown, bool(named))
     if len(named) == 1:
         return Mention(named[0], shown, True)
-    pool = named or list(candidates)
-    repeated = [c for c in pool if reading in c.raw_messages]
+    repeated = [s for s in bucket.by_raw.get(reading, ()) if not named or s in named]
     if len(repeated) == 1:
         return Mention(repeated[0], shown, bool(named))
     return None  # two clusters say the same thing and nothing tells them apart
