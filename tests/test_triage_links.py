@@ -9,14 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from selfheal.config import Config
-from selfheal.contracts import contract_errors
-from selfheal.dedup import MergeRules
-from selfheal.models import PatchTask
-from selfheal.normalize import build_tasks, merge_tasks
-from selfheal.paths import RepoTree
-from selfheal.records import Failure
 from triage_builders import (
     JsFrame,
     PyFrame,
@@ -25,6 +17,14 @@ from triage_builders import (
     sentry_failures,
     sentry_issue,
 )
+
+from selfheal.config import Config
+from selfheal.contracts import contract_errors
+from selfheal.dedup import MergeRules
+from selfheal.models import PatchTask
+from selfheal.normalize import build_tasks, merge_tasks
+from selfheal.paths import RepoTree
+from selfheal.records import Failure
 
 APP_JS = "http://localhost:3000/static/app.js"
 LOOKUP = PyFrame("billing.discounts", "lookup_code", 41)
@@ -318,7 +318,7 @@ def test_the_rules_file_wins_over_every_link() -> None:
 
 
 def test_files_hint_puts_the_app_script_before_test_code_and_keeps_unsure_hints(tmp_path: Path) -> None:
-    page_error = f"TypeError: Cannot read properties of null (reading 'x')"
+    page_error = "TypeError: Cannot read properties of null (reading 'x')"
     stack = (f"    at renderCart ({APP_JS}:42:17)", "    at /work/shop/e2e/tests/helpers/cart.ts:9:3")
     tests = playwright_failures([Spec("cart.spec.ts", ("Cart", "x"), page_error, stack)])
     [task] = build_tasks(tests, Config())
