@@ -423,16 +423,17 @@ def _mention_links(groups: Mapping[str, Sequence[Failure]]) -> Iterator[tuple[st
         return
     for fp, group in groups.items():
         found: dict[str, tuple[Mention, Failure]] = {}
-        seen_texts: set[tuple[str, str]] = set()
+        seen_texts: set[str] = set()
         for failure in group:
-            own, rest = _texts(failure)
-            if (own, rest) in seen_texts:
+            text = _shown_text(failure)
+            if text in seen_texts:
                 continue
-            seen_texts.add((own, rest))
+            seen_texts.add(text)
             functions = frozenset(frame.function for frame in failure.frames if frame.function)
-            mentions = [m for m in index.search(own, functions) if m.same_function or not failure.frames]
-            mentions += index.search(rest, functions)
-            for mention in mentions:
+            for mention in index.search(text, functions):
+                own = mention.start == 0 and failure.source in _TESTS
+                if own and not (mention.same_function or not failure.frames):
+                    continue  # the test's own error, raised elsewhere: not shown, only alike
                 if mention.signature.key != fp:
                     found.setdefault(mention.signature.key, (mention, failure))
         if len(found) > 1:
@@ -442,17 +443,13 @@ def _mention_links(groups: Mapping[str, Sequence[Failure]]) -> Iterator[tuple[st
             yield key, fp, _mention_reason(mention, failure)
 
 
-def _texts(failure: Failure) -> tuple[str, str]:
-    """The item's own error line, and every other text it shows (message body, stack)."""
-    lines = failure.message.split("\n", 1)
-    own = f"{failure.exception_type}: {lines[0]}" if failure.exception_type else lines[0]
-    rest = lines[1] if len(lines) > 1 else ""
-    if failure.source in _TESTS and failure.stack:
-        rest += "\n" + "\n".join(failure.stack)
+def _shown_text(failure: Failure) -> str:
+    """What an item shows: a test's own error line, its message body and stack; an error's
+    message only (its own signature is its cluster: only text shown inside it links)."""
     if failure.source in _TRACKERS:
-        own = ""  # an error's own signature is its cluster: only text shown inside it links
-        rest = failure.message
-    return own, rest
+        return "\n" + failure.message
+    head = f"{failure.exception_type}: " if failure.exception_type else ""
+    return head + failure.message + "\n" + "\n".join(failure.stack)
 
 
 def _mention_reason(mention: Mention, failure: Failure) -> str:

@@ -125,6 +125,20 @@ def _hint_candidates(group: Sequence[Failure]) -> list[tuple[str, str]]:
     return [(path, absolute) for _, _, path, absolute in ranked]
 
 
+def _longest_suffix_in(tree: RepoTree, absolute: str) -> str | None:
+    """The longest trailing part of a frame's whole absolute path that is a file of the checkout.
+
+    ``/srv/app/backend/shop/receipts.py`` picks ``backend/shop/receipts.py`` over a
+    ``releases/2.0/backend/shop/receipts.py`` snapshot that shares only its last three parts.
+    """
+    parts = [p for p in _URL_HOST.sub("", absolute.replace("\\", "/")).split("?", 1)[0].split("/") if p]
+    for start in range(len(parts)):
+        candidate = "/".join(parts[start:])
+        if candidate in tree:
+            return candidate
+    return None
+
+
 def _files_hint(group: Sequence[Failure], tree: RepoTree | None) -> tuple[str, ...]:
     """Files to look at first. With a checkout, files found in it come first, but a guess that
     is not found (a served URL, a path the checkout spells differently) is kept after them."""
@@ -134,14 +148,16 @@ def _files_hint(group: Sequence[Failure], tree: RepoTree | None) -> tuple[str, .
         if tree is None or path in tree:
             seen.setdefault(path, None)
             continue
-        resolved = tree.resolve(path)
-        if resolved is None and absolute:
-            resolved = tree.resolve(_URL_HOST.sub("", absolute).lstrip("/"))
+        resolved = _longest_suffix_in(tree, absolute) if absolute else None
+        if resolved is None:
+            resolved = tree.resolve(path)
         if resolved is not None:
             seen.setdefault(resolved, None)
         else:
             unsure.setdefault(path, None)
-    files = [*seen, *(p for p in unsure if p not in seen)]
+    # An unsure guess already found under a longer path (its checkout spelling) is that file.
+    found = [*seen]
+    files = [*found, *(p for p in unsure if p not in seen and not any(f.endswith("/" + p) for f in found))]
     return tuple(files[:8])
 
 

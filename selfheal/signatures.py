@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from selfheal.fingerprint import normalize_message
 
@@ -68,6 +68,8 @@ class Mention:
     """The words of the text that carry it (``KeyError: 'BETA-22'``)."""
     same_function: bool
     """The text or its frames also name the signature's crash function."""
+    start: int = 0
+    """Where in the text the mention starts (0: the text *is* that error)."""
 
 
 def _readings(rest: str) -> list[str]:
@@ -149,7 +151,7 @@ class SignatureIndex:
             rest = text[match.end() : match.end() + MAX_READ_CHARS].split("\n", 1)[0]
             mention = self._resolve(exception_type, rest, names)
             if mention is not None and mention.signature.key not in found:
-                found[mention.signature.key] = mention
+                found[mention.signature.key] = replace(mention, start=match.start())
         return list(found.values())
 
     def _resolve(self, exception_type: str, rest: str, names: frozenset[str]) -> Mention | None:
