@@ -540,11 +540,10 @@ def _containment_pairs(tasks: Sequence[PatchTask]) -> dict[tuple[int, int], str]
     if not len(index):
         return out
     for i, task in enumerate(tasks):
-        functions = frozenset(f.function for f in task.evidence.frames if f.function)
-        for mention in index.search(_shown_texts(task), functions):
+        for mention in index.search_all(_shown_texts(task)):
             j = int(mention.signature.key)
-            if j == i:
-                continue
+            if j == i or mention.start == 0:
+                continue  # a task's own title is its own error, not one it shows
             pair = (min(i, j), max(i, j))
             out.setdefault(pair, f"{_name(task)[:80]!r} shows the error {_shown(mention.text)}")
     return out
@@ -620,10 +619,15 @@ def near_duplicates(
             why.append(f"same first file {next(iter(files_a))}")
         if same_type:
             why.append(f"same exception type {a.exception_type}")
-        score = round(score, 3)
+        # Two errors alike but raised in two known, different functions: offered, never as likely.
+        apart = crash_a is not None and crash_b is not None and not same_site and (i, j) not in contained
+        if apart and crash_a is not None and crash_b is not None:
+            score -= 0.15
+            why.append(f"but raised in {_display_site(crash_a)} and {_display_site(crash_b)}")
+        score = round(max(score, 0.0), 3)
         if score < threshold:
             continue
-        suggestion = "likely the same bug: consider [[merge]]" if score >= 0.85 else "similar: review"
+        suggestion = "likely the same bug: consider merging" if score >= 0.85 else "similar: review"
         rows.append(
             {
                 "a": a.fingerprint,
@@ -668,7 +672,11 @@ def diff_excerpts(a: str, b: str, width: int = 120) -> tuple[str, str]:
 
 
 def describe_candidates(pairs: pl.DataFrame, *, limit: int = 15, width: int = 58) -> str:
-    """The candidates as text a person reads: both sides next to each other, why, and the rule."""
+    """The candidates as text a person reads: both sides next to each other, why, and the rule.
+
+    Everything but the rules is a TOML comment, so the whole text pastes into the rules file;
+    delete the blocks of the pairs that are not one bug.
+    """
     blocks = []
     for row in pairs.head(limit).iter_rows(named=True):
         left = [*str(row["message_a"] or row["title_a"]).splitlines()[:4], *str(row["frames_a"]).splitlines()]
@@ -676,16 +684,16 @@ def describe_candidates(pairs: pl.DataFrame, *, limit: int = 15, width: int = 58
             *str(row["message_b"] or row["title_b"]).splitlines()[:4],
             *str(row["frames_b"]).splitlines(),
         ]
-        lines = [f"score {row['score']:.2f} · {row['suggestion']} · {row['why']}"]
-        lines.append(f"  {'A ' + str(row['a']):<{width}} | B {row['b']}")
+        lines = [f"# score {row['score']:.2f} · {row['suggestion']} · {row['why']}"]
+        lines.append(f"#   {'A ' + str(row['a']):<{width}} | B {row['b']}")
         for index in range(max(len(left), len(right))):
             x = left[index] if index < len(left) else ""
             y = right[index] if index < len(right) else ""
             x, y = diff_excerpts(x, y, width) if x and y else (x[:width], y[:width])
-            lines.append(f"  {x:<{width}} | {y}")
+            lines.append(f"#   {x:<{width}} | {y}")
         lines.append(str(row["rule"]))
         blocks.append("\n".join(lines))
-    return "\n".join(blocks) if blocks else "no candidates"
+    return "\n".join(blocks) if blocks else "# no candidates"
 
 
 def _toml_string(text: str) -> str:

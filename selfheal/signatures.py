@@ -31,6 +31,8 @@ _CLOSERS = frozenset("\"'`)]},;")
 MAX_READ_CHARS = 400
 MAX_CUTS = 16
 MAX_TEXT_CHARS = 200_000
+#: At most this many look-alike signatures are offered for one mention (bounds the candidates).
+MAX_FITTING = 8
 
 
 def first_line(text: str) -> str:
@@ -136,6 +138,28 @@ class SignatureIndex:
 
     def __len__(self) -> int:
         return self._count
+
+    def search_all(self, text: str) -> list[Mention]:
+        """Every signature that fits a mention in the text, even when several fit one mention
+        equally (for candidates a person decides on, not for automatic links)."""
+        text = text[:MAX_TEXT_CHARS]
+        found: dict[str, Mention] = {}
+        for match in _TYPE_MENTION.finditer(text):
+            exception_type = match.group(1)
+            if exception_type not in self._types:
+                continue
+            rest = text[match.end() : match.end() + MAX_READ_CHARS].split("\n", 1)[0]
+            for reading in _readings(rest):
+                bucket = self._buckets.get((exception_type, normalize_message(reading)))
+                if bucket is None:
+                    continue
+                for signature in bucket.signatures[:MAX_FITTING]:
+                    found.setdefault(
+                        signature.key,
+                        Mention(signature, f"{exception_type}: {reading}", False, match.start()),
+                    )
+                break
+        return list(found.values())
 
     def search(self, text: str, frame_functions: Collection[str] = ()) -> list[Mention]:
         """Every signature the text carries, at most once each, in the order they appear."""
