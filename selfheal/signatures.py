@@ -24,8 +24,10 @@ from selfheal.fingerprint import normalize_message
 
 __all__ = ["Mention", "Signature", "SignatureIndex", "first_line"]
 
-#: ``KeyError:`` / ``billing.errors.DiscountError:``: a word followed by a colon.
-_TYPE_MENTION = re.compile(r"(?<![\w])(?:[A-Za-z_]\w*\.)*([A-Za-z_]\w*):[ \t]*")
+#: ``KeyError:`` / ``billing.errors.DiscountError:``: a word followed by a colon; or the repr
+#: form ``KeyError('BETA-22')`` (a quoted argument in brackets).
+_TYPE_MENTION = re.compile(r"(?<![\w])(?:[A-Za-z_]\w*\.)*([A-Za-z_]\w*)(?::[ \t]*|\((?=['\"]))")
+_REPR_ARGUMENT = re.compile(r"""^('[^'\n]{0,300}'|"[^"\n]{0,300}")\)""")
 #: Characters that may close the quoted or bracketed text an error is shown in.
 _CLOSERS = frozenset("\"'`)]},;")
 MAX_READ_CHARS = 400
@@ -74,9 +76,28 @@ class Mention:
     """Where in the text the mention starts (0: the text *is* that error)."""
 
 
+def _readings_at(text: str, match: re.Match[str]) -> list[str]:
+    """The readings of the message after one type mention, longest first."""
+    rest = text[match.end() : match.end() + MAX_READ_CHARS].split("\n", 1)[0]
+    if match.group(0).endswith("("):
+        argument = _REPR_ARGUMENT.match(rest)
+        # KeyError('BETA-22') says KeyError: 'BETA-22'; ValueError('bad code') says bad code.
+        return [argument.group(1), argument.group(1)[1:-1]] if argument else []
+    return _readings(rest)
+
+
 def _readings(rest: str) -> list[str]:
-    """Ways to read the text after a type: whole line, or cut where a quote or bracket closes."""
+    """Ways to read the text after a type: whole line, or cut where a quote or bracket closes.
+
+    Text inside a JSON string (a response body) has its quotes escaped: read it unescaped too.
+    """
     rest = rest.rstrip()
+    if '\\"' in rest:
+        return sorted(set(_cuts(rest)) | set(_cuts(rest.replace('\\"', '"'))), key=len, reverse=True)
+    return _cuts(rest)
+
+
+def _cuts(rest: str) -> list[str]:
     out = {rest}
     cuts = 0
     for index, char in enumerate(rest):
@@ -148,8 +169,7 @@ class SignatureIndex:
             exception_type = match.group(1)
             if exception_type not in self._types:
                 continue
-            rest = text[match.end() : match.end() + MAX_READ_CHARS].split("\n", 1)[0]
-            for reading in _readings(rest):
+            for reading in _readings_at(text, match):
                 bucket = self._buckets.get((exception_type, normalize_message(reading)))
                 if bucket is None:
                     continue
@@ -172,14 +192,13 @@ class SignatureIndex:
                 continue
             if names is None:  # the words of the text and its frames, once per text
                 names = frozenset(_WORD.findall(text)) | {n for f in frame_functions for n in (f, _bare(f))}
-            rest = text[match.end() : match.end() + MAX_READ_CHARS].split("\n", 1)[0]
-            mention = self._resolve(exception_type, rest, names)
+            mention = self._resolve(exception_type, _readings_at(text, match), names)
             if mention is not None and mention.signature.key not in found:
                 found[mention.signature.key] = replace(mention, start=match.start())
         return list(found.values())
 
-    def _resolve(self, exception_type: str, rest: str, names: frozenset[str]) -> Mention | None:
-        for reading in _readings(rest):
+    def _resolve(self, exception_type: str, readings: Sequence[str], names: frozenset[str]) -> Mention | None:
+        for reading in readings:
             bucket = self._buckets.get((exception_type, normalize_message(reading)))
             if bucket is None:
                 continue

@@ -381,3 +381,22 @@ def test_many_issues_saying_the_same_thing_each_get_their_own_test(count: int) -
     tasks = build_tasks(failures, Config())
     assert len(tasks) == count
     assert all(len(t.occurrences) == 2 for t in tasks)
+
+
+@pytest.mark.parametrize(
+    ("exception_type", "value", "shown"),
+    [
+        ("KeyError", "'ACME-7'", "detail: KeyError('BETA-22')"),  # Python's repr of the exception
+        ("ValueError", "code ACME-7 is expired", "detail: ValueError('code BETA-22 is expired')"),
+        (  # a JSON response body: the message's own double quotes arrive escaped
+            "DataError",
+            'invalid input syntax for type integer: "abc"',
+            '{"error": "DataError: invalid input syntax for type integer: \\"x1\\""}',
+        ),
+    ],
+)
+def test_errors_shown_as_a_repr_or_inside_json_are_found(exception_type: str, value: str, shown: str) -> None:
+    failures = sentry_failures(sentry_issue("1", exception_type, value, [LOOKUP]))
+    tests = playwright_failures([Spec("api.spec.ts", ("API", "x"), f"Error: request failed\n\n{shown}")])
+    [task] = build_tasks(failures + tests, Config())
+    assert len(task.occurrences) == 2
