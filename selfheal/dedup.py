@@ -224,6 +224,8 @@ _SOURCE_NAMES = {"sentry": "Sentry", "bugsink": "Bugsink", "playwright": "Playwr
 _ANONYMOUS = frozenset({"", "<anonymous>", "anonymous", "?", "<module>", "Object.<anonymous>"})
 _ONLY_QUOTED = re.compile(r"^(?:'[^'\n]{0,200}'|\"[^\"\n]{0,200}\")$")
 MAX_SHOWN = 120
+#: How far up the stack the function that used to raise may be (helper, helper of a helper).
+HELPER_DEPTH = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -371,21 +373,25 @@ def _helper_links(groups: Mapping[str, Sequence[Failure]]) -> Iterator[tuple[str
         for fp in fps:
             for failure in _trackers(groups[fp]):
                 frames = in_app_frames(failure)
-                if len(frames) < 2 or frames[0].function in _ANONYMOUS or frames[1].function in _ANONYMOUS:
+                if len(frames) < 2 or frames[0].function in _ANONYMOUS:
                     continue
-                for other in crashing.get(frame_site(frames[1]), []):
-                    mine = {f.release for f in _trackers(groups[fp]) if f.release}
-                    theirs = {f.release for f in _trackers(groups[other]) if f.release}
-                    if other == fp or mine & theirs:
+                # The function that raised before is now the helper's caller (or one level up).
+                for caller in frames[1 : 1 + HELPER_DEPTH]:
+                    if caller.function in _ANONYMOUS:
                         continue
-                    shown = _shown(f"{exception_type}: {_raw_first_line(failure)}")
-                    yield (
-                        other,
-                        fp,
-                        f"same error {shown}: {_display_site(frames[1])} raised it in one release "
-                        f"and calls {_display_site(frames[0])}, which raises it, in another "
-                        "(the check moved into a helper)",
-                    )
+                    for other in crashing.get(frame_site(caller), []):
+                        mine = {f.release for f in _trackers(groups[fp]) if f.release}
+                        theirs = {f.release for f in _trackers(groups[other]) if f.release}
+                        if other == fp or mine & theirs:
+                            continue
+                        shown = _shown(f"{exception_type}: {_raw_first_line(failure)}")
+                        yield (
+                            other,
+                            fp,
+                            f"same error {shown}: {_display_site(caller)} raised it in one release "
+                            f"and calls {_display_site(frames[0])}, which raises it, in another "
+                            "(the check moved into a helper)",
+                        )
 
 
 def _signatures(groups: Mapping[str, Sequence[Failure]]) -> list[Signature]:
@@ -530,7 +536,12 @@ def _task_signatures(tasks: Sequence[PatchTask]) -> list[Signature]:
 
 
 def _shown_texts(task: PatchTask) -> str:
-    return "\n".join([task.title, task.evidence.message, *task.evidence.stack[:40]])
+    """A test's own error and everything it shows; an error's message and stack (its title is
+    its own signature, not one it shows)."""
+    if set(task.sources) <= _TESTS:
+        head = f"{task.exception_type}: " if task.exception_type else ""
+        return "\n".join([head + task.evidence.message, *task.evidence.stack[:40]])
+    return "\n".join(["", task.evidence.message, *task.evidence.stack[:40]])
 
 
 def _containment_pairs(tasks: Sequence[PatchTask]) -> dict[tuple[int, int], str]:
@@ -542,10 +553,11 @@ def _containment_pairs(tasks: Sequence[PatchTask]) -> dict[tuple[int, int], str]
     for i, task in enumerate(tasks):
         for mention in index.search_all(_shown_texts(task)):
             j = int(mention.signature.key)
-            if j == i or mention.start == 0:
-                continue  # a task's own title is its own error, not one it shows
+            if j == i:
+                continue
             pair = (min(i, j), max(i, j))
-            out.setdefault(pair, f"{_name(task)[:80]!r} shows the error {_shown(mention.text)}")
+            verb = "fails with" if mention.start == 0 else "shows"
+            out.setdefault(pair, f"{_name(task)[:80]!r} {verb} the error {_shown(mention.text)}")
     return out
 
 
@@ -610,6 +622,9 @@ def near_duplicates(
         alike = _ratio(sigs[i], sigs[j]) * (1 - name_weight + name_weight * _ratio(names[i], names[j]))
         score = min(1.0, alike + 0.05 * same_type + 0.05 * same_file + 0.05 * same_site)
         why = []
+        if same_site:
+            # One crash function: always worth a look, whatever the messages say.
+            score = max(score, 0.75 if same_type else 0.65)
         if (i, j) in contained:
             score = max(score, 0.9)
             why.append(contained[(i, j)])
@@ -663,6 +678,9 @@ def diff_excerpts(a: str, b: str, width: int = 120) -> tuple[str, str]:
         common += 1
     lead = 24
     start = common - lead if common > width // 2 else 0
+    if start > 0:  # begin at a word
+        space = flat_a.rfind(" ", 0, start + 1)
+        start = space + 1 if space > 0 else start
 
     def cut(text: str) -> str:
         part = ("…" + text[start:]) if start > 0 else text

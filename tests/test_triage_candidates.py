@@ -132,3 +132,39 @@ def test_normalize_reports_rule_warnings(tmp_path: Path) -> None:
     assert summary.warnings == (
         "rules: merge[0] names 0123456789abcdef, fedcba9876543210, which matches no task",
     )
+
+
+def test_a_test_failing_with_an_issues_error_raised_elsewhere_is_offered_not_merged() -> None:
+    """Its own TypeError, raised in test code: alike, but nothing shows it is the app's error."""
+    app = PyFrame("shop.stats", "ratio")
+    failures = sentry_failures(
+        sentry_issue(
+            "1", "TypeError", "Cannot read properties of null (reading 'total')", [app], platform="javascript"
+        )
+    )
+    tests = playwright_failures(
+        [
+            Spec(
+                "cart.spec.ts",
+                ("Cart", "total"),
+                "TypeError: Cannot read properties of null (reading 'total')",
+            )
+        ]
+    )
+    tasks = build_tasks(failures + tests, Config())
+    assert len(tasks) == 2
+    [row] = near_duplicates(tasks).iter_rows(named=True)
+    assert "'Cart › total' fails with the error TypeError: Cannot read properties of null" in row["why"]
+    assert row["score"] >= 0.85
+
+
+def test_two_tasks_with_one_crash_function_are_always_offered() -> None:
+    parse = PyFrame("shop.cart", "parse_quantity")
+    failures = sentry_failures(
+        sentry_issue("1", "ValueError", "invalid literal for int() with base 10: '1,5'", [parse]),
+        sentry_issue("2", "ValueError", "could not convert string to float: 'abc'", [parse]),
+    )
+    tasks = build_tasks(failures, Config())
+    assert len(tasks) == 2  # the messages differ beyond values: not merged automatically
+    [row] = near_duplicates(tasks).iter_rows(named=True)
+    assert "same crash function shop/cart.py:parse_quantity" in row["why"]

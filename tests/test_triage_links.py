@@ -400,3 +400,19 @@ def test_errors_shown_as_a_repr_or_inside_json_are_found(exception_type: str, va
     tests = playwright_failures([Spec("api.spec.ts", ("API", "x"), f"Error: request failed\n\n{shown}")])
     [task] = build_tasks(failures + tests, Config())
     assert len(task.occurrences) == 2
+
+
+def test_a_check_moved_two_levels_down_is_still_the_same_bug() -> None:
+    apply_code = PyFrame("billing.discounts", "apply_code", 30)
+    validate = PyFrame("billing.rules", "validate", 8)
+    check = PyFrame("billing.rules", "check_expiry", 19)
+    failures = sentry_failures(
+        sentry_issue(
+            "1", "ValueError", "code ACME-7 is expired", [apply_code, CHECKOUT], release="shop@2.0.0"
+        ),
+        sentry_issue(
+            "2", "ValueError", "code BETA-22 is expired", [check, validate, apply_code], release="shop@2.1.0"
+        ),
+    )
+    [task] = build_tasks(failures, Config())
+    assert any("billing/discounts.py:apply_code raised it in one release" in r for r in task.merge_reasons)
