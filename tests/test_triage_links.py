@@ -416,3 +416,19 @@ def test_a_check_moved_two_levels_down_is_still_the_same_bug() -> None:
     )
     [task] = build_tasks(failures, Config())
     assert any("billing/discounts.py:apply_code raised it in one release" in r for r in task.merge_reasons)
+
+
+def test_the_pull_request_body_and_task_file_say_why_items_were_merged() -> None:
+    from selfheal.pullrequests.render import render_pr_body, render_task_file
+
+    failures = sentry_failures(
+        sentry_issue("1", "KeyError", "'ACME-7'", [LOOKUP, CHECKOUT]),
+        sentry_issue("2", "KeyError", "'BETA-22'", [LOOKUP, NIGHTLY]),
+    )
+    [task] = build_tasks(failures, Config())
+    for text in (render_pr_body(task), render_task_file(task)):
+        assert "Why these were merged" in text
+        # Markdown-escaped, like every string taken from a task.
+        assert "same KeyError and crash function billing/discounts.py:lookup\\_code" in text
+    [single] = build_tasks(failures[:1], Config())
+    assert "Why these were merged" not in render_pr_body(single)
