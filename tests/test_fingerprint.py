@@ -18,6 +18,11 @@ CASES = [
     ("invalid literal for int() with base 10: 'abc'", "invalid literal for int() with base <n>: <str>"),
     ('Expected: "Welcome back, demo!"', "Expected: <str>"),
     ("'user_id'", "'user_id'"),  # a message that is only a quoted key keeps it: it is the bug
+    ("'ACME-7'", "<str>"),  # ... but a quoted *value* (digits, dashes, upper case) is data
+    ("'EUR'", "<str>"),
+    ('"gift card"', "<str>"),
+    ("discount code ACME-7 not found (SKU_2002, A17)", "discount code <id> not found (<id>, <id>)"),
+    ("Expecting value: line 1 column 31 (char 30)", "Expecting value: line <n> column <n> (char <n>)"),
     ("mail jane@example.com bounced", "mail <email> bounced"),
     ("Error: x\n\nCall log:\n  - waiting\n    21 × locator resolved", "Error: x"),
     ("    19 × locator resolved to <p>", "<n> × locator resolved to <p>"),
