@@ -29,6 +29,7 @@ from pathlib import Path
 
 import polars as pl
 
+from selfheal.config import load_config
 from selfheal.errors import InputError
 from selfheal.fingerprint import frame_site, in_app_frames, library_call, normalize_message
 from selfheal.models import Frame, PatchTask
@@ -41,6 +42,7 @@ __all__ = [
     "MergeRules",
     "apply_rules",
     "describe_candidates",
+    "describe_rule_warnings",
     "diff_excerpts",
     "load_rules",
     "near_duplicates",
@@ -724,6 +726,13 @@ def merge_rule(a: PatchTask, b: PatchTask) -> str:
     """A ``[[merge]]`` block for two tasks, with a note naming both."""
     note = f"{_name(a)[:60]} = {_name(b)[:60]}"
     return f'[[merge]]\nfingerprints = ["{a.fingerprint}", "{b.fingerprint}"]\nnote = {_toml_string(note)}\n'
+
+
+def describe_rule_warnings(tasks: Sequence[PatchTask], config_root: str | Path = ".") -> str:
+    """The warnings for the configured rules file (``rules_file`` under ``config_root``), as text."""
+    config = load_config(config_root)
+    warnings = rule_warnings(load_rules(config.repo_root / config.rules_file), tasks)
+    return "\n".join(warnings) or "every rule in the rules file matches a task"
 
 
 def rule_warnings(rules: MergeRules, tasks: Sequence[PatchTask]) -> list[str]:

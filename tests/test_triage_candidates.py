@@ -168,3 +168,17 @@ def test_two_tasks_with_one_crash_function_are_always_offered() -> None:
     assert len(tasks) == 2  # the messages differ beyond values: not merged automatically
     [row] = near_duplicates(tasks).iter_rows(named=True)
     assert "same crash function shop/cart.py:parse_quantity" in row["why"]
+
+
+def test_the_notebook_reads_the_configured_rules_file_for_its_warnings(tmp_path: Path) -> None:
+    from selfheal.dedup import describe_rule_warnings
+
+    tasks = build_tasks(sentry_failures(sentry_issue("1", "KeyError", "'ACME-7'", [LOOKUP])), Config())
+    assert describe_rule_warnings(tasks, tmp_path) == "every rule in the rules file matches a task"
+    (tmp_path / "selfheal-rules.toml").write_text(
+        f'[[merge]]\nfingerprints = ["{tasks[0].fingerprint}", "0123456789abcdef"]\n'
+    )
+    assert (
+        describe_rule_warnings(tasks, tmp_path)
+        == "rules: merge[0] names 0123456789abcdef, which matches no task"
+    )
