@@ -38,6 +38,7 @@ __all__ = [
     "MESSAGE_RULES",
     "error_signature",
     "failure_fingerprint",
+    "file_key",
     "fingerprint_failures",
     "fingerprint_frame",
     "fingerprint_of",
@@ -129,15 +130,18 @@ def frame_site(frame: Frame) -> str:
     the module's dots when there is no file), then the function. Never the line number.
     """
     raw = frame.abs_path or frame.filename or frame.path
-    if raw:
-        cleaned = _URL_PREFIX.sub("", raw.replace("\\", "/")).split("?", 1)[0].split("#", 1)[0]
-        parts = [p for p in cleaned.split("/") if p and p != "."]
-    else:
-        parts = [p for p in frame.module.split(".") if p]
-    if parts and raw:
-        parts[-1] = parts[-1].split(".", 1)[0] or parts[-1]
-    where = "/".join(parts[-2:])
+    where = file_key(raw) if raw else "/".join([p for p in frame.module.split(".") if p][-2:])
     return f"{where}:{frame.function}" if frame.function else where
+
+
+def file_key(raw: str) -> str:
+    """``tests/checkout`` for ``e2e/tests/checkout.spec.ts``, ``/srv/app/tests/checkout.spec.ts``
+    or ``http://127.0.0.1:4173/tests/checkout.spec.ts``: the last two parts, no extension."""
+    cleaned = _URL_PREFIX.sub("", raw.replace("\\", "/")).split("?", 1)[0].split("#", 1)[0]
+    parts = [p for p in cleaned.split("/") if p and p != "."]
+    if parts:
+        parts[-1] = parts[-1].split(".", 1)[0] or parts[-1]
+    return "/".join(parts[-2:])
 
 
 def in_app_frames(failure: Failure) -> list[Frame]:
@@ -190,12 +194,14 @@ def key_frame(failure: Failure) -> str:
         if top.function not in _ANONYMOUS:
             library = library_call(failure)
             return f"{frame_site(top)} > {frame_site(library)}" if library else frame_site(top)
-        where = top.path or top.module or top.filename
+        # Test code: the file by its last two parts, so a checkout's folder prefix (e2e/) or a
+        # report that spells the path differently (JSON and JUnit of one run) changes nothing.
+        where = file_key(top.path or top.filename) if (top.path or top.filename) else top.module
         if failure.test_path:
             return f"{where}:{normalize_title(failure.test_path)}"
         return where
     if failure.test_path:
-        return f"{failure.file}:{normalize_title(failure.test_path)}"
+        return f"{file_key(failure.file)}:{normalize_title(failure.test_path)}"
     # No stack at all (Sentry log-message issues): the logger or culprit locates the code.
     return failure.logger or failure.culprit or failure.file
 

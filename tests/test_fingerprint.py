@@ -159,3 +159,23 @@ def test_fingerprint_frame_and_cluster_frame_group_raw_rows() -> None:
     assert_frame_equal(
         clusters.sort(["frequency", "items"], descending=True), expected, check_row_order=False
     )
+
+
+def test_one_test_spelled_with_and_without_the_checkouts_folder_is_one_bug() -> None:
+    """The JSON report resolved against a checkout says e2e/tests/…, the JUnit report tests/…."""
+    base = {
+        "source": "playwright",
+        "exception_type": "Error",
+        "message": "expect(locator).toBeVisible() failed",
+    }
+    frames = [
+        Frame(filename=p, function="", lineno=8, path=p)
+        for p in ("e2e/tests/cart.spec.ts", "tests/cart.spec.ts")
+    ]
+    a, b = (
+        Failure(item_id=str(n), title="t", frames=(f,), test_path=("Cart", "adds"), **base)
+        for n, f in enumerate(frames)
+    )
+    assert failure_fingerprint(a) == failure_fingerprint(b)
+    other = Failure(item_id="c", title="t", frames=(frames[0],), test_path=("Cart", "removes"), **base)
+    assert failure_fingerprint(other) != failure_fingerprint(a)
