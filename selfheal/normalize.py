@@ -118,7 +118,8 @@ def _occurrence(f: Failure) -> Occurrence:
         return Occurrence("playwright", f.item_id, f.project or "")
     if f.source == "junit" and f.project:
         return Occurrence("junit", f.item_id, f.project)
-    return Occurrence(f.source, f.item_id)
+    # Only Sentry resolves an issue from `Fixes <shortId>` in a merged PR.
+    return Occurrence(f.source, f.item_id, short_id=f.short_id if f.source == "sentry" else None)
 
 
 def _title(rep: Failure) -> str:
