@@ -336,11 +336,9 @@ def _decide_open(
     task = base.task
     secrets = options.secrets
     section = fix_section_of(open_pr.body)  # a proposed fix stays described until the next one
+    room = MAX_BODY_CHARS - len(section.encode("utf-8"))
     body = with_fix_section(
-        render_pr_body(
-            task, secrets=secrets, previous_pr=previous_pr, max_chars=MAX_BODY_CHARS - len(section)
-        ),
-        section,
+        render_pr_body(task, secrets=secrets, previous_pr=previous_pr, max_chars=room), section
     )
     body_changed = _normalized(body) != _normalized(open_pr.body)
     # A title a person rewrote is theirs; only selfheal's own form is kept up to date.
