@@ -55,10 +55,11 @@ def agent_config(*extra: str, **changes: Any) -> AgentConfig:
 
 
 def calc_task(n: int = 1, **changes: Any) -> PatchTask:
+    frequency = changes.pop("frequency", 40)
     return make_task(
         n,
         "high",
-        40,
+        frequency,
         title=f"AssertionError: add(2, 3) returned -1 (task {n})",
         expected_fix=ExpectedFix(kind="bugfix", files_hint=("calc.py",), notes="add() subtracts"),
         **changes,

@@ -4,12 +4,18 @@
 real run share the planner; the dry run writes ``out/pr_plan.json`` plus one markdown preview
 per planned PR under ``out/pr_previews/`` and makes no write request (it lists existing PRs
 read-only only when a GitHub token and repository are configured).
+
+With ``[tool.selfheal.agent]`` configured, each created PR (and each updated PR whose task
+changed) also gets a coding agent's proposed fix: see :mod:`selfheal.pullrequests.agent` and
+docs/agent.md. A dry run only says which agent runs would happen.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +25,23 @@ from selfheal.models import SEVERITIES, PatchTask
 from selfheal.pipeline import load_all_tasks
 from selfheal.pullrequests.github import REMOTE_ERRORS, GitHubGateway, GitHubOptions, RequestStats
 from selfheal.pullrequests.plan import ExistingPr, PrDecision, PrPlan, plan_prs
+from selfheal.pullrequests.proposal import (
+    TESTS_FAILING_LABEL,
+    AgentPolicy,
+    AgentResult,
+    fix_commit_message,
+    fix_section,
+    with_fix_section,
+    without_fix_section,
+)
 from selfheal.pullrequests.render import (
     MAX_BODY_CHARS,
     branch_name,
+    label_spec,
     normalized_fingerprint,
     render_pr_body,
     render_task_file,
+    task_file_path,
 )
 from selfheal.settings import GitHubSettings, secret_values
 from selfheal.storage import write_json, write_text
@@ -57,6 +74,8 @@ class PrOutcome:
     result: str
     pr_number: int | None = None
     pr_url: str = ""
+    #: What the coding agent did (one line), when it ran.
+    agent: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +98,8 @@ class PrReport:
     rate_limit_waits: tuple[float, ...] = ()
     outcomes: tuple[PrOutcome, ...] = field(default=())
     listed: bool = True
+    #: Agent runs planned (dry run) or made; ``None`` when no agent is configured.
+    agent_runs: int | None = None
 
     @property
     def planned(self) -> int:
@@ -100,6 +121,11 @@ class PrReport:
             line += f"; rate-limit waits: {len(self.rate_limit_waits)} ({self.waited_seconds:.0f} s)"
         if self.dry_run and not self.listed:
             line += "; existing PRs not listed (no GitHub token/repository configured)"
+        if self.agent_runs is not None:
+            line += f"; agent runs: {self.agent_runs}{' would run' if self.dry_run else ''}"
+            done = [o.agent for o in self.outcomes if o.agent]
+            if done:
+                line += f" ({'; '.join(done)})"
         return line
 
 
@@ -116,6 +142,7 @@ def _write_previews(out_dir: Path, plan: PrPlan, secrets: Sequence[str]) -> tupl
             f"<!-- selfheal preview: {decision.action} ({decision.reason}) -->",
             f"<!-- title: {decision.title.replace('--', '- -')} -->",
             f"<!-- branch: {decision.branch} · labels: {', '.join(x.name for x in decision.labels)} -->",
+            *([f"<!-- {decision.agent_reason.replace('--', '- -')} -->"] if decision.agent_reason else []),
             "",
         ]
         path = folder / f"{normalized_fingerprint(decision.fingerprint)}.md"
@@ -139,6 +166,8 @@ def _plan_json(
             item["result"] = outcome.result
             item["prNumber"] = outcome.pr_number
             item["prUrl"] = outcome.pr_url or item.get("prUrl")
+            if outcome.agent and "agent" in item:
+                item["agent"]["result"] = outcome.agent
     data["requests"] = {
         "total": stats.requests,
         "writes": stats.writes,
@@ -174,6 +203,7 @@ def run_pr(
     tasks: list[PatchTask] | None = None,
     options: GitHubOptions | None = None,
     list_existing: bool | None = None,
+    today: date | None = None,
 ) -> PrReport:
     """Plan draft PRs for the PatchTasks in ``out_dir`` and (unless ``dry_run``) apply the plan.
 
@@ -181,7 +211,8 @@ def run_pr(
     environment (``GITHUB_TOKEN``, ``GITHUB_OWNER``, ``GITHUB_REPO``, ``GITHUB_API_URL``).
     A dry run lists existing PRs (read-only) only when ``list_existing`` is true, or when it is
     ``None`` and a token and repository are configured. Raises ``GitHubError`` for remote
-    failures, ``InputError``/``ConfigError`` for local ones.
+    failures, ``InputError``/``ConfigError`` for local ones. ``today`` (default: the UTC date)
+    dates agent runs (one per task per week).
     """
     out_dir = Path(out_dir)
     all_tasks = list(tasks) if tasks is not None else load_all_tasks(out_dir)
@@ -212,6 +243,7 @@ def run_pr(
             draft=use_draft,
             close_resolved=close_resolved,
             secrets=secrets,
+            today=today or datetime.now(UTC).date(),
         )
     finally:
         if gateway is not None:
@@ -230,6 +262,7 @@ def _run(
     draft: bool,
     close_resolved: bool,
     secrets: Sequence[str],
+    today: date,
 ) -> PrReport:
     if gateway is None and not dry_run:
         raise GitHubError("no GitHub repository configured (set GITHUB_OWNER and GITHUB_REPO)")
@@ -250,6 +283,11 @@ def _run(
         branch_prefix=config.pr.branch_prefix,
         secrets=secrets,
         listed=gateway is not None,
+        agent=(
+            AgentPolicy(config.agent.display_name, config.agent.max_runs, today)
+            if config.agent.enabled
+            else None
+        ),
     )
     stats = gateway.stats if gateway is not None else RequestStats()
     plan_path = out_dir / PLAN_NAME
@@ -260,8 +298,11 @@ def _run(
         previews = _write_previews(out_dir, plan, secrets)
     else:
         assert gateway is not None  # noqa: S101 - checked at the top of this function
+        fixer = (
+            _AgentStep(config, gateway, secrets, today) if any(d.agent_run for d in plan.decisions) else None
+        )
         try:
-            outcomes = _apply(plan, gateway, secrets=secrets)
+            outcomes = _apply(plan, gateway, secrets=secrets, fixer=fixer)
         finally:
             write_json(plan_path, _plan_json(plan, outcomes, stats, dry_run=dry_run))
     return PrReport(
@@ -281,10 +322,13 @@ def _run(
         rate_limit_waits=tuple(stats.rate_limit_waits),
         outcomes=tuple(outcomes),
         listed=plan.listed,
+        agent_runs=sum(d.agent_run for d in plan.decisions) if config.agent.enabled else None,
     )
 
 
-def _apply(plan: PrPlan, gateway: GitHubGateway, *, secrets: Sequence[str]) -> list[PrOutcome]:
+def _apply(
+    plan: PrPlan, gateway: GitHubGateway, *, secrets: Sequence[str], fixer: _AgentStep | None = None
+) -> list[PrOutcome]:
     outcomes: list[PrOutcome] = []
     creates = [d for d in plan.decisions if d.action == "create"]
     base: tuple[str, str] | None = None
@@ -306,7 +350,54 @@ def _apply(plan: PrPlan, gateway: GitHubGateway, *, secrets: Sequence[str]) -> l
                 )
             else:
                 (number, url), result = gateway.update(decision), "updated"
+            agent = ""
+            if fixer is not None and decision.agent_run:
+                what = f"propose a fix on {decision.branch}"
+                agent = fixer.propose(decision, number, base_sha=base[1] if base else None).line()
         except REMOTE_ERRORS as exc:
             raise gateway.translate(exc, what) from exc
-        outcomes.append(PrOutcome(decision.fingerprint, decision.action, result, number, url))
+        outcomes.append(PrOutcome(decision.fingerprint, decision.action, result, number, url, agent))
     return outcomes
+
+
+_PREVIOUS_RE = re.compile(r"after #(\d+) was closed")
+
+
+class _AgentStep:
+    """Runs the agent for one PR, commits an accepted change, describes the run in the body."""
+
+    def __init__(self, config: Config, gateway: GitHubGateway, secrets: Sequence[str], today: date) -> None:
+        from selfheal.pullrequests.agent import AgentRunner  # subprocess and git: only when used
+
+        self.runner = AgentRunner(config.agent, config.repo_root, secrets=secrets)
+        self.gateway = gateway
+        self.secrets = secrets
+        self.today = today
+
+    def propose(self, decision: PrDecision, number: int, *, base_sha: str | None) -> AgentResult:
+        task = decision.task
+        task_file = decision.task_file or task_file_path(task)
+        if base_sha is None:
+            base_sha = self.gateway.base_branch()[1]
+        result = self.runner.run(
+            task, task_file, render_task_file(task, secrets=self.secrets), base_sha=base_sha
+        )
+        if result.committed:
+            sha = self.gateway.commit_files(decision.branch, result.changes, fix_commit_message(result.agent))
+            result = replace(result, commit_sha=sha)
+        section = fix_section(result, day=self.today)
+        body = with_fix_section(without_fix_section(decision.body), section)
+        if max(len(body), len(body.encode("utf-8"))) > MAX_BODY_CHARS:
+            previous = _PREVIOUS_RE.search(decision.body)
+            room = MAX_BODY_CHARS - len(section.encode("utf-8"))
+            rendered = render_pr_body(
+                task,
+                secrets=self.secrets,
+                previous_pr=int(previous.group(1)) if previous else None,
+                max_chars=room,
+            )
+            body = with_fix_section(rendered, section)
+        self.gateway.edit_body(number, body)
+        if result.tests_failed:
+            self.gateway.add_labels(number, [label_spec(TESTS_FAILING_LABEL)])
+        return result

@@ -46,6 +46,7 @@ __all__ = [
     "fix_section",
     "fix_section_of",
     "with_fix_section",
+    "without_fix_section",
 ]
 
 Outcome = Literal["committed", "no-change", "timeout", "crashed", "refused", "error"]
@@ -206,6 +207,17 @@ def fix_section_of(body: str | None) -> str:
     if end < 0:
         return ""
     return "\n" + text[match.start() : end + len(_END)] + "\n"
+
+
+def without_fix_section(body: str) -> str:
+    """``body`` with its "Proposed fix" section (if any) removed."""
+    section = fix_section_of(body)
+    if not section:
+        return body
+    start = body.find(section.strip("\n"))
+    return (body[:start].rstrip("\n") + "\n" + body[start + len(section.strip("\n")) :].lstrip("\n")).rstrip(
+        "\n"
+    ) + "\n"
 
 
 def with_fix_section(body: str, section: str) -> str:

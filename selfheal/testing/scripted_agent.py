@@ -71,7 +71,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--replace", nargs=2, action="append", default=[], metavar=("OLD", "NEW"))
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--print", dest="planted", default="")
+    parser.add_argument("--log", help="append one line per run to this file (tests count runs with it)")
     args = parser.parse_args(argv)
+    if args.log:
+        with Path(args.log).open("a", encoding="utf-8") as log:
+            log.write(f"{args.mode} {args.task}\n")
     task = json.loads(sys.stdin.read() or "{}")
     if not Path(args.task).read_text(encoding="utf-8").startswith("<!-- selfheal:fingerprint="):
         print("scripted agent: the task file is not a selfheal task file")
