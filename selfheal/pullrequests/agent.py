@@ -48,7 +48,7 @@ from selfheal.pullrequests.proposal import (
     DiffStat,
     FileChange,
     Outcome,
-    TestRun,
+    Verdict,
     clean_output,
     evidence_digest,
 )
@@ -420,13 +420,13 @@ class AgentRunner:
             )
         return tuple(stats)
 
-    def _tests(self, worktree: Path, env: Mapping[str, str]) -> TestRun | None:
+    def _tests(self, worktree: Path, env: Mapping[str, str]) -> Verdict | None:
         command = self.config.test_command
         if not command:
             return None
         process = _run_process(command, cwd=worktree, env=env, stdin=b"", timeout=self.config.test_timeout)
         output = process.output or process.failed_to_start
-        return TestRun(
+        return Verdict(
             command=command,
             passed=process.exit_code == 0 and not process.timed_out,
             exit_code=process.exit_code,

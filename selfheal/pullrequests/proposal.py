@@ -38,7 +38,7 @@ __all__ = [
     "DiffStat",
     "FileChange",
     "Outcome",
-    "TestRun",
+    "Verdict",
     "agent_due",
     "agent_record",
     "evidence_digest",
@@ -84,7 +84,9 @@ class DiffStat:
 
 
 @dataclass(frozen=True, slots=True)
-class TestRun:
+class Verdict:
+    """What the test command said about the change."""
+
     command: tuple[str, ...]
     passed: bool
     exit_code: int | None
@@ -104,7 +106,7 @@ class AgentResult:
     evidence: str
     changes: tuple[FileChange, ...] = ()
     stats: tuple[DiffStat, ...] = ()
-    tests: TestRun | None = None
+    tests: Verdict | None = None
     summary: str = ""
     output_tail: str = ""
     commit_sha: str = ""
