@@ -280,3 +280,19 @@ def test_no_agent_configured_means_no_agent_keys(gh: FakeGitHub, checkout: Path,
     (pr,) = gh.repo().pulls()
     assert len(branch_commits(gh.repo(), pr.head)) == 2
     assert "Fixes SHOP-API-1" in (pr.body or "")  # Sentry tasks say it, agent or not
+
+
+def test_a_later_passing_fix_takes_the_tests_failing_label_off(
+    gh: FakeGitHub, checkout: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    run(gh, out, checkout, [sentry_task()], "--replace", "return a - b", "return a * b")
+    (pr,) = gh.repo().pulls()
+    assert "fix:tests-failing" in pr.labels
+    later = run(gh, out, checkout, [sentry_task(frequency=80)], *FIX, today=date(2026, 12, 9))
+    assert later.outcomes[0].agent == "committed: 1 file, tests passed"
+    assert "fix:tests-failing" not in pr.labels
+    assert gh.repo().files(pr.head)["calc.py"] == FIXED
+    assert branch_commits(gh.repo(), pr.head)[:2] == ["selfheal: proposed fix (agent scripted)"] * 2
+    assert (pr.body or "").count("### Proposed fix") == 1  # the new run's section replaced the old one
+    assert "**tests passed**" in (pr.body or "")

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from agent_repo import FIX, PLANTED, agent_config, calc_task, git, make_repo, repo_files
 
+from selfheal.config import AgentConfig
 from selfheal.pullrequests.agent import AgentRunner
 from selfheal.pullrequests.render import render_task_file, task_file_path
 
@@ -81,7 +82,7 @@ def test_an_agent_writing_into_the_checkout_itself_is_refused(tmp_path: Path) ->
     repo = make_repo(tmp_path)
     script = f"open({str(repo / 'calc.py')!r}, 'a').write('# tampered\\n')"
     task = calc_task()
-    config = agent_config().__class__(command=(sys.executable, "-c", script), name="rogue", timeout=30.0)
+    config = AgentConfig(command=(sys.executable, "-c", script), name="rogue", timeout=30.0)
     result = AgentRunner(config, repo).run(task, task_file_path(task), render_task_file(task))
     assert result.outcome == "refused"
     assert "in the checkout" in result.detail

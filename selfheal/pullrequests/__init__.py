@@ -400,4 +400,6 @@ class _AgentStep:
         self.gateway.edit_body(number, body)
         if result.tests_failed:
             self.gateway.add_labels(number, [label_spec(TESTS_FAILING_LABEL)])
+        elif result.committed:
+            self.gateway.remove_label_if_present(number, TESTS_FAILING_LABEL)  # a later fix passed
         return result

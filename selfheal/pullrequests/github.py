@@ -512,6 +512,19 @@ class GitHubGateway:
             self._pulls[number] = pr
         self._call(f"update PR #{number}", lambda: pr.edit(body=body), write=True)
 
+    def remove_label_if_present(self, number: int, name: str) -> None:
+        """Take ``name`` off a listed PR that carries it (no request when it does not)."""
+        pr = self._pulls.get(number)
+        if pr is None or name.lower() not in {label.name.lower() for label in (pr.labels or [])}:
+            return
+        try:
+            self._call(
+                f"remove label {name} from PR #{number}", partial(pr.remove_from_labels, name), write=True
+            )
+        except GithubException as exc:
+            if exc.status != 404:  # already gone
+                raise
+
     def add_labels(self, number: int, specs: Sequence[LabelSpec]) -> None:
         """Add labels (created with selfheal's colours when missing)."""
         pr = self._pulls.get(number)
