@@ -345,7 +345,9 @@ def merge_tasks(tasks: Sequence[PatchTask]) -> list[PatchTask]:
         occurrences = list(base.occurrences)
         frequency = base.frequency
         for other in group[1:]:
-            new = [o for o in other.occurrences if o not in occurrences]
+            # The same raw item, whether or not the file that names it kept Sentry's shortId.
+            seen = {(o.source, o.id, o.project) for o in occurrences}
+            new = [o for o in other.occurrences if (o.source, o.id, o.project) not in seen]
             occurrences += new
             frequency += other.frequency if new else 0
         best = min(group, key=lambda t: severity_rank(t.severity))

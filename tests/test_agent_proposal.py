@@ -131,3 +131,13 @@ def test_sentry_tasks_say_fixes_for_each_merged_issue(fixtures: object) -> None:
     assert contract_errors(merged.to_json()) == []
     plain = merged.with_changes(occurrences=(Occurrence("playwright", "spec-1", "chromium"),))
     assert "Fixes " not in render_pr_body(plain)
+
+
+def test_an_older_tasks_file_without_short_ids_merges_into_the_same_occurrence() -> None:
+    from selfheal.normalize import merge_tasks
+
+    newer = calc_task(occurrences=(Occurrence("sentry", "100", short_id="SHOP-API-1"),))
+    older = calc_task(occurrences=(Occurrence("sentry", "100"),))
+    (merged,) = merge_tasks([newer, older])
+    assert merged.occurrences == (Occurrence("sentry", "100", short_id="SHOP-API-1"),)
+    assert merged.frequency == newer.frequency
