@@ -296,3 +296,15 @@ def test_a_later_passing_fix_takes_the_tests_failing_label_off(
     assert branch_commits(gh.repo(), pr.head)[:2] == ["selfheal: proposed fix (agent scripted)"] * 2
     assert (pr.body or "").count("### Proposed fix") == 1  # the new run's section replaced the old one
     assert "**tests passed**" in (pr.body or "")
+
+
+def test_a_deleted_file_is_deleted_on_the_branch(gh: FakeGitHub, checkout: Path, tmp_path: Path) -> None:
+    report = run(gh, tmp_path / "out", checkout, [sentry_task()], *FIX, "--delete", ".gitignore")
+    (pr,) = gh.repo().pulls()
+    assert report.outcomes[0].agent == "committed: 2 files, tests passed"
+    files = gh.repo().files(pr.head)
+    assert ".gitignore" not in files
+    assert files["calc.py"] == FIXED
+    tree = next(r.body for r in gh.writes() if r.path.endswith("/git/trees"))
+    assert {"path": ".gitignore", "mode": "100644", "type": "blob", "sha": None} in tree["tree"]
+    assert "| `.gitignore` | 0 | 1 |" in (pr.body or "")

@@ -69,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         choices=("fix", "nothing", "sleep", "crash", "outside", "workflow", "symlink", "leak"),
     )
     parser.add_argument("--replace", nargs=2, action="append", default=[], metavar=("OLD", "NEW"))
+    parser.add_argument("--delete", action="append", default=[], metavar="PATH", help="also delete PATH")
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--print", dest="planted", default="")
     parser.add_argument("--log", help="append one line per run to this file (tests count runs with it)")
@@ -81,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
         print("scripted agent: the task file is not a selfheal task file")
         return 2
     if args.mode == "fix":
+        for path in args.delete:
+            Path(path).unlink()
         return _fix(task, args.replace)
     if args.mode == "nothing":
         print("scripted agent: looked, found nothing to change")
