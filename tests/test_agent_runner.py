@@ -147,3 +147,11 @@ def test_the_agent_starts_from_the_base_commit_plus_the_task_file(tmp_path: Path
     # At the base commit calc.py still says `a - b`, which the agent fixes; the task file is not a change.
     assert [c.path for c in result.changes] == ["calc.py"]
     assert result.changes[0].content == b"def add(a, b):\n    return a + b\n"
+
+
+def test_an_agent_that_commits_its_own_work_is_seen_the_same(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    result = run_agent(repo, *FIX, "--commit")
+    assert result.outcome == "committed"
+    assert [c.path for c in result.changes] == ["calc.py"]
+    assert [(s.path, s.added, s.removed) for s in result.stats] == [("calc.py", 1, 1)]

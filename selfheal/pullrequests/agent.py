@@ -259,6 +259,9 @@ class AgentRunner:
             "-m",
             f"selfheal: add task {task_file}",
         )
+        # The change is measured against this commit, so an agent that commits its own work
+        # (as some do) is seen the same as one that leaves it in the working tree.
+        start = _git(worktree, "rev-parse", "HEAD").stdout.decode().strip()
         checkout_before = self._checkout_status()
         summary_file = sandbox / SUMMARY_NAME
         env = clean_environment(
@@ -292,12 +295,16 @@ class AgentRunner:
             return self._result(
                 "refused", f"wrote outside the repository ({outside})", evidence, output_tail=output
             )
-        changes, refusal = self._changes(worktree, task_file)
+        try:
+            changes, refusal = self._changes(worktree, task_file, start)
+            stats = self._diff_stat(worktree, start) if changes and not refusal else ()
+        except (ConfigError, OSError) as exc:  # the agent broke the worktree itself
+            detail = f"left a worktree git cannot read ({self._scrub(str(exc))[:200]})"
+            return self._result("error", detail, evidence, output_tail=output)
         if refusal:
             return self._result("refused", refusal, evidence, output_tail=output)
         if not changes:
             return self._result("no-change", "changed nothing", evidence, output_tail=output, summary=summary)
-        stats = self._diff_stat(worktree)
         tests = self._tests(worktree, env)
         return self._result(
             "committed",
@@ -362,9 +369,9 @@ class AgentRunner:
                 return f"a symlink pointing out of the repository ({path})"
         return ""
 
-    def _changes(self, worktree: Path, task_file: str) -> tuple[tuple[FileChange, ...], str]:
+    def _changes(self, worktree: Path, task_file: str, start: str) -> tuple[tuple[FileChange, ...], str]:
         _git(worktree, "add", "-A")
-        listing = _git(worktree, "diff", "--cached", "--name-status", "--no-renames", "-z", "HEAD").stdout
+        listing = _git(worktree, "diff", "--cached", "--name-status", "--no-renames", "-z", start).stdout
         parts = listing.decode("utf-8", "surrogateescape").split("\0")
         entries = [(parts[i], parts[i + 1]) for i in range(0, len(parts) - 1, 2)]
         if len(entries) > MAX_CHANGED_FILES:
@@ -404,8 +411,8 @@ class AgentRunner:
         found = scrub_text(text).counts
         return any(found.get(kind) for kind in SECRET_KINDS)
 
-    def _diff_stat(self, worktree: Path) -> tuple[DiffStat, ...]:
-        listing = _git(worktree, "diff", "--cached", "--numstat", "--no-renames", "-z", "HEAD").stdout
+    def _diff_stat(self, worktree: Path, start: str) -> tuple[DiffStat, ...]:
+        listing = _git(worktree, "diff", "--cached", "--numstat", "--no-renames", "-z", start).stdout
         stats: list[DiffStat] = []
         for item in listing.decode("utf-8", "surrogateescape").split("\0"):
             if not item:

@@ -70,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--replace", nargs=2, action="append", default=[], metavar=("OLD", "NEW"))
     parser.add_argument("--delete", action="append", default=[], metavar="PATH", help="also delete PATH")
+    parser.add_argument("--commit", action="store_true", help="commit its own change (as some agents do)")
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--print", dest="planted", default="")
     parser.add_argument("--log", help="append one line per run to this file (tests count runs with it)")
@@ -84,7 +85,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.mode == "fix":
         for path in args.delete:
             Path(path).unlink()
-        return _fix(task, args.replace)
+        status = _fix(task, args.replace)
+        if args.commit:
+            identity = ["-c", "user.name=agent", "-c", "user.email=agent@localhost"]
+            subprocess.run(["git", *identity, "commit", "-qam", "agent: fix"], check=True)
+        return status
     if args.mode == "nothing":
         print("scripted agent: looked, found nothing to change")
         _write_summary("No change: could not reproduce.")
