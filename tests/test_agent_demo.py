@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 import pytest
 from agent_repo import git
 
-from selfheal.config import AgentConfig, Config
+from selfheal.cli import main
 from selfheal.contracts import load_tasks
 from selfheal.demo import run_demo
-from selfheal.pullrequests import GitHubOptions, run_pr
 from selfheal.pullrequests.render import sentry_short_ids
-from selfheal.settings import GitHubSettings
 from selfheal.testing.fake_github import FakeGitHub
 
 TOKEN = "ghp_DemoToken0123456789abcdefghijklmnopqr"
@@ -46,44 +45,36 @@ def demo_repository(root: Path, hinted: list[str]) -> dict[str, str]:
 
 @pytest.mark.slow
 def test_selfheal_pr_on_the_demo_data_opens_drafts_with_tested_fixes(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.chdir(tmp_path)
     run_demo(out_dir=Path("out"), reports_dir=Path("reports"), run_notebooks=False, say=lambda _: None)
     tasks = load_tasks(Path("out/patchtasks.json"))
     hinted = sorted({t.expected_fix.files_hint[0] for t in tasks if t.expected_fix.files_hint})
-    checkout = tmp_path / "shop"
-    files = demo_repository(checkout, hinted)
-    agent = AgentConfig(
-        command=(
-            sys.executable,
-            "-m",
-            "selfheal.testing.scripted_agent",
-            "--task",
-            "{task_file}",
-            "--replace",
-            "FIXED = False",
-            "FIXED = True",
-        ),
-        name="scripted",
-        timeout=60.0,
-        test_command=(sys.executable, "check_fixed.py"),
-        test_timeout=60.0,
+    files = demo_repository(tmp_path / "shop", hinted)
+    python = json.dumps(sys.executable)
+    Path("selfheal.toml").write_text(
+        'repo_root = "shop"\n'
+        "[agent]\n"
+        f'command = [{python}, "-m", "selfheal.testing.scripted_agent", "--task", "{{task_file}}",'
+        ' "--replace", "FIXED = False", "FIXED = True"]\n'
+        'name = "scripted"\n'
+        "timeout = 60\n"
+        f'test_command = [{python}, "check_fixed.py"]\n'
     )
     with FakeGitHub(token=TOKEN) as gh:
         gh.add_repo("acme", "shop", files=files)
-        settings = GitHubSettings(owner="acme", repo="shop", api_url=gh.base_url, token=TOKEN)
-        report = run_pr(
-            Path("out"),
-            Config(repo_root=checkout, agent=agent),
-            dry_run=False,
-            settings=settings,
-            options=GitHubOptions.for_tests(),
-        )
+        for name, value in (
+            ("GITHUB_TOKEN", TOKEN),
+            ("GITHUB_OWNER", "acme"),
+            ("GITHUB_REPO", "shop"),
+            ("GITHUB_API_URL", gh.base_url),
+        ):
+            monkeypatch.setenv(name, value)
+        assert main(["pr"]) == 0
         assert gh.errors == []
         repo = gh.repo()
         pulls = repo.pulls()
-        assert report.created == len(pulls) == report.agent_runs
         assert len(pulls) == 5  # the demo plans five draft PRs (blocker + high, at most five new)
         by_fingerprint = {t.fingerprint[:12]: t for t in tasks}
         for pr in pulls:
@@ -91,9 +82,13 @@ def test_selfheal_pr_on_the_demo_data_opens_drafts_with_tested_fixes(
             head = repo.commits[repo.refs[pr.head]]
             assert pr.draft
             assert head.message == "selfheal: proposed fix (agent scripted)"
+            assert repo.commits[str(head.parent)].message.startswith("selfheal: add task .selfheal/tasks/")
             assert repo.files(pr.head)[task.expected_fix.files_hint[0]].startswith("FIXED = True")
             assert "**tests passed**" in (pr.body or "")
             for short_id in sentry_short_ids(task):
                 assert f"Fixes {short_id}" in (pr.body or "")
         assert sum(1 for pr in pulls if "Fixes SHOP-" in (pr.body or "")) >= 3
-    assert all(o.agent == "committed: 1 file, tests passed" for o in report.outcomes)
+    summary = capsys.readouterr().out
+    print(summary)  # shown with -rP: the request counts of the run
+    assert "created 5" in summary
+    assert "agent runs: 5 (" + "; ".join(["committed: 1 file, tests passed"] * 5) + ")" in summary
