@@ -11,6 +11,7 @@ import pytest
 from agent_repo import FIX, PLANTED, agent_config, calc_task, git, make_repo, repo_files
 
 from selfheal.config import AgentConfig
+from selfheal.errors import ConfigError
 from selfheal.pullrequests.agent import AgentRunner
 from selfheal.pullrequests.render import render_task_file, task_file_path
 
@@ -155,3 +156,29 @@ def test_an_agent_that_commits_its_own_work_is_seen_the_same(tmp_path: Path) -> 
     assert result.outcome == "committed"
     assert [c.path for c in result.changes] == ["calc.py"]
     assert [(s.path, s.added, s.removed) for s in result.stats] == [("calc.py", 1, 1)]
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("http.https://github.com/.extraheader", "AUTHORIZATION: basic eC1hY2Nlc3MtdG9rZW46Z2hzX3h4eA=="),
+        ("remote.origin.url", "https://x-access-token:ghs_planted0123456789@github.com/acme/shop.git"),
+    ],
+)
+def test_no_agent_runs_where_the_checkout_stores_credentials(tmp_path: Path, key: str, value: str) -> None:
+    repo = make_repo(tmp_path)
+    git(repo, "config", key, value)
+    with pytest.raises(ConfigError) as caught:
+        AgentRunner(agent_config(*FIX), repo)
+    assert "persist-credentials: false" in str(caught.value)
+    assert value not in str(caught.value)
+
+
+def test_a_remote_without_credentials_is_fine_and_worktrees_go_where_configured(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    git(repo, "remote", "add", "origin", "https://github.com/acme/shop.git")
+    folder = tmp_path / "worktrees"
+    result = run_agent(repo, *FIX, worktree_dir=folder)
+    assert result.outcome == "committed"
+    assert folder.is_dir()
+    assert list(folder.iterdir()) == []  # the temporary worktree is gone

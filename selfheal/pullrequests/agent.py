@@ -170,6 +170,23 @@ def _git(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProc
         raise ConfigError(str(repo), f"git {args[0]} failed: {type(exc).__name__}") from exc
 
 
+_URL_USERINFO_RE = re.compile(r"^[a-z][a-z0-9+.-]*://[^/@\s]+@", re.I)
+
+
+def _stored_credentials(repo: Path) -> str:
+    """The name of a credential in the repository's own git config (``""`` when there is none)."""
+    found = _git(repo, "config", "--local", "--get-regexp", r"^http\..*extraheader$", check=False)
+    names = [line.split(" ", 1)[0] for line in found.stdout.decode("utf-8", "replace").splitlines()]
+    if names:
+        return names[0]
+    remotes = _git(repo, "config", "--local", "--get-regexp", r"^remote\..*\.(push)?url$", check=False)
+    for line in remotes.stdout.decode("utf-8", "replace").splitlines():
+        name, _, url = line.partition(" ")
+        if _URL_USERINFO_RE.match(url.strip()):
+            return f"{name} with a user or token in the URL"
+    return ""
+
+
 def _inside(path: Path, root: Path) -> bool:
     try:
         path.relative_to(root)
@@ -195,6 +212,15 @@ class AgentRunner:
         self._environ = dict(os.environ if environ is None else environ)
         root = _git(Path(repo_root), "rev-parse", "--show-toplevel").stdout.decode().strip()
         self.repo_root = Path(root).resolve()
+        leak = _stored_credentials(self.repo_root)
+        if leak:
+            # The worktree shares this configuration: the agent could read and use it.
+            raise ConfigError(
+                str(self.repo_root),
+                f"the checkout's git configuration holds credentials ({leak}); an agent could read "
+                "them. Check out with actions/checkout `persist-credentials: false` (or remove them) "
+                "before running an agent",
+            )
         self._secrets = (
             *secrets,
             *secret_looking_values(self._environ),
