@@ -93,7 +93,7 @@ def test_the_scripted_agent_proposes_a_tested_fix_on_the_draft_pr(
     body = pr.body or ""
     assert "### Proposed fix (agent scripted)" in body
     assert "| `calc.py` | 1 | 1 |" in body
-    assert "1 file changed, 1 insertions(+), 1 deletions(-)" in body
+    assert "1 file changed, 1 insertion(+), 1 deletion(-)" in body
     assert "**tests passed**" in body
     assert "1 passed" in body  # the tail of the test output
     assert "Edited `calc.py`" in body  # the agent's own summary

@@ -246,6 +246,10 @@ def clean_output(text: str, secrets: Iterable[str], *, limit: int = MAX_TAIL_CHA
     return _tail(scrub_text(text, secrets=secrets).text, limit).strip("\n")
 
 
+def _count(number: int, word: str) -> str:
+    return f"{number} {word}{'' if number == 1 else 's'}"
+
+
 def _stat_lines(stats: Sequence[DiffStat]) -> list[str]:
     rows = ["| File | + | − |", "|---|---:|---:|"]
     for stat in stats[:MAX_STAT_ROWS]:
@@ -257,10 +261,10 @@ def _stat_lines(stats: Sequence[DiffStat]) -> list[str]:
         rows.append(f"| … and {len(stats) - MAX_STAT_ROWS} more files | | |")
     added_total = sum(s.added or 0 for s in stats)
     removed_total = sum(s.removed or 0 for s in stats)
-    plural = "s" if len(stats) != 1 else ""
     rows += [
         "",
-        f"{len(stats)} file{plural} changed, {added_total} insertions(+), {removed_total} deletions(-)",
+        f"{_count(len(stats), 'file')} changed, {_count(added_total, 'insertion')}(+), "
+        f"{_count(removed_total, 'deletion')}(-)",
     ]
     return rows
 
