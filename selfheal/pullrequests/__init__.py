@@ -12,12 +12,11 @@ docs/agent.md. A dry run only says which agent runs would happen.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from selfheal.config import Config
 from selfheal.errors import GitHubError, MissingEnvError
@@ -25,26 +24,19 @@ from selfheal.models import SEVERITIES, PatchTask
 from selfheal.pipeline import load_all_tasks
 from selfheal.pullrequests.github import REMOTE_ERRORS, GitHubGateway, GitHubOptions, RequestStats
 from selfheal.pullrequests.plan import ExistingPr, PrDecision, PrPlan, plan_prs
-from selfheal.pullrequests.proposal import (
-    TESTS_FAILING_LABEL,
-    AgentPolicy,
-    AgentResult,
-    fix_commit_message,
-    fix_section,
-    with_fix_section,
-    without_fix_section,
-)
+from selfheal.pullrequests.proposal import AgentPolicy
 from selfheal.pullrequests.render import (
     MAX_BODY_CHARS,
     branch_name,
-    label_spec,
     normalized_fingerprint,
     render_pr_body,
     render_task_file,
-    task_file_path,
 )
 from selfheal.settings import GitHubSettings, secret_values
 from selfheal.storage import write_json, write_text
+
+if TYPE_CHECKING:
+    from selfheal.pullrequests.agent import ProposedFixStep
 
 __all__ = [
     "MAX_BODY_CHARS",
@@ -299,7 +291,7 @@ def _run(
     else:
         assert gateway is not None  # noqa: S101 - checked at the top of this function
         fixer = (
-            _AgentStep(config, gateway, secrets, today) if any(d.agent_run for d in plan.decisions) else None
+            _fix_step(config, gateway, secrets, today) if any(d.agent_run for d in plan.decisions) else None
         )
         try:
             outcomes = _apply(plan, gateway, secrets=secrets, fixer=fixer)
@@ -326,8 +318,15 @@ def _run(
     )
 
 
+def _fix_step(config: Config, gateway: GitHubGateway, secrets: Sequence[str], today: date) -> ProposedFixStep:
+    from selfheal.pullrequests.agent import AgentRunner, ProposedFixStep  # git and subprocesses: when used
+
+    runner = AgentRunner(config.agent, config.repo_root, secrets=secrets)
+    return ProposedFixStep(runner, gateway, secrets=secrets, today=today)
+
+
 def _apply(
-    plan: PrPlan, gateway: GitHubGateway, *, secrets: Sequence[str], fixer: _AgentStep | None = None
+    plan: PrPlan, gateway: GitHubGateway, *, secrets: Sequence[str], fixer: ProposedFixStep | None = None
 ) -> list[PrOutcome]:
     outcomes: list[PrOutcome] = []
     creates = [d for d in plan.decisions if d.action == "create"]
@@ -358,48 +357,3 @@ def _apply(
             raise gateway.translate(exc, what) from exc
         outcomes.append(PrOutcome(decision.fingerprint, decision.action, result, number, url, agent))
     return outcomes
-
-
-_PREVIOUS_RE = re.compile(r"after #(\d+) was closed")
-
-
-class _AgentStep:
-    """Runs the agent for one PR, commits an accepted change, describes the run in the body."""
-
-    def __init__(self, config: Config, gateway: GitHubGateway, secrets: Sequence[str], today: date) -> None:
-        from selfheal.pullrequests.agent import AgentRunner  # subprocess and git: only when used
-
-        self.runner = AgentRunner(config.agent, config.repo_root, secrets=secrets)
-        self.gateway = gateway
-        self.secrets = secrets
-        self.today = today
-
-    def propose(self, decision: PrDecision, number: int, *, base_sha: str | None) -> AgentResult:
-        task = decision.task
-        task_file = decision.task_file or task_file_path(task)
-        if base_sha is None:
-            base_sha = self.gateway.base_branch()[1]
-        result = self.runner.run(
-            task, task_file, render_task_file(task, secrets=self.secrets), base_sha=base_sha
-        )
-        if result.committed:
-            sha = self.gateway.commit_files(decision.branch, result.changes, fix_commit_message(result.agent))
-            result = replace(result, commit_sha=sha)
-        section = fix_section(result, day=self.today)
-        body = with_fix_section(without_fix_section(decision.body), section)
-        if max(len(body), len(body.encode("utf-8"))) > MAX_BODY_CHARS:
-            previous = _PREVIOUS_RE.search(decision.body)
-            room = MAX_BODY_CHARS - len(section.encode("utf-8"))
-            rendered = render_pr_body(
-                task,
-                secrets=self.secrets,
-                previous_pr=int(previous.group(1)) if previous else None,
-                max_chars=room,
-            )
-            body = with_fix_section(rendered, section)
-        self.gateway.edit_body(number, body)
-        if result.tests_failed:
-            self.gateway.add_labels(number, [label_spec(TESTS_FAILING_LABEL)])
-        elif result.committed:
-            self.gateway.remove_label_if_present(number, TESTS_FAILING_LABEL)  # a later fix passed
-        return result

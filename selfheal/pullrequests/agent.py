@@ -17,7 +17,9 @@ what to write, is :mod:`selfheal.pullrequests.proposal`). For one task it
    a diff stat, the test verdict and scrubbed output tails. Committing them on the PR branch is
    the caller's job (through the GitHub API, :class:`FixPublisher`).
 
-The worktree and its temporary folder are removed afterwards, whatever happened. Writes an
+:class:`ProposedFixStep` then commits an accepted change on the PR branch and writes the
+"Proposed fix" section, through a :class:`FixPublisher` (the GitHub gateway). The worktree and
+its temporary folder are removed afterwards, whatever happened. Writes an
 agent makes elsewhere on the machine cannot be seen from here: run real agents in a sandbox
 (docs/agent.md).
 """
@@ -34,7 +36,8 @@ import stat
 import subprocess
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 from fnmatch import fnmatchcase
 from pathlib import Path, PurePosixPath
 from typing import IO, Any, Protocol
@@ -42,8 +45,10 @@ from typing import IO, Any, Protocol
 from selfheal.config import AgentConfig
 from selfheal.errors import ConfigError
 from selfheal.models import PatchTask
+from selfheal.pullrequests.plan import PrDecision
 from selfheal.pullrequests.proposal import (
     MAX_SUMMARY_CHARS,
+    TESTS_FAILING_LABEL,
     AgentResult,
     DiffStat,
     FileChange,
@@ -51,10 +56,22 @@ from selfheal.pullrequests.proposal import (
     Verdict,
     clean_output,
     evidence_digest,
+    fix_commit_message,
+    fix_section,
+    with_fix_section,
+    without_fix_section,
+)
+from selfheal.pullrequests.render import (
+    MAX_BODY_CHARS,
+    LabelSpec,
+    label_spec,
+    render_pr_body,
+    render_task_file,
+    task_file_path,
 )
 from selfheal.scrub import scrub_text
 
-__all__ = ["AgentRunner", "FixPublisher", "clean_environment"]
+__all__ = ["AgentRunner", "FixPublisher", "ProposedFixStep", "clean_environment"]
 
 #: Variables an agent gets from selfheal's environment without being named in ``agent.env``.
 BASE_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "USER", "LOGNAME", "TERM")
@@ -83,11 +100,21 @@ _SAFE_GIT = ("-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", "-c
 
 
 class FixPublisher(Protocol):
-    """Where an accepted change goes (the GitHub gateway implements it)."""
+    """Where an accepted change and its description go (the GitHub gateway implements it)."""
+
+    def base_branch(self) -> tuple[str, str]:
+        """The default branch and its head commit sha."""
+        ...
 
     def commit_files(self, branch: str, changes: Sequence[FileChange], message: str) -> str:
         """Commit ``changes`` on ``branch`` (one commit on top of its head); return the commit sha."""
         ...
+
+    def edit_body(self, number: int, body: str) -> None: ...
+
+    def add_labels(self, number: int, specs: Sequence[LabelSpec]) -> None: ...
+
+    def remove_label_if_present(self, number: int, name: str) -> None: ...
 
 
 def clean_environment(
@@ -466,3 +493,51 @@ class AgentRunner:
             timed_out=process.timed_out,
             output_tail=clean_output(output, self._secrets),
         )
+
+
+_PREVIOUS_RE = re.compile(r"after #(\d+) was closed")
+
+
+class ProposedFixStep:
+    """One PR's proposed fix: run the agent, commit an accepted change, describe the run."""
+
+    def __init__(
+        self, runner: AgentRunner, publisher: FixPublisher, *, secrets: Sequence[str], today: date
+    ) -> None:
+        self.runner = runner
+        self.publisher = publisher
+        self.secrets = tuple(secrets)
+        self.today = today
+
+    def propose(self, decision: PrDecision, number: int, *, base_sha: str | None) -> AgentResult:
+        """Run the agent for the PR ``number`` of ``decision``; remote failures propagate."""
+        task = decision.task
+        task_file = decision.task_file or task_file_path(task)
+        if base_sha is None:
+            base_sha = self.publisher.base_branch()[1]
+        text = render_task_file(task, secrets=self.secrets)
+        result = self.runner.run(task, task_file, text, base_sha=base_sha)
+        if result.committed:
+            message = fix_commit_message(result.agent)
+            result = replace(
+                result, commit_sha=self.publisher.commit_files(decision.branch, result.changes, message)
+            )
+        self.publisher.edit_body(number, self._body(decision, fix_section(result, day=self.today)))
+        if result.tests_failed:
+            self.publisher.add_labels(number, [label_spec(TESTS_FAILING_LABEL)])
+        elif result.committed:
+            self.publisher.remove_label_if_present(number, TESTS_FAILING_LABEL)  # a later fix passed
+        return result
+
+    def _body(self, decision: PrDecision, section: str) -> str:
+        body = with_fix_section(without_fix_section(decision.body), section)
+        if max(len(body), len(body.encode("utf-8"))) <= MAX_BODY_CHARS:
+            return body
+        previous = _PREVIOUS_RE.search(decision.body)
+        rendered = render_pr_body(
+            decision.task,
+            secrets=self.secrets,
+            previous_pr=int(previous.group(1)) if previous else None,
+            max_chars=MAX_BODY_CHARS - len(section.encode("utf-8")),
+        )
+        return with_fix_section(rendered, section)
