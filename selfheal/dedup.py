@@ -262,7 +262,8 @@ def plan_clusters(failures: Sequence[Failure], fingerprints: Sequence[str], rule
     clusters.apply_merge_rules()
     split_fingerprints = {assignment[key] for key in rules.split if key in assignment}
     linkable = {fp: group for fp, group in groups.items() if fp not in split_fingerprints}
-    for a, b, reason in (*_helper_links(linkable), *_mention_links(linkable)):
+    links = (*_same_line_links(linkable), *_helper_links(linkable), *_mention_links(linkable))
+    for a, b, reason in links:
         clusters.union(a, b, reason)
     tracker = frozenset(fp for fp, group in groups.items() if any(f.source in _TRACKERS for f in group))
     names = clusters.names(tracker)
@@ -394,6 +395,35 @@ def _helper_links(groups: Mapping[str, Sequence[Failure]]) -> Iterator[tuple[str
                             f"and calls {_display_site(frames[0])}, which raises it, in another "
                             "(the check moved into a helper)",
                         )
+
+
+def _same_line_links(groups: Mapping[str, Sequence[Failure]]) -> Iterator[tuple[str, str, str]]:
+    """Errors that say only a quoted name (``KeyError: 'summer'``), raised on one line of one
+    function in one release: one lookup seen with different data, not two missing fields.
+
+    Names stay apart otherwise (``'sku'`` and ``'price'`` are two fields, read on two lines).
+    """
+    by_line: dict[tuple[str, str, str, int], list[str]] = defaultdict(list)
+    for fp, group in groups.items():
+        for failure in _trackers(group):
+            frames = in_app_frames(failure)
+            raw = _raw_first_line(failure)
+            if not frames or frames[0].lineno is None or not failure.release or not _ONLY_QUOTED.match(raw):
+                continue
+            key = (failure.exception_type, frame_site(frames[0]), failure.release, frames[0].lineno)
+            if fp not in by_line[key]:
+                by_line[key].append(fp)
+    for (exception_type, _, release, lineno), fps in by_line.items():
+        first = groups[fps[0]][0]
+        frames = in_app_frames(first)
+        for other in fps[1:]:
+            shown = _shown(" / ".join(_raw_first_line(groups[fp][0]) for fp in (fps[0], other)))
+            yield (
+                fps[0],
+                other,
+                f"same {exception_type} on line {lineno} of {_display_site(frames[0])} in {release}: "
+                f"the quoted key is data ({shown})",
+            )
 
 
 def _signatures(groups: Mapping[str, Sequence[Failure]]) -> list[Signature]:

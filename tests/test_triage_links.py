@@ -59,11 +59,26 @@ def test_one_dictionary_lookup_with_different_keys_callers_and_releases_is_one_t
 
 
 def test_a_missing_field_name_is_the_bug_so_two_names_stay_two_tasks() -> None:
-    failures = sentry_failures(
-        sentry_issue("1", "KeyError", "'sku'", [PyFrame("shop.cart", "line_total")]),
-        sentry_issue("2", "KeyError", "'price'", [PyFrame("shop.cart", "line_total")]),
+    failures = sentry_failures(  # item["sku"] on line 12, item["price"] on line 13
+        sentry_issue("1", "KeyError", "'sku'", [PyFrame("shop.cart", "line_total", 12)]),
+        sentry_issue("2", "KeyError", "'price'", [PyFrame("shop.cart", "line_total", 13)]),
     )
     assert len(build_tasks(failures, Config())) == 2
+
+
+def test_quoted_names_raised_on_one_line_in_one_release_are_one_lookup() -> None:
+    failures = sentry_failures(  # CODES[code] with codes typed as plain words
+        sentry_issue("1", "KeyError", "'summer'", [PyFrame("shop.codes", "find", 20)], release="shop@3.0"),
+        sentry_issue("2", "KeyError", "'winter'", [PyFrame("shop.codes", "find", 20)], release="shop@3.0"),
+        sentry_issue("3", "KeyError", "'autumn'", [PyFrame("shop.codes", "find", 24)], release="shop@3.1"),
+    )
+    tasks = build_tasks(failures, Config())
+    assert groups(tasks) == {frozenset({"sentry:1", "sentry:2"}), frozenset({"sentry:3"})}
+    merged = task_with(tasks, "sentry:1")
+    assert (
+        "same KeyError on line 20 of shop/codes.py:find in shop@3.0: the quoted key is data"
+        in (merged.merge_reasons[0])
+    )
 
 
 def test_ids_and_amounts_inside_a_message_do_not_split_one_check() -> None:
