@@ -328,8 +328,8 @@ def _group_reasons(group: Sequence[Failure]) -> list[str]:
         extra += f"; releases {', '.join(sorted(releases))}" if len(releases) > 1 else ""
         source = _SOURCE_NAMES.get(rep.source, rep.source)
         out.append(
-            f"{len(trackers)} {source} issues: same {rep.exception_type or 'message'} and {what}, "
-            f"{how}{extra}"
+            f"{len(trackers)} {source} issues: same "
+            f"{f'{rep.exception_type} and {what}' if rep.exception_type else what}, {how}{extra}"
         )
     if len(tests) > 1:
         titles = list(dict.fromkeys(f.title for f in tests))
