@@ -469,6 +469,8 @@ def _mention_links(groups: Mapping[str, Sequence[Failure]]) -> Iterator[tuple[st
             seen_texts.add(text)
             functions = frozenset(frame.function for frame in failure.frames if frame.function)
             for mention in index.search(text, functions):
+                if mention.start == 0 and failure.source in _TRACKERS:
+                    continue  # an error's own signature is its cluster
                 own = mention.start == 0 and failure.source in _TESTS
                 if own and not (mention.same_function or not failure.frames):
                     continue  # the test's own error, raised elsewhere: not shown, only alike
@@ -482,11 +484,11 @@ def _mention_links(groups: Mapping[str, Sequence[Failure]]) -> Iterator[tuple[st
 
 
 def _shown_text(failure: Failure) -> str:
-    """What an item shows: a test's own error line, its message body and stack; an error's
-    message only (its own signature is its cluster: only text shown inside it links)."""
-    if failure.source in _TRACKERS:
-        return "\n" + failure.message
+    """What an item shows, its own error first: a test's message body and stack; an error's
+    message (its own signature at the start is its cluster: only text shown inside links)."""
     head = f"{failure.exception_type}: " if failure.exception_type else ""
+    if failure.source in _TRACKERS:
+        return head + failure.message
     return head + failure.message + "\n" + "\n".join(failure.stack)
 
 
@@ -568,12 +570,9 @@ def _task_signatures(tasks: Sequence[PatchTask]) -> list[Signature]:
 
 
 def _shown_texts(task: PatchTask) -> str:
-    """A test's own error and everything it shows; an error's message and stack (its title is
-    its own signature, not one it shows)."""
-    if set(task.sources) <= _TESTS:
-        head = f"{task.exception_type}: " if task.exception_type else ""
-        return "\n".join([head + task.evidence.message, *task.evidence.stack[:40]])
-    return "\n".join(["", task.evidence.message, *task.evidence.stack[:40]])
+    """A task's own error first, then everything it shows (message body, stack)."""
+    head = f"{task.exception_type}: " if task.exception_type else ""
+    return "\n".join([head + task.evidence.message, *task.evidence.stack[:40]])
 
 
 def _containment_pairs(tasks: Sequence[PatchTask]) -> dict[tuple[int, int], str]:
@@ -585,8 +584,8 @@ def _containment_pairs(tasks: Sequence[PatchTask]) -> dict[tuple[int, int], str]
     for i, task in enumerate(tasks):
         for mention in index.search_all(_shown_texts(task)):
             j = int(mention.signature.key)
-            if j == i:
-                continue
+            if j == i or (mention.start == 0 and not set(task.sources) <= _TESTS):
+                continue  # an error's own message is not one it shows
             pair = (min(i, j), max(i, j))
             verb = "fails with" if mention.start == 0 else "shows"
             out.setdefault(pair, f"{_name(task)[:80]!r} {verb} the error {_shown(mention.text)}")

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from itertools import pairwise
 
 from selfheal.fingerprint import normalize_message
 
@@ -33,6 +34,13 @@ _CLOSERS = frozenset("\"'`)]},;")
 MAX_READ_CHARS = 400
 MAX_CUTS = 16
 MAX_TEXT_CHARS = 200_000
+#: A message shown without its type is looked for only when it is this many words or longer.
+MIN_UNTYPED_WORDS = 4
+_PLAIN_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
+#: A word of the text, without the quotes or brackets around it.
+_TOKEN = re.compile(r"[\"'`(\[{+*-]*([A-Za-z][A-Za-z'’-]*)")
+#: ``Word:`` right before a position (then the typed search reads it).
+_AFTER_TYPE = re.compile(r"\w:[ \t]*$")
 #: At most this many look-alike signatures are offered for one mention (bounds the candidates).
 MAX_FITTING = 8
 
@@ -146,7 +154,7 @@ class _Bucket:
 class SignatureIndex:
     """Signatures by exception type and normalized message, searched in texts."""
 
-    __slots__ = ("_buckets", "_count", "_types")
+    __slots__ = ("_anchors", "_buckets", "_count", "_types")
 
     def __init__(self, signatures: Iterable[Signature]) -> None:
         grouped: dict[tuple[str, str], list[Signature]] = defaultdict(list)
@@ -156,6 +164,13 @@ class SignatureIndex:
         self._buckets = {key: _Bucket.of(group) for key, group in grouped.items()}
         self._types = frozenset(t for t, _ in grouped)
         self._count = sum(len(g) for g in grouped.values())
+        #: first two words → distinctive messages starting with them, for text that shows a
+        #: message without its type (a page error's ``e.message`` in a list of errors)
+        self._anchors: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
+        for key in grouped:
+            words = key[1].split()
+            if len(words) >= MIN_UNTYPED_WORDS and all(_PLAIN_WORD.fullmatch(w) for w in words[:2]):
+                self._anchors[(words[0], words[1])].append(key)
 
     def __len__(self) -> int:
         return self._count
@@ -179,6 +194,15 @@ class SignatureIndex:
                         Mention(signature, f"{exception_type}: {reading}", False, match.start()),
                     )
                 break
+        for start, exception_type, readings in self._untyped(text):
+            for reading in readings:
+                bucket = self._buckets.get((exception_type, normalize_message(reading)))
+                if bucket is not None:
+                    for signature in bucket.signatures[:MAX_FITTING]:
+                        found.setdefault(
+                            signature.key, Mention(signature, f"{exception_type}: {reading}", False, start)
+                        )
+                    break
         return list(found.values())
 
     def search(self, text: str, frame_functions: Collection[str] = ()) -> list[Mention]:
@@ -195,7 +219,30 @@ class SignatureIndex:
             mention = self._resolve(exception_type, _readings_at(text, match), names)
             if mention is not None and mention.signature.key not in found:
                 found[mention.signature.key] = replace(mention, start=match.start())
+        for start, exception_type, readings in self._untyped(text):
+            if names is None:
+                names = frozenset(_WORD.findall(text)) | {n for f in frame_functions for n in (f, _bare(f))}
+            mention = self._resolve(exception_type, readings, names)
+            if mention is not None and mention.signature.key not in found:
+                found[mention.signature.key] = replace(mention, start=start)
         return list(found.values())
+
+    def _untyped(self, text: str) -> Iterator[tuple[int, str, list[str]]]:
+        """``(start, exception type, readings)`` where the text shows a known message without
+        its type; text right after ``Word:`` is left to the typed search."""
+        if not self._anchors:
+            return
+        tokens = list(_TOKEN.finditer(text))
+        for first, second in pairwise(tokens):
+            keys = self._anchors.get((first.group(1), second.group(1)))
+            if not keys or text.count("\n", first.start(1), second.start(1)):
+                continue
+            start = first.start(1)
+            if _AFTER_TYPE.search(text, max(0, start - 120), start):
+                continue
+            rest = text[start : start + MAX_READ_CHARS].split("\n", 1)[0]
+            for exception_type in dict.fromkeys(t for t, _ in keys):
+                yield start, exception_type, _readings(rest)
 
     def _resolve(self, exception_type: str, readings: Sequence[str], names: frozenset[str]) -> Mention | None:
         for reading in readings:

@@ -447,3 +447,32 @@ def test_the_pull_request_body_and_task_file_say_why_items_were_merged() -> None
         assert "same KeyError and crash function billing/discounts.py:lookup\\_code" in text
     [single] = build_tasks(failures[:1], Config())
     assert "Why these were merged" not in render_pr_body(single)
+
+
+def test_a_page_error_listed_by_its_message_only_still_links() -> None:
+    """Tests often collect ``error.message`` from page errors: the text has no type."""
+    render = JsFrame(APP_JS, "renderCart", 42, 17)
+    failures = sentry_failures(
+        sentry_issue(
+            "1",
+            "TypeError",
+            "Cannot read properties of null (reading 'total')",
+            [render],
+            platform="javascript",
+        ),
+        sentry_issue("2", "ZeroDivisionError", "division by zero", [PyFrame("shop.stats", "ratio")]),
+    )
+    listed = (
+        "Error: expect(received).toEqual(expected) // deep equality\n\n"
+        "- Array []\n+ Array [\n+   \"Cannot read properties of null (reading 'grandTotal')\",\n+ ]"
+    )
+    short = 'Error: expect(received).toEqual(expected)\n\n+   "division by zero"'  # too short to be telling
+    tests = playwright_failures(
+        [Spec("cart.spec.ts", ("Cart", "total"), listed), Spec("stats.spec.ts", ("Stats", "ratio"), short)]
+    )
+    tasks = build_tasks(failures + tests, Config())
+    assert groups(tasks) == {
+        frozenset({"sentry:1", "playwright:spec0"}),
+        frozenset({"sentry:2"}),
+        frozenset({"playwright:spec1"}),
+    }
