@@ -44,6 +44,7 @@ __all__ = [
     "fingerprint_of",
     "frame_site",
     "in_app_frames",
+    "is_app_frame",
     "key_frame",
     "library_call",
     "message_key",
@@ -144,12 +145,24 @@ def file_key(raw: str) -> str:
     return "/".join(parts[-2:])
 
 
+#: A script copied into the app's static files (``static/vendor/chart.js``): library code,
+#: though served from the app's own origin (so a page error's frames call it in-app).
+_VENDORED_SCRIPT = re.compile(
+    r"(?:^|/)(?:vendor|vendors|third[_-]party|bower_components)/[^?#]*\.[cm]?js(?:[?#]|$)"
+)
+
+
+def is_app_frame(frame: Frame) -> bool:
+    """In-app, and not a vendored script."""
+    return frame.in_app and not _VENDORED_SCRIPT.search(frame.path or frame.filename or frame.abs_path)
+
+
 def in_app_frames(failure: Failure) -> list[Frame]:
     """The in-app frames, crash first, without a bare error location repeating the next frame.
 
     All frames when none is in-app (the library code is then the only place known).
     """
-    frames = [f for f in failure.frames if f.in_app] or list(failure.frames)
+    frames = [f for f in failure.frames if is_app_frame(f)] or list(failure.frames)
     if len(frames) > 1 and frames[0].function in _ANONYMOUS:
         first, second = frames[0], frames[1]
         if (first.path or first.filename) == (

@@ -15,7 +15,7 @@ import polars as pl
 
 from selfheal.config import Config
 from selfheal.dedup import MergeRules, plan_clusters
-from selfheal.fingerprint import fingerprint_failures, fingerprint_frame
+from selfheal.fingerprint import fingerprint_failures, fingerprint_frame, is_app_frame
 from selfheal.models import Evidence, ExpectedFix, Occurrence, PatchTask, severity_rank
 from selfheal.owners import CodeOwners, assign_owner
 from selfheal.paths import RepoTree
@@ -117,7 +117,8 @@ def _hint_candidates(group: Sequence[Failure]) -> list[tuple[str, str]]:
         for frame in f.frames:
             if frame.in_app and frame.path and not frame.path.startswith(("http:", "https:")):
                 is_test_code = test and (frame.path == f.file or bool(_TEST_CODE.search(frame.path)))
-                rank = 3 if is_test_code else (1 if test else 0)
+                # A vendored script is rarely where the fix goes: after the app's own frames.
+                rank = 3 if is_test_code else (2 if not is_app_frame(frame) else (1 if test else 0))
                 ranked.append((rank, len(ranked), frame.path, frame.abs_path))
         if f.file:
             rank = 3 if test else 2

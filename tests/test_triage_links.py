@@ -476,3 +476,33 @@ def test_a_page_error_listed_by_its_message_only_still_links() -> None:
         frozenset({"sentry:2"}),
         frozenset({"playwright:spec1"}),
     }
+
+
+def test_a_page_error_raised_inside_a_vendored_script_belongs_to_the_app_script_calling_it() -> None:
+    """Sentry marks static/vendor/ frames as not in-app; a page error's frames are all served
+    from the app's origin. Both name the app function that called the library."""
+    chart_url = "http://localhost:3000/static/vendor/minichart.js"
+    failures = sentry_failures(
+        sentry_issue(
+            "1",
+            "TypeError",
+            "Cannot read properties of undefined (reading 'length')",
+            [JsFrame(APP_JS, "renderSalesChart", 150)],
+            platform="javascript",
+        )
+    )
+    stack = (f"    at drawSeries ({chart_url}:3:20)", f"    at renderSalesChart ({APP_JS}:150:9)")
+    tests = playwright_failures(
+        [
+            Spec(
+                "sales.spec.ts",
+                ("Sales", "chart"),
+                "TypeError: Cannot read properties of undefined (reading 'length')",
+                stack,
+            )
+        ]
+    )
+    [task] = build_tasks(failures + tests, Config())
+    assert set(task.sources) == {"sentry", "playwright"}
+    [tests_only] = build_tasks(tests, Config())
+    assert tests_only.expected_fix.files_hint[:2] == ("static/app.js", "static/vendor/minichart.js")
