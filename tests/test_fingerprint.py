@@ -179,3 +179,15 @@ def test_one_test_spelled_with_and_without_the_checkouts_folder_is_one_bug() -> 
     assert failure_fingerprint(a) == failure_fingerprint(b)
     other = Failure(item_id="c", title="t", frames=(frames[0],), test_path=("Cart", "removes"), **base)
     assert failure_fingerprint(other) != failure_fingerprint(a)
+
+
+def test_python_and_polars_normalization_agree_on_random_text() -> None:
+    """Seeded random messages mixing ids, codes, quotes, URLs and non-ASCII word characters."""
+    import random
+
+    rng = random.Random(3)
+    pieces = [*"abcXYZ019-_#'\" .:/()é€›×\t\n", "ACME-7", "SKU_20", "0x1f", "http://a.b/c?d=1", "user@x.io"]
+    pieces += ["/tmp/a b", "Call log:\n  - x", "中文", "ß", "Ωmega2"]
+    raw = ["".join(rng.choice(pieces) for _ in range(rng.randrange(0, 30))) for _ in range(2000)]
+    frame = pl.DataFrame({"m": raw}).select(normalize_message_expr("m").alias("n"))
+    assert frame["n"].to_list() == [normalize_message(r) for r in raw]
