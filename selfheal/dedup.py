@@ -430,7 +430,7 @@ def _signatures(groups: Mapping[str, Sequence[Failure]]) -> list[Signature]:
     out = []
     for fp, group in groups.items():
         trackers = _trackers(group)
-        if not trackers or not trackers[0].exception_type:
+        if not trackers:
             continue
         rep = trackers[0]
         crash = [fs[0] for f in trackers if (fs := in_app_frames(f)) and fs[0].function not in _ANONYMOUS]
@@ -551,7 +551,7 @@ def _message_cell(task: PatchTask) -> str:
 def _task_signatures(tasks: Sequence[PatchTask]) -> list[Signature]:
     out = []
     for index, task in enumerate(tasks):
-        if not task.exception_type or (task.exception_type in _RUNNER_TYPES and set(task.sources) <= _TESTS):
+        if set(task.sources) <= _TESTS and (not task.exception_type or task.exception_type in _RUNNER_TYPES):
             continue
         raw = first_line(task.evidence.message) or task.title.removeprefix(f"{task.exception_type}: ")
         crash = _crash_frame(task)

@@ -68,7 +68,7 @@ class Signature:
 
     def describe(self) -> str:
         raw = min(self.raw_messages, key=len) if self.raw_messages else self.message
-        return f"{self.exception_type}: {raw}"[:160]
+        return (f"{self.exception_type}: {raw}" if self.exception_type else raw)[:160]
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,10 +159,10 @@ class SignatureIndex:
     def __init__(self, signatures: Iterable[Signature]) -> None:
         grouped: dict[tuple[str, str], list[Signature]] = defaultdict(list)
         for signature in signatures:
-            if signature.exception_type and signature.message:
+            if signature.message:  # an error without a type (a log message) is found untyped only
                 grouped[(signature.exception_type, signature.message)].append(signature)
         self._buckets = {key: _Bucket.of(group) for key, group in grouped.items()}
-        self._types = frozenset(t for t, _ in grouped)
+        self._types = frozenset(t for t, _ in grouped if t)
         self._count = sum(len(g) for g in grouped.values())
         #: first two words → distinctive messages starting with them, for text that shows a
         #: message without its type (a page error's ``e.message`` in a list of errors)
@@ -191,7 +191,7 @@ class SignatureIndex:
                 for signature in bucket.signatures[:MAX_FITTING]:
                     found.setdefault(
                         signature.key,
-                        Mention(signature, f"{exception_type}: {reading}", False, match.start()),
+                        Mention(signature, _said(exception_type, reading), False, match.start()),
                     )
                 break
         for start, exception_type, readings in self._untyped(text):
@@ -200,7 +200,7 @@ class SignatureIndex:
                 if bucket is not None:
                     for signature in bucket.signatures[:MAX_FITTING]:
                         found.setdefault(
-                            signature.key, Mention(signature, f"{exception_type}: {reading}", False, start)
+                            signature.key, Mention(signature, _said(exception_type, reading), False, start)
                         )
                     break
         return list(found.values())
@@ -249,8 +249,12 @@ class SignatureIndex:
             bucket = self._buckets.get((exception_type, normalize_message(reading)))
             if bucket is None:
                 continue
-            return _choose(bucket, f"{exception_type}: {reading}", reading, names)
+            return _choose(bucket, _said(exception_type, reading), reading, names)
         return None
+
+
+def _said(exception_type: str, reading: str) -> str:
+    return f"{exception_type}: {reading}" if exception_type else reading
 
 
 def _choose(bucket: _Bucket, shown: str, reading: str, names: frozenset[str]) -> Mention | None:

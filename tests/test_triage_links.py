@@ -506,3 +506,24 @@ def test_a_page_error_raised_inside_a_vendored_script_belongs_to_the_app_script_
     assert set(task.sources) == {"sentry", "playwright"}
     [tests_only] = build_tasks(tests, Config())
     assert tests_only.expected_fix.files_hint[:2] == ("static/app.js", "static/vendor/minichart.js")
+
+
+def test_a_test_showing_a_logged_error_without_a_type_joins_it() -> None:
+    """A log-message issue (no exception, no stack) shown by the UI word for word."""
+    logged = sentry_issue("1", "", "", [])
+    logged["issue"].update(
+        title="Payment provider did not confirm pay_2301 within 7510 ms", logger="shop.payments"
+    )
+    logged["issue"]["metadata"] = {"title": logged["issue"]["title"]}
+    logged["latestEvent"].update(title=logged["issue"]["title"], entries=[], message=logged["issue"]["title"])
+    failures = sentry_failures(logged)
+    assert failures[0].exception_type == ""
+    ui = (
+        "Error: expect(locator).toHaveText(expected) failed\n\n"
+        'Received: "Payment provider did not confirm pay_88 within 9000 ms"'
+    )
+    tests = playwright_failures([Spec("pay.spec.ts", ("Pay", "confirms"), ui)])
+    [task] = build_tasks(failures + tests, Config())
+    assert any(
+        "shows the Sentry error Payment provider did not confirm pay_88" in r for r in task.merge_reasons
+    )
