@@ -253,6 +253,7 @@ def measure_run(truth: Truth, tasks: list[PatchTask], *, checkout: bool) -> dict
     precision, recall, together, same_bug = pairwise(task_of, truth.bug_of)
     linked, both = cross_source(truth, items)
     hits, with_file, details = first_file(truth, tasks, checkout=checkout)
+    exact_hits = first_file(truth, tasks, checkout=True)[0]
     apart = apart_pairs(truth, tasks)
     frame = near_duplicates(tasks)
     candidates = list(zip(frame["a"].to_list(), frame["b"].to_list(), strict=True))
@@ -270,6 +271,7 @@ def measure_run(truth: Truth, tasks: list[PatchTask], *, checkout: bool) -> dict
         "first_file_bugs": with_file,
         "first_file": hits / with_file if with_file else 1.0,
         "first_file_details": details,
+        "first_file_exact": exact_hits / with_file if with_file else 1.0,  # the path itself, no leniency
         "apart_pairs": len(apart),
         "apart_pairs_offered": shown,
         "candidates": len(candidates),

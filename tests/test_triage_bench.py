@@ -166,3 +166,55 @@ def test_any_corpus_dir_works_and_a_missed_goal_fails_the_run(
 def test_missing_corpus_file_is_one_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert triage.main(["--corpus", str(tmp_path), "--no-samples"]) == 2
     assert "sentry_errors.json: missing" in capsys.readouterr().err
+
+
+def _load_grouping() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("corpus_grouping", CORPUS / "sentry_server.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["corpus_grouping"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _event(value: str, frames: list[dict], exc_type: str = "KeyError") -> dict:
+    stack = {"frames": frames} if frames else None
+    return {
+        "platform": "python",
+        "exception": {"values": [{"type": exc_type, "value": value, "stacktrace": stack}]},
+    }
+
+
+def _frame(function: str, line: str, lineno: int, module: str = "shop.pricing", in_app: bool = True) -> dict:
+    return {"module": module, "function": function, "context_line": line, "lineno": lineno, "in_app": in_app}
+
+
+def test_corpus_grouping_follows_sentry_default_grouping() -> None:
+    grouping = _load_grouping()
+    crash = _frame("lookup_discount", "    return DISCOUNTS[normalized]", 12)
+    library = _frame("_strptime", "    raise ValueError(...)", 349, module="_strptime", in_app=False)
+    endpoint = [_frame("handle_price", "x", 90, module="shop.server"), crash, library]
+    moved = [_frame("handle_price", "x", 97, module="shop.server"), {**crash, "lineno": 15}, library]
+    job = [_frame("run_job", "y", 11, module="shop.scheduler"), crash]
+    key = grouping.grouping_components
+    # message and line numbers do not count; library frames do not count when in-app ones exist
+    assert key(_event("'ACME-7'", endpoint)) == key(_event("'BETA-22'", moved))
+    assert key(_event("'ACME-7'", endpoint)) == key(_event("'ACME-7'", endpoint[:2]))
+    assert key(_event("'ACME-7'", endpoint)) != key(_event("'ACME-7'", job))  # another caller
+    assert key(_event("'ACME-7'", endpoint)) != key(_event("'ACME-7'", endpoint, "ValueError"))
+    # no stack: type and value; log events: the message template
+    assert key(_event("'ACME-7'", [])) != key(_event("'BETA-22'", []))
+    log = {
+        "logentry": {
+            "message": "did not confirm %s within %d ms",
+            "formatted": "did not confirm p1 within 9 ms",
+        }
+    }
+    other = {
+        "logentry": {
+            "message": "did not confirm %s within %d ms",
+            "formatted": "did not confirm p2 within 7 ms",
+        }
+    }
+    assert key(log) == key(other)

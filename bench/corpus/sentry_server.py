@@ -490,4 +490,5 @@ def export(
             "stats": _stats(group, end),
         }
         items.append({"issue": issue, "latestEvent": api_event(group, latest, project_id)})
-    return items
+    # The issues endpoint's default order: last seen first (sort=date).
+    return sorted(items, key=lambda item: (item["issue"]["lastSeen"], item["issue"]["id"]), reverse=True)
