@@ -68,31 +68,55 @@ class Truth:
         return {item: bug.id for bug in self.bugs for item in bug.items}
 
 
-def load_truth(path: Path) -> Truth:
+def _read_truth_data(path: Path) -> dict[str, Any]:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:  # TOMLDecodeError is a ValueError
         raise TruthError(f"{path}: {exc}") from exc
-    bugs: list[Bug] = []
+    if not isinstance(data, dict):
+        raise TruthError(f"{path}: expected a table/object with 'bugs'")
+    return data
+
+
+def load_truth(path: Path) -> Truth:
+    """``truth.toml`` or ``truth.json``: ``bugs.<id>`` with ``description``, ``fix_file`` and
+    ``items`` (raw item keys), and/or a top-level ``items`` table of raw item key → bug id."""
+    data = _read_truth_data(path)
+    entries = data.get("bugs") or {}
+    mapping = data.get("items") or {}
+    if not isinstance(entries, dict) or not isinstance(mapping, dict):
+        raise TruthError(f"{path}: 'bugs' and 'items' must be tables")
+    members: dict[str, list[str]] = {}
     seen: dict[str, str] = {}
-    for bug_id, entry in (data.get("bugs") or {}).items():
-        items = entry.get("items")
-        if (
-            not isinstance(items, list)
-            or not items
-            or not all(isinstance(i, str) and ":" in i for i in items)
-        ):
-            raise TruthError(f"{path}: bugs.{bug_id}: 'items' must list raw item keys like 'sentry:1234'")
-        for item in items:
-            if item in seen:
-                raise TruthError(f"{path}: {item} is in both bugs.{seen[item]} and bugs.{bug_id}")
+
+    def add(item: object, bug_id: str) -> None:
+        if not isinstance(item, str) or ":" not in item:
+            raise TruthError(f"{path}: bugs.{bug_id}: items must be raw item keys like 'sentry:1234'")
+        if item in seen and seen[item] != bug_id:
+            raise TruthError(f"{path}: {item} is in both bugs.{seen[item]} and bugs.{bug_id}")
+        if item not in seen:
             seen[item] = bug_id
-        fix_file = entry.get("fix_file")
-        bugs.append(
-            Bug(bug_id, str(entry.get("description", "")), str(fix_file) if fix_file else None, tuple(items))
-        )
+            members.setdefault(bug_id, []).append(item)
+
+    for bug_id, entry in entries.items():
+        items = entry.get("items", []) if isinstance(entry, dict) else None
+        if not isinstance(items, list):
+            raise TruthError(f"{path}: bugs.{bug_id}: 'items' must be a list of raw item keys")
+        for item in items:
+            add(item, str(bug_id))
+    for item, bug_id in mapping.items():
+        add(item, str(bug_id))
+    bugs: list[Bug] = []
+    for bug_id in dict.fromkeys([*map(str, entries), *members]):
+        entry = entries.get(bug_id) or {}
+        if bug_id not in members:
+            raise TruthError(f"{path}: bugs.{bug_id} has no items")
+        fix_file = entry.get("fix_file") if isinstance(entry, dict) else None
+        description = str(entry.get("description", "")) if isinstance(entry, dict) else ""
+        bugs.append(Bug(bug_id, description, str(fix_file) if fix_file else None, tuple(members[bug_id])))
     if not bugs:
-        raise TruthError(f"{path}: no [bugs.<id>] tables")
+        raise TruthError(f"{path}: no bugs (a [bugs.<id>] table with items, or an [items] table)")
     return Truth(tuple(bugs))
 
 
@@ -391,18 +415,32 @@ def render(result: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def corpus_inputs(corpus: Path) -> Inputs:
-    data = corpus / "data"
-    for needed in (data / "sentry_errors.json", data / "playwright-report.json", corpus / "truth.toml"):
-        if not needed.is_file():
-            raise TruthError(f"{needed}: missing (a corpus holds data/sentry_errors.json, "
-                             "data/playwright-report.json, truth.toml and app/)")  # fmt: skip
-    app = corpus / "app"
+def _first_file(corpus: Path, names: Sequence[str]) -> Path:
+    for name in names:
+        for folder in (corpus / "data", corpus):
+            if (folder / name).is_file():
+                return folder / name
+    raise TruthError(
+        f"{corpus / 'data' / names[0]}: missing (a corpus holds data/sentry_errors.json, "
+        "data/playwright-report.json, truth.toml and app/)"
+    )
+
+
+def corpus_inputs(
+    corpus: Path,
+    *,
+    sentry: Path | None = None,
+    playwright: Path | None = None,
+    truth: Path | None = None,
+    checkout: Path | None = None,
+) -> Inputs:
+    """The corpus's files (``data/`` or the top folder); explicit paths win."""
+    app = checkout if checkout is not None else corpus / "app"
     return Inputs(
         name=f"corpus {corpus}",
-        sentry=data / "sentry_errors.json",
-        playwright=data / "playwright-report.json",
-        truth=load_truth(corpus / "truth.toml"),
+        sentry=sentry or _first_file(corpus, ("sentry_errors.json",)),
+        playwright=playwright or _first_file(corpus, ("playwright-report.json", "report.json")),
+        truth=load_truth(truth or _first_file(corpus, ("truth.toml", "truth.json"))),
         checkout=app if app.is_dir() else None,
     )
 
@@ -424,13 +462,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--corpus", type=Path, default=DEFAULT_CORPUS, help="corpus directory (default bench/corpus)"
     )
+    parser.add_argument(
+        "--sentry", type=Path, help="the corpus's Sentry export (default DIR/data/sentry_errors.json)"
+    )
+    parser.add_argument(
+        "--playwright", type=Path, help="its Playwright JSON report (default DIR/data/playwright-report.json)"
+    )
+    parser.add_argument("--truth", type=Path, help="its ground truth (default DIR/truth.toml or truth.json)")
+    parser.add_argument("--checkout", type=Path, help="the application's checkout (default DIR/app)")
     parser.add_argument("--no-samples", action="store_true", help="skip the bundled samples")
     parser.add_argument("--sample-truth", type=Path, default=SAMPLE_TRUTH, help="ground truth of the samples")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.add_argument("--no-fail", action="store_true", help="exit 0 even when a goal is missed")
     args = parser.parse_args(argv)
     try:
-        targets = [corpus_inputs(args.corpus)]
+        targets = [
+            corpus_inputs(
+                args.corpus,
+                sentry=args.sentry,
+                playwright=args.playwright,
+                truth=args.truth,
+                checkout=args.checkout,
+            )
+        ]
         if not args.no_samples:
             targets.append(sample_inputs(args.sample_truth))
         results = [evaluate(target) for target in targets]

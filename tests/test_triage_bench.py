@@ -116,6 +116,24 @@ def test_truth_file_rejects_an_item_in_two_bugs(tmp_path: Path) -> None:
         triage.load_truth(path)
 
 
+def test_truth_may_map_items_to_bugs_in_json(tmp_path: Path) -> None:
+    path = tmp_path / "truth.json"
+    path.write_text(
+        json.dumps(
+            {
+                "bugs": {"coupon": {"fix_file": "backend/shop/pricing.py"}},
+                "items": {"sentry:1": "coupon", "playwright:s:desktop": "coupon", "sentry:2": "noise"},
+            }
+        )
+    )
+    truth = triage.load_truth(path)
+    assert truth.bug_of == {"sentry:1": "coupon", "playwright:s:desktop": "coupon", "sentry:2": "noise"}
+    assert [(b.id, b.fix_file) for b in truth.bugs] == [
+        ("coupon", "backend/shop/pricing.py"),
+        ("noise", None),
+    ]
+
+
 def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict]:
     code = triage.main(["--json", *args])
     return code, json.loads(capsys.readouterr().out)
