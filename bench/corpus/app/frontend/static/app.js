@@ -152,6 +152,19 @@ async function renderSalesChart() {
   MiniChart.draw(document.getElementById("chart"), series, { height: 40 });
 }
 
+// --- wishlist ------------------------------------------------------------------------------
+function showWishlist() {
+  main().innerHTML = "<ul id='wishlist'><li>House coffee 1 kg</li></ul>";
+  if ("ontouchstart" in window) enableSwipeToRemove(document.getElementById("wishlist"));
+  statusLine("1 saved item");
+}
+
+function enableSwipeToRemove(list) {
+  const hint = document.querySelector("#swipe-hint");
+  hint.hidden = false;
+  list.addEventListener("touchend", (event) => event.target.remove());
+}
+
 const VIEWS = {
   catalog: showCatalog,
   cart: showCart,
@@ -160,5 +173,6 @@ const VIEWS = {
   checkout: showCheckout,
   newsletter: showNewsletter,
   sales: renderSalesChart,
+  wishlist: showWishlist,
 };
 (VIEWS[params.get("page") || "catalog"] || showCatalog)();
