@@ -28,12 +28,12 @@ import tempfile
 import tomllib
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
 from typing import Any
 
-from selfheal.config import load_config
+from selfheal.config import Config
 from selfheal.contracts import load_tasks
 from selfheal.dedup import near_duplicates
 from selfheal.errors import SelfhealError
@@ -238,12 +238,6 @@ class Inputs:
     checkout: Path | None
 
 
-@dataclass(slots=True)
-class Run:
-    tasks: list[PatchTask]
-    measures: dict[str, Any] = field(default_factory=dict)
-
-
 def run_pipeline(inputs: Inputs, config_root: Path, out: Path) -> list[PatchTask]:
     summary = normalize(
         out,
@@ -256,9 +250,7 @@ def run_pipeline(inputs: Inputs, config_root: Path, out: Path) -> list[PatchTask
 
 
 def raw_item_keys(inputs: Inputs) -> list[str]:
-    failures = read_failures(
-        sentry=inputs.sentry, playwright=inputs.playwright, config=load_config(Path("/"))
-    )
+    failures = read_failures(sentry=inputs.sentry, playwright=inputs.playwright, config=Config())
     return [f.key for f in failures]
 
 
