@@ -31,10 +31,14 @@ __all__ = [
     "DEFAULT_REPORT_LOCATIONS",
     "MAX_MESSAGE_CHARS",
     "TITLE_SEPARATOR",
+    "PlaywrightRun",
+    "TestIdentity",
     "find_default_report",
     "load_playwright_report",
+    "load_playwright_run",
     "parse_js_stack_line",
     "parse_playwright_report",
+    "without_tests_described_by",
 ]
 
 #: Where the original script looked for a report, relative to the working directory.
@@ -68,6 +72,87 @@ def load_playwright_report(
 ) -> list[Failure]:
     """Read a Playwright JSON report (bounded, errors naming the file) and parse it."""
     return parse_playwright_report(read_json(path, max_bytes=max_bytes), path, repo_root=repo_root)
+
+
+@dataclass(frozen=True, slots=True)
+class TestIdentity:
+    """One test of one run, the same in every report format: spec file (repository path),
+    title path (describes then title) and project ('' for a single unnamed project)."""
+
+    spec_file: str
+    title_path: tuple[str, ...]
+    project: str = ""
+
+    @classmethod
+    def of(cls, failure: Failure) -> TestIdentity:
+        return cls(failure.file, failure.test_path, failure.project or "")
+
+    def same_test(self, other: TestIdentity) -> bool:
+        """Same title path and project, and one spec path is the other or ends with it (JUnit
+        names spec files relative to the testDir, the JSON relative to the config folder)."""
+        if self.title_path != other.title_path or self.project != other.project:
+            return False
+        mine, theirs = self.spec_file, other.spec_file
+        return mine == theirs or mine.endswith("/" + theirs) or theirs.endswith("/" + mine)
+
+
+@dataclass(frozen=True, slots=True)
+class PlaywrightRun:
+    """A JSON report read: its failures, and every test it describes (passed ones too)."""
+
+    failures: tuple[Failure, ...]
+    tests: frozenset[TestIdentity]
+
+
+def load_playwright_run(
+    path: str | Path, *, repo_root: Path | None = None, max_bytes: int = MAX_INPUT_BYTES
+) -> PlaywrightRun:
+    """:func:`load_playwright_report` plus the identity of every test in the report."""
+    data = read_json(path, max_bytes=max_bytes)
+    failures = parse_playwright_report(data, path, repo_root=repo_root)
+    return PlaywrightRun(tuple(failures), _test_identities(data, repo_root=repo_root))
+
+
+def without_tests_described_by(junit: Sequence[Failure], run: PlaywrightRun) -> list[Failure]:
+    """JUnit failures the JSON report of the same run does not already describe.
+
+    Teams upload both formats of one run: the JSON wins wherever it has a result for the test
+    (a failure, a flaky pass, a pass), so each failing test is counted once.
+    """
+    by_title: dict[tuple[tuple[str, ...], str], list[TestIdentity]] = {}
+    for test in run.tests:
+        by_title.setdefault((test.title_path, test.project), []).append(test)
+    kept = []
+    for failure in junit:
+        identity = TestIdentity.of(failure)
+        known = by_title.get((identity.title_path, identity.project), [])
+        if not any(identity.same_test(test) for test in known):
+            kept.append(failure)
+    return kept
+
+
+def _test_identities(data: object, *, repo_root: Path | None) -> frozenset[TestIdentity]:
+    """Every (spec file, title path, project) of a report (parsed already, so well-formed)."""
+    root = _mapping_or_empty(data)
+    paths = _PathMapper.from_config(_mapping_or_empty(root.get("config")), repo_root=repo_root)
+    found: set[TestIdentity] = set()
+    pending: list[tuple[Mapping[str, object], tuple[str, ...] | None]] = [
+        (_mapping_or_empty(suite), None) for suite in _list_or_empty(root.get("suites"))
+    ]
+    while pending:
+        suite, describes = pending.pop()
+        title = strip_ansi(_optional_str(suite.get("title")) or "")
+        inner = () if describes is None else (*describes, title)
+        for raw_spec in _list_or_empty(suite.get("specs")):
+            spec = _mapping_or_empty(raw_spec)
+            spec_file = _optional_str(spec.get("file")) or ""
+            title_path = (*inner, strip_ansi(_optional_str(spec.get("title")) or ""))
+            for raw_test in _list_or_empty(spec.get("tests")):
+                test = _mapping_or_empty(raw_test)
+                project = _optional_str(test.get("projectName")) or _optional_str(test.get("projectId")) or ""
+                found.add(TestIdentity(paths.spec_path(spec_file) if spec_file else "", title_path, project))
+        pending.extend((_mapping_or_empty(child), inner) for child in _list_or_empty(suite.get("suites")))
+    return frozenset(found)
 
 
 def parse_playwright_report(
