@@ -38,8 +38,10 @@ _VENDOR = re.compile(
     r"(?:^|/)(?:site-packages|dist-packages|node_modules|bower_components|__pypackages__|"
     r"lib/python\d[\d.]*|\.venv|venv|vendor|Pods|Carthage|\.cargo/registry|rustc/[0-9a-f]+|"
     r"go/pkg/mod|gems/[^/]+/gems|\.pub-cache|flutter/packages/flutter)/"
-    r"|^<frozen [^>]*>|^node:|^internal/|^(?:/usr/(?:local/)?lib|/usr/include|/System/Library)/"
-    r"|^(?:dart|package:flutter|package:test_api|package:matcher|package:stack_trace):"
+    r"|^<frozen [^>]*>|^node:|^internal/(?:modules|process|timers|bootstrap|main|streams|util|fs|url"
+    r"|async_hooks|child_process|crypto|http)/"
+    r"|^(?:/usr/(?:local/)?lib|/usr/include|/System/Library|/opt/hostedtoolcache|/usr/local/go)/"
+    r"|^dart:|^package:(?:flutter|flutter_test|test|test_api|test_core|matcher|stack_trace|async)/"
 )
 _WINDOWS_DRIVE = re.compile(r"^/?[A-Za-z]:/")
 _LINE_SUFFIX = re.compile(r"(?::\d+){1,2}$|\((?:\d+)(?:,\s*\d+)?\)$|:line \d+$")
@@ -61,6 +63,9 @@ _CI_WORKSPACES = (
     re.compile(r"^/bitrise/src/"),
     re.compile(r"^/codebuild/output/src\d+/src/(?:[^/]+/){0,3}?"),
     re.compile(r"^/workspace/"),  # Cloud Build, many containers
+    re.compile(r"^/(?:usr/src/app|app|code|opt/app|var/www/html)/"),  # Docker images' usual WORKDIR
+    re.compile(r"^/android_asset/"),  # Cordova / Capacitor on Android: file:///android_asset/www/…
+    re.compile(r"^/(?:private/)?var/(?:mobile|containers)/.*?\.app/"),  # an iOS app bundle
     re.compile(r"^/project/"),  # Playwright's and Docker's conventional mount
 )
 #: File names without an extension that are still files a fix could touch.
@@ -240,6 +245,8 @@ def to_repo_path(
         if path.startswith(mapping.source):
             path = mapping.target + path[len(mapping.source) :]
             break
+    if match := re.match(r"^package:[\w]+/", path):  # Dart: package:shop/src/x.dart is lib/src/x.dart
+        path = "lib/" + path[match.end() :]
     if path.lower().startswith("file://"):
         path = path[len("file://") :]
         path = path if path.startswith("/") else "/" + path.split("/", 1)[-1]  # file://host/x

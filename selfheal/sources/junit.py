@@ -84,6 +84,7 @@ _NOT_A_MESSAGE = re.compile(
     r"|--- End of .* ---|(?:Stack ?[Tt]race|Error Message|Failure Message|Call Stack):?"
     r"|_{3,}.*_{3,}|[-=]{5,})\s*$"
 )
+_INDENTED_PYTEST_ERROR = re.compile(r"^\s+E(?:   |$)")
 #: PHPUnit's first failure line: ``Tests\Unit\CalcTest::testAdd`` (``with data set #0`` optional).
 _PHPUNIT_TEST_ID = re.compile(r"^[\w\\]+::\w+(?: with data set .*)?$")
 _JVM_VENDOR = re.compile(
@@ -108,7 +109,7 @@ _REVERSE_DOMAINS = frozenset(
 )
 #: Playwright's header line: ``[chromium] \u203a auth/login.spec.ts:26:3 \u203a Login \u203a …``.
 _PLAYWRIGHT_HEADER = re.compile(
-    r"^\s*\[(?P<project>[^\]]+)\] \u203a \S+:(?P<line>\d+):\d+ \u203a ", re.MULTILINE
+    r"^\s*(?:\d+\) )?(?:\[(?P<project>[^\]]+)\] \u203a )?\S+:(?P<line>\d+):\d+ \u203a ", re.MULTILINE
 )
 _PLAYWRIGHT_RETRY = re.compile(r"^\s*Retry #\d+ \u2500+\s*$")
 _PLAYWRIGHT_ATTACHMENT = re.compile(r"^\s*attachment #\d+: .*\u2500+\s*$")
@@ -158,7 +159,10 @@ def parse_junit_text(
             path,
             f"not JUnit XML: the root element is <{_local(root.tag)}>, expected <testsuites> or <testsuite>",
         )
-    cases = list(_cases(root))
+    # Playwright's reporter writes ``<testsuites id="" name="">`` and `` › `` headers: vitest
+    # and others also name suites after spec files and write a hostname, but neither of these.
+    playwright = root.get("id") is not None or bool(_PLAYWRIGHT_HEADER.search(text))
+    cases = list(_cases(root, playwright=playwright))
     anchors = _Anchors.infer(cases, repo_root, tree)
     failures = []
     for index, case in enumerate(cases):
@@ -180,6 +184,7 @@ def _local(tag: str) -> str:
 class _Case:
     element: ET.Element
     suite: ET.Element | None
+    playwright_document: bool = False
 
     def attr(self, name: str) -> str:
         return (self.element.get(name) or "").strip()
@@ -197,7 +202,8 @@ class _Case:
         unnamed project)."""
         classname = self.attr("classname")
         return (
-            classname.endswith(_JS_EXTENSIONS)
+            self.playwright_document
+            and classname.endswith(_JS_EXTENSIONS)
             and classname == self.suite_attr("name")
             and self.suite is not None
             and self.suite.get("hostname") is not None
@@ -208,7 +214,7 @@ class _Case:
         return (self.attr("file") or self.suite_attr("file")).replace("\\", "/")
 
 
-def _cases(root: ET.Element) -> Iterator[_Case]:
+def _cases(root: ET.Element, *, playwright: bool) -> Iterator[_Case]:
     """Every ``<testcase>`` in document order, with its nearest ``<testsuite>`` (iterative, so
     a hostile nesting depth cannot exhaust the stack)."""
     suite = root if _local(root.tag) == "testsuite" else None
@@ -221,7 +227,7 @@ def _cases(root: ET.Element) -> Iterator[_Case]:
             continue
         tag = _local(child.tag)
         if tag == "testcase":
-            yield _Case(child, suite)
+            yield _Case(child, suite, playwright)
         elif tag in ("testsuite", "testsuites"):
             pending.append((iter(child), child if tag == "testsuite" else suite))
 
@@ -352,7 +358,7 @@ class _TextReader:
     """A stack has started: later plain lines are no longer the message."""
 
     def read(self, text: str) -> _Stack:
-        lines = text.splitlines()
+        lines = list(_dedent(text.splitlines()))  # pytest's output nested in another report is indented
         for index, line in enumerate(lines):
             self._line(line, lines[index + 1] if index + 1 < len(lines) else "")
         if self.pytest_frames or (self.pytest_error_lines and not self.frames and not self.python_frames):
@@ -426,8 +432,10 @@ class _TextReader:
             rest = (match["rest"] or "").strip()
             if rest and not rest.startswith(("in ", "+0x")) and rest != "Failure" and not self.in_stack:
                 self.message.append(rest)
-        elif line.startswith("E ") or line == "E":
-            self.pytest_error_lines.append(line[1:])  # pytest's error lines, used if pytest frames follow
+        elif line.startswith("E ") or line == "E" or _INDENTED_PYTEST_ERROR.match(line):
+            # pytest's error lines (indented when nested in another tool's output), used if
+            # pytest frames follow
+            self.pytest_error_lines.append(line.lstrip()[1:])
             if not self.frames:
                 self.message.append(line)
         elif _NOT_A_MESSAGE.match(line):
@@ -621,9 +629,13 @@ def _playwright_last_attempt(text: str) -> tuple[str, int]:
 
 
 def _type_and_message(first_line_text: str) -> tuple[str, str]:
-    match = TYPE_PREFIX.match(first_line_text)
+    """``("TypeError", "…")`` from ``TypeError: …``; a type alone on its line (``java.lang.AssertionError:``
+    with the message below) gives the following lines."""
+    match = TYPE_PREFIX.match(first_line_text) or re.match(
+        r"^(?P<type>[A-Za-z_$][\w$.]*):[ \t]*(?:\n|$)", first_line_text
+    )
     if match and match["type"].rsplit(".", 1)[-1].endswith(("Error", "Exception", "Failure", "Failed")):
-        return match["type"], first_line_text[match.end() :]
+        return match["type"], first_line_text[match.end() :].lstrip("\n")
     return "", first_line_text
 
 
@@ -681,7 +693,7 @@ def _case_failure(case: _Case, anchors: _Anchors, index: int) -> Failure | None:
 
     type_attr = strip_ansi(element.get("type") or "").strip()
     message_attr = strip_ansi(element.get("message") or "").strip()
-    body = "\n".join(line.rstrip() for line in stack.message_lines).strip("\n")
+    body = "\n".join(line.rstrip() for line in _dedent(stack.message_lines)).strip()
     exception_type, body = _type_and_message(body)
     timed_out = bool(re.match(r"Test timeout of \d+ms exceeded", body))
     if timed_out:
