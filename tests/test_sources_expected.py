@@ -79,8 +79,8 @@ def test_sentry_first_hint_and_area_follow_the_event(case: dict[str, Any]) -> No
 
 def test_the_collection_covers_every_runner_family_and_platform_of_the_issue() -> None:
     runners = {c["runner"] for c in JUNIT_CASES}
-    assert runners >= {"pytest", "unittest", "jest", "vitest", "playwright", "surefire", "gradle", "go", "catch2",
-                       "googletest", "phpunit", "dotnet", "dart", "mocha"}  # fmt: skip
+    assert runners >= {"pytest", "unittest", "jest", "vitest", "playwright", "surefire", "gradle", "go",
+                       "catch2", "googletest", "phpunit", "dotnet", "dart", "mocha"}  # fmt: skip
     platforms = {c["platform"].split(" (")[0] for c in SENTRY_CASES}
     assert platforms >= {"python", "javascript", "node", "java", "android", "cocoa", "react-native", "unity",
                          "aspnetcore", "ruby", "php", "go", "elixir", "rust", "cordova", "CSP report",
