@@ -31,8 +31,8 @@ __all__ = [
     "DEFAULT_REPORT_LOCATIONS",
     "MAX_MESSAGE_CHARS",
     "TITLE_SEPARATOR",
+    "CaseIdentity",
     "PlaywrightRun",
-    "TestIdentity",
     "find_default_report",
     "load_playwright_report",
     "load_playwright_run",
@@ -75,7 +75,7 @@ def load_playwright_report(
 
 
 @dataclass(frozen=True, slots=True)
-class TestIdentity:
+class CaseIdentity:
     """One test of one run, the same in every report format: spec file (repository path),
     title path (describes then title) and project ('' for a single unnamed project)."""
 
@@ -84,10 +84,10 @@ class TestIdentity:
     project: str = ""
 
     @classmethod
-    def of(cls, failure: Failure) -> TestIdentity:
+    def of(cls, failure: Failure) -> CaseIdentity:
         return cls(failure.file, failure.test_path, failure.project or "")
 
-    def same_test(self, other: TestIdentity) -> bool:
+    def same_test(self, other: CaseIdentity) -> bool:
         """Same title path and project, and one spec path is the other or ends with it (JUnit
         names spec files relative to the testDir, the JSON relative to the config folder)."""
         if self.title_path != other.title_path or self.project != other.project:
@@ -101,7 +101,7 @@ class PlaywrightRun:
     """A JSON report read: its failures, and every test it describes (passed ones too)."""
 
     failures: tuple[Failure, ...]
-    tests: frozenset[TestIdentity]
+    tests: frozenset[CaseIdentity]
 
 
 def load_playwright_run(
@@ -119,23 +119,23 @@ def without_tests_described_by(junit: Sequence[Failure], run: PlaywrightRun) -> 
     Teams upload both formats of one run: the JSON wins wherever it has a result for the test
     (a failure, a flaky pass, a pass), so each failing test is counted once.
     """
-    by_title: dict[tuple[tuple[str, ...], str], list[TestIdentity]] = {}
+    by_title: dict[tuple[tuple[str, ...], str], list[CaseIdentity]] = {}
     for test in run.tests:
         by_title.setdefault((test.title_path, test.project), []).append(test)
     kept = []
     for failure in junit:
-        identity = TestIdentity.of(failure)
+        identity = CaseIdentity.of(failure)
         known = by_title.get((identity.title_path, identity.project), [])
         if not any(identity.same_test(test) for test in known):
             kept.append(failure)
     return kept
 
 
-def _test_identities(data: object, *, repo_root: Path | None) -> frozenset[TestIdentity]:
+def _test_identities(data: object, *, repo_root: Path | None) -> frozenset[CaseIdentity]:
     """Every (spec file, title path, project) of a report (parsed already, so well-formed)."""
     root = _mapping_or_empty(data)
     paths = _PathMapper.from_config(_mapping_or_empty(root.get("config")), repo_root=repo_root)
-    found: set[TestIdentity] = set()
+    found: set[CaseIdentity] = set()
     pending: list[tuple[Mapping[str, object], tuple[str, ...] | None]] = [
         (_mapping_or_empty(suite), None) for suite in _list_or_empty(root.get("suites"))
     ]
@@ -150,7 +150,7 @@ def _test_identities(data: object, *, repo_root: Path | None) -> frozenset[TestI
             for raw_test in _list_or_empty(spec.get("tests")):
                 test = _mapping_or_empty(raw_test)
                 project = _optional_str(test.get("projectName")) or _optional_str(test.get("projectId")) or ""
-                found.add(TestIdentity(paths.spec_path(spec_file) if spec_file else "", title_path, project))
+                found.add(CaseIdentity(paths.spec_path(spec_file) if spec_file else "", title_path, project))
         pending.extend((_mapping_or_empty(child), inner) for child in _list_or_empty(suite.get("suites")))
     return frozenset(found)
 
