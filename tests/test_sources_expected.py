@@ -8,6 +8,7 @@ were written from reading the fixtures, not from the parser's output.
 
 from __future__ import annotations
 
+import runpy
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,7 @@ def _hints(failure: Failure) -> tuple[str, ...]:
 @pytest.mark.parametrize("case", JUNIT_CASES, ids=_case_id)
 def test_junit_title_is_the_runners_error_line(case: dict[str, Any]) -> None:
     failure = _junit_failure(case)
-    assert failure.message.splitlines()[0] == case["error_line"]
+    assert (failure.message.splitlines() or [""])[0] == case["error_line"]
     assert failure.exception_type == case["type"]
 
 
@@ -56,8 +57,8 @@ def test_junit_hints_name_the_test_file_and_only_files(case: dict[str, Any]) -> 
     failure = _junit_failure(case)
     hints = _hints(failure)
     assert failure.file == case["file"]
-    assert case["file"] in hints
-    assert hints[0] == case["first_hint"]
+    assert case["file"] in hints or not case["file"]
+    assert (hints[0] if hints else "") == case["first_hint"]
     assert all(is_plausible_file_path(h) for h in hints), hints
     for absent in case.get("hints_absent", []):
         assert absent not in hints
@@ -85,3 +86,8 @@ def test_the_collection_covers_every_runner_family_and_platform_of_the_issue() -
     assert platforms >= {"python", "javascript", "node", "java", "android", "cocoa", "react-native", "unity",
                          "aspnetcore", "ruby", "php", "go", "elixir", "rust", "cordova", "CSP report",
                          "cloudflare worker"}  # fmt: skip
+
+
+def test_the_six_measures_of_the_issue_meet_their_goals_on_the_collection() -> None:
+    bench = runpy.run_path(str(Path(__file__).parent.parent / "bench" / "sources.py"), run_name="bench")
+    assert bench["main"]() == 0
