@@ -159,7 +159,9 @@ def read_failures(
         failures += load_sentry_export(sentry, mappings=config.paths, tree=tree)
     run = None
     if playwright is not None:
-        run = load_playwright_run(playwright, repo_root=config.repo_root if tree is not None else None)
+        run = load_playwright_run(
+            playwright, repo_root=config.repo_root if tree is not None else None, tree=tree
+        )
         failures += run.failures
     if junit is not None:
         from selfheal.sources.junit import parse_junit

@@ -22,7 +22,7 @@ from typing import Final
 
 from selfheal.errors import InputError
 from selfheal.models import Frame
-from selfheal.paths import is_vendor_path
+from selfheal.paths import RepoTree, is_vendor_path, to_repo_path
 from selfheal.records import Failure, strip_ansi
 from selfheal.sources.stacktext import CODE_FRAME, EXPECTED_TO_FAIL, JS_FRAME, TITLE_SEPARATOR, TYPE_PREFIX
 from selfheal.storage import MAX_INPUT_BYTES, read_json
@@ -105,11 +105,19 @@ class PlaywrightRun:
 
 
 def load_playwright_run(
-    path: str | Path, *, repo_root: Path | None = None, max_bytes: int = MAX_INPUT_BYTES
+    path: str | Path,
+    *,
+    repo_root: Path | None = None,
+    tree: RepoTree | None = None,
+    max_bytes: int = MAX_INPUT_BYTES,
 ) -> PlaywrightRun:
-    """:func:`load_playwright_report` plus the identity of every test in the report."""
+    """:func:`load_playwright_report` plus the identity of every test in the report.
+
+    ``tree``: the checkout's files, to resolve served URLs in page-error frames
+    (``http://localhost:3000/static/app.js`` → ``frontend/static/app.js``).
+    """
     data = read_json(path, max_bytes=max_bytes)
-    failures = parse_playwright_report(data, path, repo_root=repo_root)
+    failures = parse_playwright_report(data, path, repo_root=repo_root, tree=tree)
     return PlaywrightRun(tuple(failures), _test_identities(data, repo_root=repo_root))
 
 
@@ -156,7 +164,7 @@ def _test_identities(data: object, *, repo_root: Path | None) -> frozenset[CaseI
 
 
 def parse_playwright_report(
-    data: object, path: str | Path, *, repo_root: Path | None = None
+    data: object, path: str | Path, *, repo_root: Path | None = None, tree: RepoTree | None = None
 ) -> list[Failure]:
     """Failures of one Playwright JSON report, in report order (file, describe, spec, project).
 
@@ -170,7 +178,7 @@ def parse_playwright_report(
         raise InputError(path, "not a Playwright JSON report: it has neither 'suites' nor 'errors'")
     config = report.mapping(root.get("config", {}), "'config'")
     stats = report.mapping(root.get("stats", {}), "'stats'")
-    paths = _PathMapper.from_config(config, repo_root=repo_root)
+    paths = _PathMapper.from_config(config, repo_root=repo_root, tree=tree)
     run_started = _optional_str(stats.get("startTime"))
 
     failures: list[Failure] = []
@@ -258,15 +266,18 @@ class _PathMapper:
     """The folder of ``config.configFile``: repository paths are relative to it."""
     prefix: str = ""
     """The Playwright project's folder inside the local checkout (``e2e/``), or ''."""
+    tree: RepoTree | None = None
 
     @classmethod
-    def from_config(cls, config: Mapping[str, object], *, repo_root: Path | None) -> _PathMapper:
+    def from_config(
+        cls, config: Mapping[str, object], *, repo_root: Path | None, tree: RepoTree | None = None
+    ) -> _PathMapper:
         root_dir = _posix(_optional_str(config.get("rootDir")) or "").rstrip("/")
         config_file = _posix(_optional_str(config.get("configFile")) or "")
         base_dir = str(PurePosixPath(config_file).parent) if config_file else root_dir
-        mapper = cls(root_dir, base_dir)
+        mapper = cls(root_dir, base_dir, tree=tree)
         if repo_root is not None and base_dir:
-            return cls(root_dir, base_dir, _checkout_prefix(repo_root, base_dir, mapper))
+            return cls(root_dir, base_dir, _checkout_prefix(repo_root, base_dir, mapper), tree)
         return mapper
 
     def spec_path(self, spec_file: str) -> str:
@@ -280,14 +291,17 @@ class _PathMapper:
         """Repository path of an absolute runner path or URL; '' when it has none."""
         raw = _posix(raw.strip())
         if raw.startswith(("http://", "https://")):
-            # A page error: the URL path is the best guess of the served file.
-            url_path = re.sub(r"^https?://[^/]+", "", raw).split("?", 1)[0].split("#", 1)[0]
-            return url_path.lstrip("/")
+            # A page error: the URL path is the best guess of the served file, and a checkout
+            # knows which folder serves it.
+            return to_repo_path(raw, tree=self.tree)
         if raw.startswith("file://"):
             raw = raw.removeprefix("file://")
         if raw.startswith("node:") or not raw:
             return ""
-        return self.prefix + self._relative(raw)
+        relative = self.prefix + self._relative(raw)
+        if relative.startswith("/"):
+            return relative  # outside the project (a global install): kept, never in-app
+        return to_repo_path(relative, tree=self.tree)
 
     def _relative(self, absolute: str) -> str:
         normalized = _normalize_posix(absolute)
