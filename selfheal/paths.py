@@ -92,7 +92,34 @@ _BARE_FILE_NAMES = frozenset(
     }
 )
 _FILE_NAME = re.compile(r"^[\w.@+-]*[\w@+-]\.[A-Za-z0-9_+-]{1,12}$")
-_FORBIDDEN = re.compile(r"[\s()<>,;\"'|*?{}\[\]=]")
+_FORBIDDEN = re.compile(r"[\s()<>,;:\"'|*?{}\[\]=]")
+#: Build outputs and binaries: a report may name them (a .NET test DLL), a fix never goes there.
+_BINARY_EXTENSIONS = frozenset(
+    [
+        "dll",
+        "exe",
+        "so",
+        "dylib",
+        "jar",
+        "war",
+        "ear",
+        "aar",
+        "class",
+        "pyc",
+        "pyo",
+        "o",
+        "obj",
+        "a",
+        "lib",
+        "pdb",
+        "wasm",
+        "apk",
+        "ipa",
+        "dex",
+        "node",
+        "bin",
+    ]
+)
 
 
 def is_vendor_path(raw: str) -> bool:
@@ -111,7 +138,12 @@ def is_plausible_file_path(path: str) -> bool:
     name = parts[-1]
     if name in _BARE_FILE_NAMES or name.startswith("Dockerfile."):
         return True
-    return bool(_FILE_NAME.match(name)) and not name.replace(".", "").isdigit()
+    extension = name.rsplit(".", 1)[-1].lower()
+    return (
+        bool(_FILE_NAME.match(name))
+        and not name.replace(".", "").isdigit()
+        and extension not in _BINARY_EXTENSIONS
+    )
 
 
 def _collapse_dots(path: str) -> str:

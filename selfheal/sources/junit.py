@@ -411,7 +411,7 @@ class _TextReader:
             self._add(_js_frame(match["loc"], int(match["line"]), match["func"] or "", anchors), line)
         elif (match := _JAVA_FRAME.match(line)) and _JAVA_FILE.match(match["file"]):
             self.managed.append(len(self.frames))
-            self._add(_java_frame(match["qual"], match["file"], match["line"]), line)
+            self._add(_java_frame(match["qual"], match["file"], match["line"], anchors), line)
         elif match := _DOTNET_FRAME.match(line):
             self.managed.append(len(self.frames))
             self._add(_dotnet_frame(match["qual"], match["file"] or "", match["line"], anchors), line)
@@ -519,7 +519,7 @@ def _generic_frame(raw_path: str, lineno: int | None, function: str, anchors: _A
     )
 
 
-def _java_frame(qualified: str, file_name: str, line: str | None) -> Frame:
+def _java_frame(qualified: str, file_name: str, line: str | None, anchors: _Anchors) -> Frame:
     """``com.example.CartTest.total`` in ``CartTest.java`` → path ``com/example/CartTest.java``.
 
     JVM frames carry no folder: the package is the best guess, resolved against a checkout
@@ -531,7 +531,7 @@ def _java_frame(qualified: str, file_name: str, line: str | None) -> Frame:
     has_source = bool(re.fullmatch(r"[\w$.-]+\.\w+", file_name))
     guess = "/".join([*package.split("."), file_name]) if package and has_source else file_name
     vendor = bool(_JVM_VENDOR.match(qualified))
-    path = to_repo_path(guess) if has_source and not vendor else ""
+    path = anchors.repo_path(guess) if has_source and not vendor else ""
     return Frame(
         filename=file_name if has_source else "",
         function=f"{module.rpartition('.')[2]}.{method}" if module else method,

@@ -298,10 +298,7 @@ class _PathMapper:
             raw = raw.removeprefix("file://")
         if raw.startswith("node:") or not raw:
             return ""
-        relative = self.prefix + self._relative(raw)
-        if relative.startswith("/"):
-            return relative  # outside the project (a global install): kept, never in-app
-        return to_repo_path(relative, tree=self.tree)
+        return to_repo_path(self.prefix + self._relative(raw), tree=self.tree)
 
     def _relative(self, absolute: str) -> str:
         normalized = _normalize_posix(absolute)
