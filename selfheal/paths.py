@@ -95,30 +95,8 @@ _FILE_NAME = re.compile(r"^[\w.@+-]*[\w@+-]\.[A-Za-z0-9_+-]{1,12}$")
 _FORBIDDEN = re.compile(r"[\s()<>,;:\"'|*?{}\[\]=]")
 #: Build outputs and binaries: a report may name them (a .NET test DLL), a fix never goes there.
 _BINARY_EXTENSIONS = frozenset(
-    [
-        "dll",
-        "exe",
-        "so",
-        "dylib",
-        "jar",
-        "war",
-        "ear",
-        "aar",
-        "class",
-        "pyc",
-        "pyo",
-        "o",
-        "obj",
-        "a",
-        "lib",
-        "pdb",
-        "wasm",
-        "apk",
-        "ipa",
-        "dex",
-        "node",
-        "bin",
-    ]
+    {"dll", "exe", "so", "dylib", "jar", "war", "ear", "aar", "class", "pyc", "pyo", "o", "obj", "a"}
+    | {"lib", "pdb", "wasm", "apk", "ipa", "dex", "node", "bin"}
 )
 
 
