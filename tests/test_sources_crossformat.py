@@ -8,6 +8,7 @@ load). The identity of a test is the same in both formats: spec file, title path
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -80,3 +81,17 @@ def test_normalize_with_both_formats_writes_one_task_per_failing_test(tmp_path: 
     occurrences = [(o["source"], o["id"], o.get("project")) for t in both for o in t["occurrences"]]
     assert all(source == "playwright" for source, _, _ in occurrences)
     assert len(occurrences) == len(set(occurrences))
+
+
+def test_junit_with_the_project_in_test_names_is_still_the_same_test() -> None:
+    # Playwright's includeProjectInTestName option writes "[project] Describe › title".
+    lines, project = [], ""
+    for line in (PLAYWRIGHT / "junit.xml").read_text(encoding="utf-8").splitlines():
+        if found := re.search(r'<testsuite [^>]*hostname="([^"]+)"', line):
+            project = found.group(1)
+        lines.append(line.replace('<testcase name="', f'<testcase name="[{project}] '))
+    failures = parse_junit_text("\n".join(lines), "junit.xml")
+    assert failures
+    assert all(not f.test_path[0].startswith("[") for f in failures)
+    run = load_playwright_run(PLAYWRIGHT / "report.json")
+    assert without_tests_described_by(failures, run) == []

@@ -675,6 +675,9 @@ def _case_failure(case: _Case, anchors: _Anchors, index: int) -> Failure | None:
     classname = case.attr("classname")
     name = case.attr("name")
     playwright = case.is_playwright
+    project_prefix = f"[{case.suite_attr('hostname')}] "
+    if playwright and name.startswith(project_prefix):
+        name = name[len(project_prefix) :]  # includeProjectInTestName: the project is known anyway
     raw_text = strip_ansi(element.text or "")
     for nested in element:  # surefire's flakyFailure carries its trace in <stackTrace>
         if _local(nested.tag) == "stackTrace":
