@@ -77,7 +77,7 @@ _BACKEND_PLATFORMS = {
     "kotlin",
     "scala",
 }
-_SECURITY_REPORTS = {"csp", "hpkp", "expectct", "expectstaple", "nel"}
+_SECURITY_REPORTS = {"csp", "hpkp", "expectct", "expectstaple"}
 
 
 def area_from_runtime(runtime: EventRuntime) -> str:

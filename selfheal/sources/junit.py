@@ -69,6 +69,11 @@ _DART_FRAME = re.compile(
     r"^(?P<path>(?:package:|dart:)?[\w./@-]+\.dart|package:[\w./-]+|dart:[\w/]+)"
     r"(?: (?P<line>\d+)(?::(?P<col>\d+))?)?\s{2,}(?P<func>\S.*?)\s*$"
 )
+#: Rust (cargo nextest, cargo2junit): ``thread 'tests::total' panicked at src/cart.rs:10:5:`` with
+#: the message on the next lines, or before 1.73 ``panicked at 'message', src/cart.rs:10:5``.
+_RUST_PANIC = re.compile(
+    r"^\s*thread '[^']*' panicked at (?:'(?P<msg>.*)', )?(?P<path>[^\s:']+\.rs):(?P<line>\d+):\d+:?\s*$"
+)
 #: Go's ``t.Errorf`` lines: ``    calc_test.go:12: expected 3, got 4``.
 _GO_LOCATION = re.compile(r"^\s+(?P<path>[\w.-]+\.go):(?P<line>\d+): (?P<msg>.*)$")
 #: A line naming a file and line (PHPUnit, GoogleTest, Catch2, Go panics, gcc-style):
@@ -82,6 +87,7 @@ _NOT_A_MESSAGE = re.compile(
     r"^\s*(?:Traceback \(most recent call last\):|FAILED:|=== (?:RUN|PAUSE|CONT|NAME)\b.*"
     r"|--- (?:FAIL|PASS|SKIP): .*|self = <.*>|goroutine \d+ \[.*\]:|\.\.\. ?\d+ more"
     r"|--- End of .* ---|(?:Stack ?[Tt]race|Error Message|Failure Message|Call Stack):?"
+    r"|---- \S+ std(?:out|err) ----|note: run with `RUST_BACKTRACE=1`.*"
     r"|_{3,}.*_{3,}|[-=]{5,})\s*$"
 )
 _INDENTED_PYTEST_ERROR = re.compile(r"^\s+E(?:   |$)")
@@ -420,6 +426,11 @@ class _TextReader:
             self._add(_generic_frame(match["path"], lineno, match["func"] or "", anchors), line)
         elif CODE_FRAME.match(line):
             return  # a code frame (``> 30 | …``) or its ``at helpers/cart.ts:29`` header
+        elif match := _RUST_PANIC.match(line):
+            self.frames.append(_generic_frame(match["path"], int(match["line"]), "", anchors))
+            self.stack_lines.append(line.strip())
+            if match["msg"]:
+                self.location_lines.append(match["msg"])
         elif match := _GO_LOCATION.match(line):
             path = f"{self.go_package_dir}/{match['path']}" if self.go_package_dir else match["path"]
             self.frames.append(_generic_frame(path, int(match["line"]), "", anchors))
