@@ -106,3 +106,25 @@ def test_a_configured_rule_still_raises_a_security_report() -> None:
     config = Config(severity=SeverityConfig(rules=(SeverityRule(r"evil\.example", "high", "title"),)))
     (task,) = build_tasks(parse_sentry_export(_csp(1, 2), "x.json"), config)
     assert task.severity == "high"
+
+
+def test_in_a_checkout_the_frames_whole_path_chooses_between_same_named_files() -> None:
+    from selfheal.paths import RepoTree
+
+    tree = RepoTree(["shop/static/app.js", "releases/v41/shop/static/app.js", "shop/cart.py"])
+    frames = [
+        {
+            "filename": "shop/static/app.js",
+            "abs_path": "/srv/deploy/releases/v41/shop/static/app.js",
+            "in_app": True,
+        },
+    ]
+    event = {"exception": {"values": [{"type": "TypeError", "value": "x", "stacktrace": {"frames": frames}}]}}
+    (failure,) = parse_sentry_export(_issue(event), "x.json", tree=tree)
+    assert failure.file == "releases/v41/shop/static/app.js"
+    unsure = [{"filename": "lib/util.py", "abs_path": "/opt/x/lib/util.py", "in_app": True}]
+    event = {"exception": {"values": [{"type": "KeyError", "value": "x", "stacktrace": {"frames": unsure}}]}}
+    (failure,) = parse_sentry_export(
+        _issue(event), "x.json", tree=RepoTree(["a/lib/util.py", "b/lib/util.py"])
+    )
+    assert failure.file == "lib/util.py"  # the checkout cannot decide: the hint is kept

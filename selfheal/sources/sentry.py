@@ -90,7 +90,8 @@ def _frame_path(raw: Mapping[str, Any], *, mappings: Sequence[PathMapping], tree
 
     ``filename`` is preferred when it already is a relative path with a folder (Python's
     ``shop/cart.py``), else the ``absPath`` (Cocoa, Go, PHP, URLs), else the file name alone;
-    a JVM or .NET frame's bare file name is placed in its module's package folder.
+    a JVM frame's bare file name is placed in its module's package folder. With a checkout the
+    ``absPath`` comes first: its whole path chooses between files sharing a trailing path.
     """
     filename = _str(raw.get("filename"))
     abs_path = _str(raw.get("absPath") or raw.get("abs_path"))
@@ -100,6 +101,8 @@ def _frame_path(raw: Mapping[str, Any], *, mappings: Sequence[PathMapping], tree
     if re.fullmatch(r"[\w$]+\.(?:java|kt|scala|groovy)", filename) and "." in module:
         package = module.rsplit(".", 1)[0]  # the module is the class: com.example.app.MainActivity
         candidates.append("/".join([*package.split("."), filename]))
+    if tree is not None and abs_path:
+        candidates.insert(0, abs_path)  # in a checkout the whole path tells same-named files apart
     cleaned = [p for c in candidates if c and (p := to_repo_path(c, mappings=mappings, tree=tree))]
     if tree is not None:
         verified = [p for p in cleaned if p in tree]
