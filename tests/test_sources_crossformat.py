@@ -95,3 +95,14 @@ def test_junit_with_the_project_in_test_names_is_still_the_same_test() -> None:
     assert all(not f.test_path[0].startswith("[") for f in failures)
     run = load_playwright_run(PLAYWRIGHT / "report.json")
     assert without_tests_described_by(failures, run) == []
+
+
+def test_the_spec_named_relative_to_the_test_dir_matches_even_when_folders_differ() -> None:
+    # The JUnit file was written on another machine whose paths put the specs under e2e/:
+    # its repository paths differ from the JSON's, the testDir-relative classname does not.
+    xml = (
+        (PLAYWRIGHT / "junit.xml").read_text(encoding="utf-8").replace("/srv/webapp/tests/", "/ci/build/e2e/")
+    )
+    junit = parse_junit_text(xml, "junit.xml")
+    assert {f.file.split("/", 1)[0] for f in junit} == {"e2e"}
+    assert without_tests_described_by(junit, load_playwright_run(PLAYWRIGHT / "report.json")) == []

@@ -82,18 +82,27 @@ class CaseIdentity:
     spec_file: str
     title_path: tuple[str, ...]
     project: str = ""
+    spec_in_test_dir: str = ""
+    """The spec file as the report names it, relative to the testDir (JSON ``spec.file``,
+    JUnit ``classname``): the same string in both formats."""
 
     @classmethod
     def of(cls, failure: Failure) -> CaseIdentity:
-        return cls(failure.file, failure.test_path, failure.project or "")
+        """The identity of a JUnit failure (its item id is ``classname::name``)."""
+        classname = failure.item_id.split("::", 1)[0] if "::" in failure.item_id else ""
+        return cls(failure.file, failure.test_path, failure.project or "", classname)
 
     def same_test(self, other: CaseIdentity) -> bool:
-        """Same title path and project, and one spec path is the other or ends with it (JUnit
-        names spec files relative to the testDir, the JSON relative to the config folder)."""
+        """Same title path and project, and the same spec file: named alike relative to the
+        testDir, or one repository path ending with the other."""
         if self.title_path != other.title_path or self.project != other.project:
             return False
+        if self.spec_in_test_dir and self.spec_in_test_dir == other.spec_in_test_dir:
+            return True
         mine, theirs = self.spec_file, other.spec_file
-        return mine == theirs or mine.endswith("/" + theirs) or theirs.endswith("/" + mine)
+        return bool(mine and theirs) and (
+            mine == theirs or mine.endswith("/" + theirs) or theirs.endswith("/" + mine)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +167,8 @@ def _test_identities(data: object, *, repo_root: Path | None) -> frozenset[CaseI
             for raw_test in _list_or_empty(spec.get("tests")):
                 test = _mapping_or_empty(raw_test)
                 project = _optional_str(test.get("projectName")) or _optional_str(test.get("projectId")) or ""
-                found.add(CaseIdentity(paths.spec_path(spec_file) if spec_file else "", title_path, project))
+                repo_file = paths.spec_path(spec_file) if spec_file else ""
+                found.add(CaseIdentity(repo_file, title_path, project, _posix(spec_file).removeprefix("./")))
         pending.extend((_mapping_or_empty(child), inner) for child in _list_or_empty(suite.get("suites")))
     return frozenset(found)
 
