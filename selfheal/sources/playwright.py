@@ -90,7 +90,10 @@ class CaseIdentity:
     def of(cls, failure: Failure) -> CaseIdentity:
         """The identity of a JUnit failure (its item id is ``classname::name``)."""
         classname = failure.item_id.split("::", 1)[0] if "::" in failure.item_id else ""
-        return cls(failure.file, failure.test_path, failure.project or "", classname)
+        title_path = failure.test_path
+        if len(title_path) == 1 and TITLE_SEPARATOR in title_path[0]:  # a title path not split yet
+            title_path = tuple(title_path[0].split(TITLE_SEPARATOR))
+        return cls(failure.file, title_path, failure.project or "", classname)
 
     def same_test(self, other: CaseIdentity) -> bool:
         """Same title path and project, and the same spec file: named alike relative to the
