@@ -42,6 +42,10 @@ _VENDOR = re.compile(
     r"|async_hooks|child_process|crypto|http)/"
     r"|^(?:/usr/(?:local/)?lib|/usr/include|/System/Library|/opt/hostedtoolcache|/usr/local/go)/"
     r"|^dart:|^package:(?:flutter|flutter_test|test|test_api|test_core|matcher|stack_trace|async)/"
+    r"|^(?:chrome|moz|safari|safari-web|ms-browser)-extension://"  # browser extensions
+    r"|^https?://(?:cdn\.jsdelivr\.net|unpkg\.com|cdnjs\.cloudflare\.com|ajax\.googleapis\.com"
+    r"|code\.jquery\.com|www\.googletagmanager\.com|www\.google-analytics\.com|connect\.facebook\.net"
+    r"|js\.stripe\.com|browser\.sentry-cdn\.com|static\.cloudflareinsights\.com)/"  # third-party CDNs
 )
 _WINDOWS_DRIVE = re.compile(r"^/?[A-Za-z]:/")
 _LINE_SUFFIX = re.compile(r"(?::\d+){1,2}$|\((?:\d+)(?:,\s*\d+)?\)$|:line \d+$")

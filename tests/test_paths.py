@@ -59,6 +59,14 @@ def test_a_checkout_resolves_and_verifies_paths(tmp_path: Path) -> None:
         ("node:internal/process/task_queues", True),
         ("shop/cart.py", False),
         ("src/venvironment/setup.py", False),
+        ("https://cdn.jsdelivr.net/npm/react@18/umd/react.production.min.js", True),
+        ("chrome-extension://abcdefghijklmnop/content.js", True),
+        ("/home/runner/work/shop/shop/vendor/laravel/framework/src/Router.php", True),
+        ("/rustc/90b35a6239c3d8bdabc530a6a0816f7ff89a0aaf/library/core/src/panicking.rs", True),
+        ("package:flutter/src/widgets/framework.dart", True),
+        ("package:shop_app/src/cart.dart", False),
+        ("internal/cart/cart.go", False),  # a Go internal/ package is the project's own
+        ("https://shop.example.com/static/js/app.js", False),
     ],
 )
 def test_vendor_paths_are_recognized(raw: str, vendor: bool) -> None:
