@@ -379,7 +379,7 @@ class _TextReader:
                 (*reversed(self.python_frames), *self.frames),
                 tuple(reversed(self.python_lines)),
             )
-        message = self.location_lines or self.message
+        message = _testify_message(self.location_lines) or self.location_lines or self.message
         return _Stack(tuple(message), self._own_code_first(), tuple(self.stack_lines))
 
     def _own_code_first(self) -> tuple[Frame, ...]:
@@ -469,6 +469,23 @@ class _TextReader:
 def _split_text(text: str, anchors: _Anchors, *, classname: str = "") -> _Stack:
     """Separate a failure body into message lines and frames (crash frame first)."""
     return _TextReader(anchors, _go_package_dir(classname), _own_package(classname)).read(text)
+
+
+def _testify_message(lines: Sequence[str]) -> list[str]:
+    """testify's block under a Go location (``Error Trace:`` / ``Error:`` / ``Test:`` fields):
+    the ``Error:`` field and its continuation lines; [] when the lines are not such a block."""
+    if not any(line.startswith("Error Trace:") for line in lines):
+        return []
+    out: list[str] = []
+    for line in lines:
+        field_name, _, value = line.partition(":")
+        if out and field_name in {"Error Trace", "Test"}:
+            break
+        if out:
+            out.append(line.strip())
+        elif field_name == "Error":
+            out.append(value.strip())
+    return [line for line in out if line]
 
 
 def _python_exception_lines(text: str) -> tuple[str, ...]:
