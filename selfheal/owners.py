@@ -46,9 +46,11 @@ _MOBILE_SDK = re.compile(
 #: Edge runtimes: Cloudflare Workers, Vercel Edge, Deno Deploy, Fastly Compute, Lambda@Edge.
 _EDGE_SDK = re.compile(r"^sentry\.javascript\.(?:cloudflare|vercel-edge|nextjs\.edge|wintercg)\b")
 _EDGE_RUNTIMES = ("cloudflare", "workerd", "vercel-edge", "edge", "edge-light", "fastly")
+#: Browser SDKs, and the web-app frameworks whose server side is still the web app's code
+#: (a Next.js page rendered on the server is fixed in the front end's repository folder).
 _FRONTEND_SDK = re.compile(
     r"^sentry\.javascript\.(?:browser|react|vue|angular(?:-ivy)?|svelte|sveltekit|ember|gatsby|solid"
-    r"|solidstart|qwik|electron|wasm|replay)\b"
+    r"|solidstart|qwik|electron|wasm|replay|nextjs|remix|react-router|nuxt|astro|tanstackstart)\b"
 )
 _BACKEND_SDK = re.compile(
     r"^sentry\.(?:python|ruby|php|go|elixir|rust|perl|java|kotlin|dotnet|aspnetcore|native|clojure"

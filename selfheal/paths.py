@@ -95,8 +95,11 @@ _BARE_FILE_NAMES = frozenset(
         "CODEOWNERS",
     }
 )
-_FILE_NAME = re.compile(r"^[\w.@+-]*[\w@+-]\.[A-Za-z0-9_+-]{1,12}$")
-_FORBIDDEN = re.compile(r"[\s()<>,;:\"'|*?{}\[\]=]")
+#: A file name with an extension; brackets, parentheses and ``$`` occur in route files
+#: (Next.js ``[id]/page.tsx`` and ``(group)/``, Remix ``$slug.tsx``, SvelteKit ``+page.svelte``).
+_FILE_NAME = re.compile(r"^[\w.@+$~\[\]()-]*[\w@+$\])-]\.[A-Za-z0-9_+-]{1,12}$")
+#: Never in a repository path: whitespace, argument-list commas, quotes, globs, a drive colon.
+_FORBIDDEN = re.compile(r"[\s<>,;:\"'|*?{}=]")
 #: Build outputs and binaries: a report may name them (a .NET test DLL), a fix never goes there.
 _BINARY_EXTENSIONS = frozenset(
     {"dll", "exe", "so", "dylib", "jar", "war", "ear", "aar", "class", "pyc", "pyo", "o", "obj", "a"}

@@ -104,6 +104,9 @@ def test_ambiguous_file_names_are_not_guessed() -> None:
         ("package:shop_app/src/cart/cart_model.dart", "lib/src/cart/cart_model.dart"),  # a Dart package
         ("http://localhost:3000/static/app.js", "static/app.js"),
         ("Dockerfile", "Dockerfile"),
+        ("app:///_next/server/app/(app)/analytics/page.js", "_next/server/app/(app)/analytics/page.js"),
+        ("webpack:///./src/app/[locale]/[...slug]/page.tsx", "src/app/[locale]/[...slug]/page.tsx"),
+        ("app/routes/posts.$slug.tsx", "app/routes/posts.$slug.tsx"),
         ("deploy/Makefile", "deploy/Makefile"),
         ("lambda", ""),  # not a file
         ("123", ""),

@@ -32,10 +32,9 @@ from selfheal.sources.sentry import parse_sentry_export
             ),
             "edge",
         ),
-        (
-            EventRuntime(platform="javascript", sdk_name="sentry.javascript.nextjs", runtime_name="node"),
-            "backend",
-        ),
+        # a Next.js page rendered on the server is still the web app's code
+        (EventRuntime(platform="node", sdk_name="sentry.javascript.nextjs", runtime_name="node"), "frontend"),
+        (EventRuntime(platform="node", sdk_name="sentry.javascript.express", runtime_name="node"), "backend"),
         (EventRuntime(platform="javascript", sdk_name="sentry.javascript.browser"), "frontend"),
         (EventRuntime(platform="node", sdk_name="sentry.javascript.node"), "backend"),
         (EventRuntime(platform="python", has_browser=True), "backend"),  # a browser context from the request

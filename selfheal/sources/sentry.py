@@ -238,7 +238,7 @@ def _one(
     if event_type in _SECURITY_REPORTS:
         exc_type = exc_type or _SECURITY_REPORTS[event_type]
     platform = _str(issue.get("platform")) or _str(event.get("platform"))
-    runtime = _runtime(event, tags, platform, event_type)
+    runtime = _runtime(event, tags, platform, event_type, _str(_dict(metadata.get("sdk")).get("name")))
     level = (_str(issue.get("level")) or tags.get("level") or _str(event.get("level")) or "error").lower()
     return Failure(
         source="bugsink" if metadata.get("origin") == "bugsink" else "sentry",
@@ -300,7 +300,7 @@ def _event_type(issue: Mapping[str, Any], event: Mapping[str, Any]) -> str:
 
 
 def _runtime(
-    event: Mapping[str, Any], tags: Mapping[str, str], platform: str, event_type: str
+    event: Mapping[str, Any], tags: Mapping[str, str], platform: str, event_type: str, issue_sdk: str
 ) -> EventRuntime:
     contexts = _dict(event.get("contexts"))
     sdk = _dict(event.get("sdk"))
@@ -309,7 +309,10 @@ def _runtime(
     runtime = _dict(contexts.get("runtime"))
     return EventRuntime(
         platform=_str(event.get("platform")) or platform,
-        sdk_name=_str(sdk.get("name")) or tags.get("sdk.name", "") or tags.get("sdk", "").split("/")[0],
+        sdk_name=_str(sdk.get("name"))
+        or tags.get("sdk.name", "")
+        or tags.get("sdk", "").split("/")[0]
+        or issue_sdk,  # the issue's metadata.sdk, when the event is missing
         os_name=_str(os_context.get("name")) or tags.get("os.name", "") or tags.get("os", "").split(" ")[0],
         runtime_name=_str(runtime.get("name"))
         or tags.get("runtime.name", "")
