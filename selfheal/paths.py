@@ -37,7 +37,7 @@ _URL_PREFIX = re.compile(
 _VENDOR = re.compile(
     r"(?:^|/)(?:site-packages|dist-packages|node_modules|bower_components|__pypackages__|"
     r"lib/python\d[\d.]*|\.venv|venv|vendor|Pods|Carthage|\.cargo/registry|rustc/[0-9a-f]+|"
-    r"go/pkg/mod|gems/[^/]+/gems|\.pub-cache|flutter/packages/flutter)/"
+    r"go/pkg/mod|gems/[^/]+/gems|gems/[\w.-]+-\d[\w.]*|\.pub-cache|flutter/packages/flutter)/"
     r"|^<frozen [^>]*>|^node:|^internal/(?:modules|process|timers|bootstrap|main|streams|util|fs|url"
     r"|async_hooks|child_process|crypto|http)/"
     r"|^(?:/usr/(?:local/)?lib|/usr/include|/System/Library|/opt/hostedtoolcache|/usr/local/go)/"
@@ -66,6 +66,7 @@ _CI_WORKSPACES = (
     re.compile(r"^/?[A-Za-z]:/agent/_work/\d+/s/"),
     re.compile(r"^/bitrise/src/"),
     re.compile(r"^/codebuild/output/src\d+/src/(?:[^/]+/){0,3}?"),
+    re.compile(r"^/(?:go|root/go|home/[^/]+/go)/src/[^/]+\.[^/]+/[^/]+/[^/]+/"),  # GOPATH: host/owner/repo
     re.compile(r"^/workspace/"),  # Cloud Build, many containers
     re.compile(r"^/(?:usr/src/app|app|code|opt/app|var/www/html)/"),  # Docker images' usual WORKDIR
     re.compile(r"^/android_asset/"),  # Cordova / Capacitor on Android: file:///android_asset/www/…
@@ -103,7 +104,7 @@ _FORBIDDEN = re.compile(r"[\s<>,;:\"'|*?{}=]")
 #: Build outputs and binaries: a report may name them (a .NET test DLL), a fix never goes there.
 _BINARY_EXTENSIONS = frozenset(
     {"dll", "exe", "so", "dylib", "jar", "war", "ear", "aar", "class", "pyc", "pyo", "o", "obj", "a"}
-    | {"lib", "pdb", "wasm", "apk", "ipa", "dex", "node", "bin"}
+    | {"lib", "pdb", "wasm", "apk", "ipa", "dex", "node", "bin", "bundle", "jsbundle", "hbc"}
 )
 
 

@@ -64,6 +64,7 @@ def test_a_checkout_resolves_and_verifies_paths(tmp_path: Path) -> None:
         ("/home/runner/work/shop/shop/vendor/laravel/framework/src/Router.php", True),
         ("/rustc/90b35a6239c3d8bdabc530a6a0816f7ff89a0aaf/library/core/src/panicking.rs", True),
         ("package:flutter/src/widgets/framework.dart", True),
+        ("/usr/local/bundle/gems/actionpack-7.1.3/lib/action_controller/metal.rb", True),
         ("package:shop_app/src/cart.dart", False),
         ("internal/cart/cart.go", False),  # a Go internal/ package is the project's own
         ("https://shop.example.com/static/js/app.js", False),
@@ -108,6 +109,8 @@ def test_ambiguous_file_names_are_not_guessed() -> None:
         ("webpack:///./src/app/[locale]/[...slug]/page.tsx", "src/app/[locale]/[...slug]/page.tsx"),
         ("app/routes/posts.$slug.tsx", "app/routes/posts.$slug.tsx"),
         ("deploy/Makefile", "deploy/Makefile"),
+        ("/go/src/github.com/acme/api/internal/orders/service.go", "internal/orders/service.go"),  # GOPATH
+        ("app:///index.android.bundle", ""),  # a React Native bundle is build output
         ("lambda", ""),  # not a file
         ("123", ""),
         ("String expected, String currency", ""),  # a .NET argument list
