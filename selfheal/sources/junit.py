@@ -9,8 +9,15 @@ One Failure per ``<testcase>`` that has a ``<failure>`` (outcome ``failure``) or
 - Playwright's junit reporter (``classname`` = spec file relative to the testDir,
   ``name`` = "Describe \u203a title", ``hostname`` = project; retries collapsed into
   ``Retry #N`` sections; a flaky test looks like a pass, so it yields nothing here);
-- Maven surefire (Java stacks, ``rerunFailure``/``flakyFailure``);
+- Maven surefire and Gradle (JVM stacks, ``rerunFailure``/``flakyFailure``; frames outside
+  the test class's root package are library code);
+- unittest, vitest, mocha, Go (go-junit-report, gotestsum, testify), Catch2, GoogleTest,
+  PHPUnit, .NET loggers, Dart ``junitreport``, Rust (nextest): each runner's error line becomes
+  the message's first line and its frames are read in its syntax (table in docs/sources.md);
 - a ``<testsuites>`` root or a bare ``<testsuite>`` root, suites nested or not.
+
+Every path goes through :func:`selfheal.paths.to_repo_path`; a case without a name gets a
+readable title from its class, file and line.
 
 Hostile input: the file is read with a size bound, and a document with a DTD (``<!DOCTYPE``
 or ``<!ENTITY``: entity expansion "billion laughs", external entities/XXE) is refused before
