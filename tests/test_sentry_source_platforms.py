@@ -127,3 +127,10 @@ def test_in_a_checkout_the_frames_whole_path_chooses_between_same_named_files() 
         _issue(event), "x.json", tree=RepoTree(["a/lib/util.py", "b/lib/util.py"])
     )
     assert failure.file == "lib/util.py"  # the checkout cannot decide: the hint is kept
+
+
+def test_a_boolean_line_number_is_no_line_number() -> None:
+    frames = [{"filename": "shop/cart.py", "lineno": True, "in_app": True}]
+    event = {"exception": {"values": [{"type": "KeyError", "value": "x", "stacktrace": {"frames": frames}}]}}
+    (failure,) = parse_sentry_export(_issue(event), "x.json")
+    assert failure.frames[0].lineno is None  # JSON true is not a line (bool is an int in Python)

@@ -131,7 +131,7 @@ def _frames(
                 filename=filename,
                 function=_str(raw.get("function")),
                 module=_str(raw.get("module")),
-                lineno=lineno if isinstance(lineno, int) else None,
+                lineno=lineno if isinstance(lineno, int) and not isinstance(lineno, bool) else None,
                 in_app=in_app,
                 abs_path=abs_path,
                 path=path,
