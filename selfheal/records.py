@@ -58,6 +58,8 @@ class Failure:
     request_method: str | None = None
     breadcrumbs: tuple[str, ...] = ()
     permalink: str | None = None
+    short_id: str | None = None
+    """Sentry ``shortId`` (``SHOP-API-7``), Bugsink's friendly id; ``None`` for tests."""
     stats: tuple[tuple[int, int], ...] = ()
     """``(unix_seconds, events)`` buckets, oldest first."""
     outcome: str = "error"

@@ -264,6 +264,7 @@ def _one(
         request_method=_str(request.get("method")) or None,
         breadcrumbs=_breadcrumbs(event),
         permalink=_str(issue.get("permalink")) or None,
+        short_id=_str(issue.get("shortId")) or None,
         stats=_stats(issue),
         outcome="error",
         file=file,
