@@ -62,7 +62,7 @@ def row_junit_processed(out: Path) -> tuple[tuple[int, int], list[dict[str, obje
     for index, path in enumerate(junit_files()):
         target = out / f"{index}.json"
         try:
-            with contextlib.redirect_stdout(io.StringIO()):
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
                 code = selfheal_main(
                     ["normalize", "junit", str(path), "--output", str(target), "--out", str(out)]
                 )
