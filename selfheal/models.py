@@ -30,7 +30,7 @@ __all__ = [
 Severity = Literal["blocker", "high", "medium", "low"]
 #: Most severe first.
 SEVERITIES: tuple[Severity, ...] = ("blocker", "high", "medium", "low")
-AREAS = ("frontend", "backend", "infra")
+AREAS = ("frontend", "backend", "infra", "mobile", "edge")
 FIX_KINDS = ("guardrail", "bugfix", "refactor", "test", "docs")
 SOURCES = ("sentry", "playwright", "junit", "bugsink")
 #: Week-over-week status of a task relative to the previous run.

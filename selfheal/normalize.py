@@ -206,7 +206,9 @@ def _task(
     title = _title(rep)
     files = _files_hint(group, tree)
     platform = rep.platform or ("javascript" if rep.source == "playwright" else "")
-    ownership = assign_owner(files, config, codeowners=codeowners, platform=platform, sources=sources)
+    ownership = assign_owner(
+        files, config, codeowners=codeowners, platform=platform, sources=sources, runtime_area=rep.area
+    )
     verdict = score_severity(
         group,
         config.severity,
