@@ -398,6 +398,9 @@ def week_over_week_chart(frame: pl.DataFrame) -> alt.Chart:
     return chart
 
 
+_CANDIDATE_DETAILS = ("why", "message_a", "message_b", "frames_a", "frames_b", "rule")
+
+
 def near_duplicates_frame(pairs: pl.DataFrame, frame: pl.DataFrame, *, limit: int = 20) -> pl.DataFrame:
     """The ``limit`` most similar pairs with both (cleaned) titles.
 
@@ -413,6 +416,12 @@ def near_duplicates_frame(pairs: pl.DataFrame, frame: pl.DataFrame, *, limit: in
             "b",
             pl.col("score").cast(pl.Float64),
             pl.col("suggestion") if "suggestion" in pairs.columns else pl.lit("").alias("suggestion"),
+            # Side by side, from selfheal.dedup.near_duplicates: both messages and top frames,
+            # why the pair is offered and a paste-ready [[merge]] rule ('' when not given).
+            *(
+                pl.col(name).cast(pl.String) if name in pairs.columns else pl.lit("").alias(name)
+                for name in _CANDIDATE_DETAILS
+            ),
         )
         .sort(["score", "a", "b"], descending=[True, False, False])
         .head(limit)

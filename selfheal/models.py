@@ -30,7 +30,7 @@ __all__ = [
 Severity = Literal["blocker", "high", "medium", "low"]
 #: Most severe first.
 SEVERITIES: tuple[Severity, ...] = ("blocker", "high", "medium", "low")
-AREAS = ("frontend", "backend", "infra")
+AREAS = ("frontend", "backend", "infra", "mobile", "edge")
 FIX_KINDS = ("guardrail", "bugfix", "refactor", "test", "docs")
 SOURCES = ("sentry", "playwright", "junit", "bugsink")
 #: Week-over-week status of a task relative to the previous run.
@@ -52,17 +52,27 @@ class Occurrence:
     source: str
     id: str
     project: str | None = None
+    #: Sentry's human issue id (``SHOP-API-7``): ``Fixes <shortId>`` in a PR resolves the issue.
+    short_id: str | None = None
 
     def to_json(self) -> dict[str, str]:
         out = {"source": self.source, "id": self.id}
         if self.project is not None:
             out["project"] = self.project
+        if self.short_id:
+            out["shortId"] = self.short_id
         return out
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Occurrence:
         project = data.get("project")
-        return cls(str(data["source"]), str(data["id"]), None if project is None else str(project))
+        short_id = data.get("shortId")
+        return cls(
+            str(data["source"]),
+            str(data["id"]),
+            None if project is None else str(project),
+            str(short_id) if short_id else None,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +221,11 @@ class PatchTask:
     flaky: bool = False
     #: Daily (or per-run) event counts: ``(unix_seconds, count)`` pairs, oldest first.
     stats: tuple[tuple[int, int], ...] = ()
+    #: Why the raw items were put together (one sentence per merge), for the person reviewing.
+    merge_reasons: tuple[str, ...] = ()
+    #: The fingerprints of the clusters merged into this one (besides ``fingerprint``), so rules
+    #: naming any of them, and task files written before the merge, still find this task.
+    merged_fingerprints: tuple[str, ...] = ()
 
     def with_changes(self, **changes: Any) -> PatchTask:
         return replace(self, **changes)
@@ -244,8 +259,11 @@ class PatchTask:
                 "status": self.status,
                 "flaky": self.flaky,
                 "stats": [[ts, n] for ts, n in self.stats],
+                "mergeReasons": list(self.merge_reasons),
             }
         )
+        if self.merged_fingerprints:
+            out["mergedFingerprints"] = list(self.merged_fingerprints)
         return out
 
     @classmethod
@@ -279,6 +297,8 @@ class PatchTask:
             status=str(data.get("status") or "new"),
             flaky=bool(data.get("flaky", False)),
             stats=tuple((int(p[0]), int(p[1])) for p in data.get("stats") or ()),
+            merge_reasons=tuple(str(s) for s in data.get("mergeReasons") or ()),
+            merged_fingerprints=tuple(str(s) for s in data.get("mergedFingerprints") or ()),
         )
 
 

@@ -6,7 +6,7 @@ pure (no network, no environment); repository access (CODEOWNERS, file tree) is 
 
 from __future__ import annotations
 
-import hashlib
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 import polars as pl
 
 from selfheal.config import Config
-from selfheal.dedup import MergeRules, apply_rules
-from selfheal.fingerprint import key_frame, normalize_message_expr
+from selfheal.dedup import MergeRules, plan_clusters
+from selfheal.fingerprint import fingerprint_failures, fingerprint_frame, is_app_frame
 from selfheal.models import Evidence, ExpectedFix, Occurrence, PatchTask, severity_rank
 from selfheal.owners import CodeOwners, assign_owner
 from selfheal.paths import RepoTree
@@ -32,6 +32,7 @@ __all__ = [
 ]
 
 _SOURCE_ORDER = ("sentry", "bugsink", "playwright", "junit")
+_TEST_SOURCES = frozenset({"playwright", "junit"})
 _GUARDRAIL_HINTS = (
     "RateLimit",
     "Timeout",
@@ -43,28 +44,6 @@ _GUARDRAIL_HINTS = (
 )
 MAX_TITLE = 200
 MAX_EVIDENCE_MESSAGE = 8_000
-
-
-def fingerprint_frame(frame: pl.DataFrame) -> pl.DataFrame:
-    """Add a ``fingerprint`` column to a frame with ``exception_type``, ``message``, ``frame_key``.
-
-    Normalization runs as polars expressions over the whole column; SHA-256 runs once per
-    distinct key (stable across polars versions, unlike ``Expr.hash``), so the cost grows
-    with the number of distinct bugs, not with the number of raw items.
-    """
-    keys = frame.select(
-        pl.concat_str(
-            [
-                pl.col("exception_type").fill_null(""),
-                normalize_message_expr("message"),
-                pl.col("frame_key").fill_null(""),
-            ],
-            separator="\x1f",
-        ).alias("key")
-    )["key"]
-    distinct = keys.unique()
-    digests = [hashlib.sha256(k.encode()).hexdigest()[:16] for k in distinct.to_list()]
-    return frame.with_columns(fingerprint=keys.replace_strict(distinct, digests, return_dtype=pl.String))
 
 
 def cluster_frame(frame: pl.DataFrame) -> pl.DataFrame:
@@ -82,21 +61,6 @@ def cluster_frame(frame: pl.DataFrame) -> pl.DataFrame:
         )
         .sort(["frequency", "fingerprint"], descending=[True, False])
     )
-
-
-def fingerprint_failures(failures: Sequence[Failure]) -> list[str]:
-    """One fingerprint per raw item (same order), through :func:`fingerprint_frame`."""
-    if not failures:
-        return []
-    frame = pl.DataFrame(
-        {
-            "exception_type": [f.exception_type for f in failures],
-            "message": [f.message or f.title for f in failures],
-            "frame_key": [key_frame(f) for f in failures],
-        },
-        schema={"exception_type": pl.String, "message": pl.String, "frame_key": pl.String},
-    )
-    return fingerprint_frame(frame)["fingerprint"].to_list()
 
 
 def _parse_time(value: str | None) -> datetime | None:
@@ -118,7 +82,8 @@ def _occurrence(f: Failure) -> Occurrence:
         return Occurrence("playwright", f.item_id, f.project or "")
     if f.source == "junit" and f.project:
         return Occurrence("junit", f.item_id, f.project)
-    return Occurrence(f.source, f.item_id)
+    # Only Sentry resolves an issue from `Fixes <shortId>` in a merged PR.
+    return Occurrence(f.source, f.item_id, short_id=f.short_id if f.source == "sentry" else None)
 
 
 def _title(rep: Failure) -> str:
@@ -131,19 +96,70 @@ def _title(rep: Failure) -> str:
     return text if len(text) <= MAX_TITLE else text[: MAX_TITLE - 1] + "…"
 
 
-def _files_hint(group: Sequence[Failure], tree: RepoTree | None) -> tuple[str, ...]:
-    seen: dict[str, None] = {}
+#: Test code: folders and file names test runners use (the fix is rarely there).
+_TEST_CODE = re.compile(
+    r"(?:^|/)(?:tests?|e2e|__tests__|specs?|cypress|playwright)/"
+    r"|\.(?:spec|test|e2e)\.[cm]?[jt]sx?$|(?:^|/)test_[^/]*\.py$|_test\.(?:py|go)$|(?:^|/)conftest\.py$"
+)
+_URL_HOST = re.compile(r"^[a-z][a-z0-9+.-]*://[^/]*/", re.IGNORECASE)
+
+
+def _hint_candidates(group: Sequence[Failure]) -> list[tuple[str, str]]:
+    """``(path, absolute path)`` guesses, where the fix most likely is first.
+
+    Application frames before test code: the innermost in-app frame of the errors, then the
+    application frames of the tests (a page error's script), then test helpers and the test
+    file itself, known to be right only when nothing better is.
+    """
+    ranked: list[tuple[int, int, str, str]] = []
     for f in group:
+        test = f.source in _TEST_SOURCES
         for frame in f.frames:
             if frame.in_app and frame.path and not frame.path.startswith(("http:", "https:")):
-                seen.setdefault(frame.path, None)
+                is_test_code = test and (frame.path == f.file or bool(_TEST_CODE.search(frame.path)))
+                # A vendored script is rarely where the fix goes: after the app's own frames.
+                rank = 3 if is_test_code else (2 if not is_app_frame(frame) else (1 if test else 0))
+                ranked.append((rank, len(ranked), frame.path, frame.abs_path))
         if f.file:
-            seen.setdefault(f.file, None)
-    files = list(seen)
-    if tree is not None:
-        verified = [p for p in files if p in tree]
-        if verified:
-            files = verified
+            rank = 3 if test else 2
+            ranked.append((rank, len(ranked), f.file, ""))
+    ranked.sort()
+    return [(path, absolute) for _, _, path, absolute in ranked]
+
+
+def _longest_suffix_in(tree: RepoTree, absolute: str) -> str | None:
+    """The longest trailing part of a frame's whole absolute path that is a file of the checkout.
+
+    ``/srv/app/backend/shop/receipts.py`` picks ``backend/shop/receipts.py`` over a
+    ``releases/2.0/backend/shop/receipts.py`` snapshot that shares only its last three parts.
+    """
+    parts = [p for p in _URL_HOST.sub("", absolute.replace("\\", "/")).split("?", 1)[0].split("/") if p]
+    for start in range(len(parts)):
+        candidate = "/".join(parts[start:])
+        if candidate in tree:
+            return candidate
+    return None
+
+
+def _files_hint(group: Sequence[Failure], tree: RepoTree | None) -> tuple[str, ...]:
+    """Files to look at first. With a checkout, files found in it come first, but a guess that
+    is not found (a served URL, a path the checkout spells differently) is kept after them."""
+    seen: dict[str, None] = {}
+    unsure: dict[str, None] = {}
+    for path, absolute in _hint_candidates(group):
+        if tree is None or path in tree:
+            seen.setdefault(path, None)
+            continue
+        resolved = _longest_suffix_in(tree, absolute) if absolute else None
+        if resolved is None:
+            resolved = tree.resolve(path)
+        if resolved is not None:
+            seen.setdefault(resolved, None)
+        else:
+            unsure.setdefault(path, None)
+    # An unsure guess already found under a longer path (its checkout spelling) is that file.
+    found = [*seen]
+    files = [*found, *(p for p in unsure if p not in seen and not any(f.endswith("/" + p) for f in found))]
     return tuple(files[:8])
 
 
@@ -173,6 +189,8 @@ def _task(
     codeowners: CodeOwners | None,
     projects_in_run: frozenset[str],
     now: datetime,
+    merge_reasons: tuple[str, ...] = (),
+    merged_fingerprints: tuple[str, ...] = (),
 ) -> PatchTask:
     group = sorted(
         group,
@@ -188,7 +206,9 @@ def _task(
     title = _title(rep)
     files = _files_hint(group, tree)
     platform = rep.platform or ("javascript" if rep.source == "playwright" else "")
-    ownership = assign_owner(files, config, codeowners=codeowners, platform=platform, sources=sources)
+    ownership = assign_owner(
+        files, config, codeowners=codeowners, platform=platform, sources=sources, runtime_area=rep.area
+    )
     verdict = score_severity(
         group,
         config.severity,
@@ -199,15 +219,16 @@ def _task(
         stats=stats,
         projects_in_run=projects_in_run,
     )
-    flaky = all(f.outcome == "flaky" for f in group if f.source in {"playwright", "junit"}) and any(
-        f.source in {"playwright", "junit"} for f in group
+    # A test that also shows a production error is a real bug, however flaky the test.
+    flaky = all(f.outcome == "flaky" for f in group if f.source in _TEST_SOURCES) and all(
+        f.source in _TEST_SOURCES for f in group
     )
     permalinks = tuple(dict.fromkeys(f.permalink for f in group if f.permalink))
     screenshots = [f.screenshot for f in group if f.screenshot]
     status = "regressed" if any(f.substatus == "regressed" for f in group) else "new"
     merged = len(group)
     notes = (
-        f"{merged} raw item{'s' if merged != 1 else ''} from {', '.join(sources)} merged by fingerprint "
+        f"{merged} raw item{'s' if merged != 1 else ''} from {', '.join(sources)} in task "
         f"{fingerprint}; owner: {ownership.reason}; severity: {verdict.reasons[0]}"
     )
     message = (
@@ -249,6 +270,8 @@ def _task(
         status=status,
         flaky=flaky,
         stats=stats,
+        merge_reasons=merge_reasons,
+        merged_fingerprints=merged_fingerprints,
     )
 
 
@@ -257,7 +280,8 @@ def compare_with_previous(tasks: Sequence[PatchTask], previous: Sequence[PatchTa
     before = {t.fingerprint: t for t in previous}
     out: list[PatchTask] = []
     for task in tasks:
-        old = before.get(task.fingerprint)
+        # Last run may have named this bug by a cluster that is now merged into it.
+        old = next((before[fp] for fp in (task.fingerprint, *task.merged_fingerprints) if fp in before), None)
         if task.status == "regressed" or (old is not None and old.status == "resolved"):
             status = "regressed"
         elif old is not None:
@@ -265,7 +289,7 @@ def compare_with_previous(tasks: Sequence[PatchTask], previous: Sequence[PatchTa
         else:
             status = "new"
         out.append(task.with_changes(status=status))
-    current = {t.fingerprint for t in tasks}
+    current = {fp for t in tasks for fp in (t.fingerprint, *t.merged_fingerprints)}
     out += [
         old.with_changes(status="resolved")
         for old in previous
@@ -289,13 +313,10 @@ def build_tasks(
 
     ``min_frequency`` drops error-tracker clusters seen fewer times (test failures always count).
     """
-    fingerprints = fingerprint_failures(failures)
-    assignment = apply_rules(
-        {f.key: fp for f, fp in zip(failures, fingerprints, strict=True)}, rules or MergeRules()
-    )
+    plan = plan_clusters(failures, fingerprint_failures(failures), rules or MergeRules())
     groups: dict[str, list[Failure]] = defaultdict(list)
     for f in failures:
-        groups[assignment[f.key]].append(f)
+        groups[plan.task_of[f.key]].append(f)
     projects_in_run = frozenset(
         f.project for f in failures if f.source in {"playwright", "junit"} and f.project
     )
@@ -314,6 +335,8 @@ def build_tasks(
                 codeowners=codeowners,
                 projects_in_run=projects_in_run,
                 now=moment,
+                merge_reasons=plan.reasons.get(fingerprint, ()),
+                merged_fingerprints=plan.members.get(fingerprint, ()),
             )
         )
     if previous is not None:
@@ -334,9 +357,15 @@ def _merged_status(statuses: Iterable[str]) -> str:
 
 def merge_tasks(tasks: Sequence[PatchTask]) -> list[PatchTask]:
     """Merge tasks from several files that share a fingerprint (``selfheal pr`` reads them all)."""
+    # A task that merged several clusters also takes the tasks another file wrote for them
+    # (a test-only file next to the merged file), so one bug is one PR.
+    alias: dict[str, str] = {}
+    for task in sorted(tasks, key=lambda t: -len(t.merged_fingerprints)):
+        for member in task.merged_fingerprints:
+            alias.setdefault(member, alias.get(task.fingerprint, task.fingerprint))
     by_fp: dict[str, list[PatchTask]] = defaultdict(list)
     for task in tasks:
-        by_fp[task.fingerprint].append(task)
+        by_fp[alias.get(task.fingerprint, task.fingerprint)].append(task)
     merged: list[PatchTask] = []
     for group in by_fp.values():
         group.sort(key=lambda t: (-len(t.occurrences), severity_rank(t.severity)))
@@ -344,12 +373,19 @@ def merge_tasks(tasks: Sequence[PatchTask]) -> list[PatchTask]:
         occurrences = list(base.occurrences)
         frequency = base.frequency
         for other in group[1:]:
-            new = [o for o in other.occurrences if o not in occurrences]
+            # The same raw item, whether or not the file that names it kept Sentry's shortId.
+            seen = {(o.source, o.id, o.project) for o in occurrences}
+            new = [o for o in other.occurrences if (o.source, o.id, o.project) not in seen]
             occurrences += new
             frequency += other.frequency if new else 0
         best = min(group, key=lambda t: severity_rank(t.severity))
+        head = next((t for t in group if t.merged_fingerprints), base)
+        members = dict.fromkeys(m for t in group for m in (t.fingerprint, *t.merged_fingerprints))
+        members.pop(head.fingerprint, None)
         merged.append(
-            base.with_changes(
+            head.with_changes(
+                merge_reasons=tuple(dict.fromkeys(r for t in group for r in t.merge_reasons)),
+                merged_fingerprints=tuple(members),
                 status=_merged_status(t.status for t in group),
                 occurrences=tuple(occurrences),
                 frequency=frequency,

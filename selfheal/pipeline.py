@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from selfheal.config import Config, load_config
 from selfheal.contracts import load_tasks, save_tasks
-from selfheal.dedup import load_rules
+from selfheal.dedup import load_rules, rule_warnings
 from selfheal.errors import ConfigError, InputError
 from selfheal.models import SEVERITIES, PatchTask
 from selfheal.normalize import build_tasks, merge_tasks
@@ -60,6 +60,8 @@ class NormalizeSummary:
     by_source: Mapping[str, int] = field(default_factory=dict)
     by_status: Mapping[str, int] = field(default_factory=dict)
     merged_items: int = 0
+    #: Rules-file entries that match no task (see :func:`selfheal.dedup.rule_warnings`).
+    warnings: tuple[str, ...] = ()
 
     def summary(self) -> str:
         severities = ", ".join(f"{self.by_severity.get(s, 0)} {s}" for s in SEVERITIES)
@@ -145,22 +147,29 @@ def read_failures(
     config: Config,
     tree: RepoTree | None = None,
 ) -> list[Failure]:
-    """Typed records from any subset of the three inputs."""
+    """Typed records from any subset of the three inputs.
+
+    A Playwright JSON report and JUnit XML of the same run describe each test twice: the JSON
+    wins for every test it has a result for, and the JUnit file adds only the others.
+    """
+    from selfheal.sources.playwright import load_playwright_run, without_tests_described_by
+
     failures: list[Failure] = []
     if sentry is not None:
         from selfheal.sources.sentry import load_sentry_export
 
         failures += load_sentry_export(sentry, mappings=config.paths, tree=tree)
+    run = None
     if playwright is not None:
-        from selfheal.sources.playwright import load_playwright_report
-
-        failures += load_playwright_report(
-            playwright, repo_root=config.repo_root if tree is not None else None
+        run = load_playwright_run(
+            playwright, repo_root=config.repo_root if tree is not None else None, tree=tree
         )
+        failures += run.failures
     if junit is not None:
         from selfheal.sources.junit import parse_junit
 
-        failures += parse_junit(junit)
+        junit_failures = parse_junit(junit, tree=tree)
+        failures += without_tests_described_by(junit_failures, run) if run is not None else junit_failures
     return failures
 
 
@@ -197,10 +206,11 @@ def normalize(
     if rules is not None and not rules_path.exists():
         raise InputError(rules_path, "rules file not found")
     previous_tasks = load_tasks(previous) if previous is not None else None
+    merge_rules = load_rules(rules_path)
     tasks = build_tasks(
         failures,
         config,
-        rules=load_rules(rules_path),
+        rules=merge_rules,
         previous=previous_tasks,
         min_frequency=_min_frequency(min_frequency, config, env) if sentry is not None else 0,
         tree=tree,
@@ -218,6 +228,7 @@ def normalize(
         by_source=dict(Counter(s for t in live for s in t.sources)),
         by_status=dict(Counter(t.status for t in tasks)),
         merged_items=sum(len(t.occurrences) - 1 for t in live),
+        warnings=tuple(rule_warnings(merge_rules, tasks)),
     )
 
 

@@ -28,9 +28,10 @@ import ipaddress
 import re
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, is_dataclass, replace
+from typing import Any
 
-from selfheal.models import PatchTask
+from selfheal.models import Occurrence, PatchTask
 
 __all__ = [
     "KINDS",
@@ -687,11 +688,17 @@ def untrusted_block(text: str, *, label: str = "error text", info: str = "text")
     return header + code_fence(neutralize_references(text), info=info) + "\n*End of untrusted input.*\n"
 
 
+#: PatchTask fields that identify or classify a task (not free text): never rewritten.
+_IDENTITY_FIELDS = frozenset({"fingerprint", "source", "sources", "severity", "area", "status"})
+
+
 def scrub_task(task: PatchTask, *, secrets: Iterable[str] = ()) -> tuple[PatchTask, dict[str, int]]:
     """``task`` with every free-text field scrubbed (:func:`scrub_text`), and the counts.
 
-    Used where PatchTasks are saved, so every file, artifact, preview, PR and report that
-    derives from them carries the same redacted text. Identity fields (fingerprint, source,
+    Used where PatchTasks are saved and loaded, so every file, artifact, preview, PR and
+    report that derives from them carries the same redacted text. Every string field is
+    scrubbed, also inside the evidence, frames, occurrences and the expected fix, and also
+    fields added later (the walk is generic); identity fields (fingerprint, source,
     severity, area, status) and numbers stay as they are. Scrubbing is idempotent.
     """
     values = tuple(secrets)
@@ -705,53 +712,28 @@ def scrub_task(task: PatchTask, *, secrets: Iterable[str] = ()) -> tuple[PatchTa
             counts[kind] = counts.get(kind, 0) + number
         return result.text
 
-    def maybe(text: str | None) -> str | None:
-        return None if text is None else clean(text)
+    def walk(value: Any) -> Any:
+        if isinstance(value, str):
+            return clean(value)
+        if isinstance(value, tuple):
+            return tuple(walk(item) for item in value)
+        if is_dataclass(value) and not isinstance(value, type):
+            return scrub_fields(value)
+        return value  # numbers, booleans, None
 
-    ev = task.evidence
-    evidence = replace(
-        ev,
-        sentry_url=maybe(ev.sentry_url),
-        stack=tuple(clean(s) for s in ev.stack),
-        breadcrumbs=tuple(clean(s) for s in ev.breadcrumbs),
-        request_url=maybe(ev.request_url),
-        request_method=maybe(ev.request_method),
-        screenshot=maybe(ev.screenshot),
-        dom_snapshot=maybe(ev.dom_snapshot),
-        network_har=maybe(ev.network_har),
-        frames=tuple(
-            replace(
-                f,
-                filename=clean(f.filename),
-                function=clean(f.function),
-                module=clean(f.module),
-                abs_path=clean(f.abs_path),
-                path=clean(f.path),
-            )
-            for f in ev.frames
-        ),
-        message=clean(ev.message),
-        links=tuple(clean(s) for s in ev.links),
-    )
-    fix = task.expected_fix
-    scrubbed = replace(
-        task,
-        id=clean(task.id),
-        title=clean(task.title),
-        owner=clean(task.owner),
-        last_seen=clean(task.last_seen),
-        first_seen=maybe(task.first_seen),
-        severity_reasons=tuple(clean(r) for r in task.severity_reasons),
-        # "::" separates a JUnit case's class and name: scrub the parts, keep the shape
-        occurrences=tuple(
-            replace(o, id="::".join(clean(part) for part in o.id.split("::")), project=maybe(o.project))
-            for o in task.occurrences
-        ),
-        evidence=evidence,
-        expected_fix=replace(fix, files_hint=tuple(clean(f) for f in fix.files_hint), notes=clean(fix.notes)),
-        exception_type=clean(task.exception_type),
-        culprit=clean(task.culprit),
-        environment=maybe(task.environment),
-        release=maybe(task.release),
-    )
-    return scrubbed, counts
+    def scrub_fields(item: Any) -> Any:
+        changes: dict[str, Any] = {}
+        for spec in fields(item):
+            if isinstance(item, PatchTask) and spec.name in _IDENTITY_FIELDS:
+                continue
+            value = getattr(item, spec.name)
+            if isinstance(item, Occurrence) and spec.name == "id":
+                # "::" separates a JUnit case's class and name: scrub the parts, keep the shape
+                changes["id"] = "::".join(clean(part) for part in value.split("::"))
+            elif isinstance(item, PatchTask) and spec.name == "stats":
+                continue
+            else:
+                changes[spec.name] = walk(value)
+        return replace(item, **changes)
+
+    return scrub_fields(task), counts

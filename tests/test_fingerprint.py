@@ -18,6 +18,11 @@ CASES = [
     ("invalid literal for int() with base 10: 'abc'", "invalid literal for int() with base <n>: <str>"),
     ('Expected: "Welcome back, demo!"', "Expected: <str>"),
     ("'user_id'", "'user_id'"),  # a message that is only a quoted key keeps it: it is the bug
+    ("'ACME-7'", "<str>"),  # ... but a quoted *value* (digits, dashes, upper case) is data
+    ("'EUR'", "<str>"),
+    ('"gift card"', "<str>"),
+    ("discount code ACME-7 not found (SKU_2002, A17)", "discount code <id> not found (<id>, <id>)"),
+    ("Expecting value: line 1 column 31 (char 30)", "Expecting value: line <n> column <n> (char <n>)"),
     ("mail jane@example.com bounced", "mail <email> bounced"),
     ("Error: x\n\nCall log:\n  - waiting\n    21 × locator resolved", "Error: x"),
     ("    19 × locator resolved to <p>", "<n> × locator resolved to <p>"),
@@ -100,7 +105,12 @@ def test_anonymous_test_frames_use_the_test_title_so_two_tests_stay_apart() -> N
 def test_key_frame_skips_vendor_frames_and_line_numbers() -> None:
     vendor = Frame(filename="django/core/handlers/base.py", function="_get_response", in_app=False)
     f = _sentry("1", "x", (vendor, CART))
-    assert key_frame(f) == "shop/cart.py:line_total"
+    # The crash site names the file by its last two path parts without the extension (was
+    # "shop/cart.py:line_total"), so a Sentry frame, a module name, a checkout path and a served
+    # URL of one file give one key. Frames are crash first, so here the error was raised inside
+    # the library frame: the key now also names the library call (and leaves the message out).
+    assert key_frame(f) == "shop/cart:line_total > handlers/base:_get_response"
+    assert key_frame(_sentry("2", "x", (CART, vendor))) == "shop/cart:line_total"
 
 
 def test_log_message_issue_without_stack_is_located_by_logger() -> None:
@@ -149,3 +159,35 @@ def test_fingerprint_frame_and_cluster_frame_group_raw_rows() -> None:
     assert_frame_equal(
         clusters.sort(["frequency", "items"], descending=True), expected, check_row_order=False
     )
+
+
+def test_one_test_spelled_with_and_without_the_checkouts_folder_is_one_bug() -> None:
+    """The JSON report resolved against a checkout says e2e/tests/…, the JUnit report tests/…."""
+    base = {
+        "source": "playwright",
+        "exception_type": "Error",
+        "message": "expect(locator).toBeVisible() failed",
+    }
+    frames = [
+        Frame(filename=p, function="", lineno=8, path=p)
+        for p in ("e2e/tests/cart.spec.ts", "tests/cart.spec.ts")
+    ]
+    a, b = (
+        Failure(item_id=str(n), title="t", frames=(f,), test_path=("Cart", "adds"), **base)
+        for n, f in enumerate(frames)
+    )
+    assert failure_fingerprint(a) == failure_fingerprint(b)
+    other = Failure(item_id="c", title="t", frames=(frames[0],), test_path=("Cart", "removes"), **base)
+    assert failure_fingerprint(other) != failure_fingerprint(a)
+
+
+def test_python_and_polars_normalization_agree_on_random_text() -> None:
+    """Seeded random messages mixing ids, codes, quotes, URLs and non-ASCII word characters."""
+    import random
+
+    rng = random.Random(3)  # noqa: S311 - seeded test data, not cryptography
+    pieces = [*"abcXYZ019-_#'\" .:/()é€›×\t\n", "ACME-7", "SKU_20", "0x1f", "http://a.b/c?d=1", "user@x.io"]
+    pieces += ["/tmp/a b", "Call log:\n  - x", "中文", "ß", "Ωmega2"]
+    raw = ["".join(rng.choice(pieces) for _ in range(rng.randrange(0, 30))) for _ in range(2000)]
+    frame = pl.DataFrame({"m": raw}).select(normalize_message_expr("m").alias("n"))
+    assert frame["n"].to_list() == [normalize_message(r) for r in raw]

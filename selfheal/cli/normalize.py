@@ -120,4 +120,6 @@ def _run(args: argparse.Namespace) -> int:
         output=args.output,
     )
     info(summary.summary())
+    for warning in summary.warnings:
+        info(f"selfheal: warning: {warning}")
     return 0

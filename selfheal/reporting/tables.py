@@ -14,10 +14,18 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from selfheal.models import SEVERITIES
+from selfheal.dedup import diff_excerpts
+from selfheal.models import SEVERITIES, PatchTask
 from selfheal.scrub import scrub_text
 
-__all__ = ["Cell", "HtmlTable", "near_duplicates_table", "records_table", "task_table"]
+__all__ = [
+    "Cell",
+    "HtmlTable",
+    "merged_tasks_table",
+    "near_duplicates_table",
+    "records_table",
+    "task_table",
+]
 
 #: Longest text shown in one cell.
 CELL_CHARS = 120
@@ -147,16 +155,61 @@ def task_table(frame: pl.DataFrame, *, limit: int = 25, caption: str = "Tasks") 
     )
 
 
-def near_duplicates_table(candidates: pl.DataFrame, *, limit: int = 25) -> HtmlTable:
-    """Pairs from :func:`selfheal.charts.near_duplicates_frame`, most similar first."""
-    rows = (
-        candidates.sort(["score", "a", "b"], descending=[True, False, False])
-        .with_columns(pl.col("score").round(2).cast(pl.String))
-        .to_dicts()
-    )
+def merged_tasks_table(tasks: Sequence[PatchTask], *, limit: int = 25) -> HtmlTable:
+    """Tasks that merged several raw items, with why (``mergeReasons``), most items first."""
+    rows = [
+        {
+            "items": len(t.occurrences),
+            "title": t.title,
+            "why merged": " · ".join(t.merge_reasons),
+            "sources": ", ".join(t.sources),
+            "id": t.fingerprint,
+            "url": t.evidence.sentry_url,
+        }
+        for t in sorted(tasks, key=lambda t: (-len(t.occurrences), t.fingerprint))
+        if t.merge_reasons
+    ]
     return records_table(
         rows,
-        columns=("score", "title_a", "title_b", "suggestion", "a", "b"),
+        columns=("items", "title", "why merged", "sources", "id"),
+        links={"title": "url"},
+        caption="Merged tasks and why",
+        limit=limit,
+    )
+
+
+def near_duplicates_table(candidates: pl.DataFrame, *, limit: int = 25) -> HtmlTable:
+    """Pairs from :func:`selfheal.charts.near_duplicates_frame`, most similar first.
+
+    Both messages and both top frames side by side, each pair cut where the two differ (not at
+    the start of what they share), with why the pair is offered.
+    """
+    rows = []
+    for row in candidates.sort(["score", "a", "b"], descending=[True, False, False]).to_dicts():
+        message_a = str(row.get("message_a") or row.get("title_a") or "")
+        message_b = str(row.get("message_b") or row.get("title_b") or "")
+        row["message_a"], row["message_b"] = diff_excerpts(message_a, message_b, CELL_CHARS)
+        row["frames_a"], row["frames_b"] = diff_excerpts(
+            str(row.get("frames_a") or "").replace("\n", " · "),
+            str(row.get("frames_b") or "").replace("\n", " · "),
+            CELL_CHARS,
+        )
+        row["score"] = f"{row['score']:.2f}"
+        rows.append(row)
+    return records_table(
+        rows,
+        columns=(
+            "score",
+            "title_a",
+            "message_a",
+            "frames_a",
+            "title_b",
+            "message_b",
+            "frames_b",
+            "why",
+            "a",
+            "b",
+        ),
         links={"title_a": "url_a", "title_b": "url_b"},
         caption="Near-duplicate candidates (merge when the same bug, split when not)",
         limit=limit,
