@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from selfheal.config import load_config
-from selfheal.pipeline import normalize, pull, sample_path
+from selfheal.pipeline import normalize, pull_sample, sample_path
 
 __all__ = ["DemoResult", "run_demo"]
 
@@ -46,7 +46,7 @@ def run_demo(
     from selfheal.pullrequests import run_pr
 
     say("1/4 pull: built-in Sentry simulator on 127.0.0.1 -> real client")
-    report = pull("sample", out_dir, progress=False)
+    report = pull_sample(out_dir, progress=False)
     say(f"    {report.summary()}")
 
     week1, week2 = sample_path("playwright-report.json"), sample_path("playwright-report-week2.json")
@@ -76,6 +76,7 @@ def run_demo(
                 "source": "sample",
                 "playwright_report": str(week2),
                 "previous_tasks": str(previous.resolve()),
+                "junit_report": "",  # the demo's inputs only, whatever else lies in the folder
             },
             out_dir=out_dir,
             progress=lambda line: say(f"    {line}"),

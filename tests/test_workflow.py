@@ -4,6 +4,7 @@ and `selfheal init-workflow` writes it without clobbering anything."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -407,3 +408,18 @@ def test_init_workflow_rejects_an_install_spec_that_could_break_the_file(
     assert main(["init-workflow", "--install-spec", spec]) == 2
     assert "--install-spec" in capsys.readouterr().err
     assert not (user_repo / ".github").exists()
+
+
+@pytest.mark.parametrize("subfolder", [".github", "src/deep", ".github/workflows"])
+def test_init_workflow_from_a_subfolder_writes_at_the_git_root(
+    user_repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], subfolder: str
+) -> None:
+    """Issue 13: from .github/ it wrote .github/.github/workflows/…, a workflow that never runs."""
+    here = user_repo / subfolder
+    here.mkdir(parents=True)
+    monkeypatch.chdir(here)
+    assert main(["init-workflow"]) == 0
+    written = user_repo / ".github" / "workflows" / "self-healing.yml"
+    assert written.read_text(encoding="utf-8") == render_workflow()
+    assert list(user_repo.rglob("*.yml")) == [written]
+    assert str(Path(os.path.relpath(written, here))) in capsys.readouterr().out

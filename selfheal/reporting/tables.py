@@ -105,13 +105,15 @@ def records_table(
     return HtmlTable(tuple(columns), cells, caption, total=len(rows))
 
 
-def task_table(frame: pl.DataFrame, *, limit: int = 25, caption: str = "Tasks") -> HtmlTable:
-    """Tasks from :func:`selfheal.charts.tasks_frame`, most severe then most frequent first.
+def task_table(frame: pl.DataFrame, *, limit: int = 25, caption: str = "Open tasks") -> HtmlTable:
+    """Open tasks from :func:`selfheal.charts.tasks_frame`, most severe then most frequent first.
 
-    Titles link to the Sentry permalink when there is one.
+    Resolved tasks are left out (the week-over-week view counts them). Titles link to the
+    Sentry permalink when there is one.
     """
     ordered = (
-        frame.with_columns(
+        frame.filter(pl.col("status") != "resolved")
+        .with_columns(
             pl.col("severity").cast(pl.String),
             pl.col("status").cast(pl.String),
             pl.col("files_hint").list.join(", ").alias("files"),
