@@ -123,3 +123,36 @@ def test_missing_tasks_and_conflicting_options_fail_clearly(
     assert "patchtasks.json" in capsys.readouterr().err
     assert main(["pr", "--dry-run", "--all", "--severity", "high"]) == 2
     assert "either --all or --severity" in capsys.readouterr().err
+
+
+def test_an_unreachable_github_prints_each_retry_and_gives_up_in_bounded_time(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 13: `selfheal pr` against an unreachable GitHub was silent for 32 s."""
+    import socket
+    import time
+
+    from selfheal.cli import pr
+
+    with socket.socket() as sock:  # a port nobody listens on once closed
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GITHUB_TOKEN", TOKEN)
+        mp.setenv("GITHUB_OWNER", "acme")
+        mp.setenv("GITHUB_REPO", "shop")
+        mp.setenv("GITHUB_API_URL", f"http://127.0.0.1:{port}")
+        began = time.monotonic()
+        code = main(["pr", "--dry-run"])
+        elapsed = time.monotonic() - began
+    err = capsys.readouterr().err
+    assert code == 3
+    retries = [line for line in err.splitlines() if "retry" in line and "could not" in line]
+    assert len(retries) == pr.GITHUB_RETRIES, err
+    assert "retry 1 of 3 in 1.0 s" in retries[0]
+    bound = (pr.GITHUB_RETRIES + 1) * pr.GITHUB_TIMEOUT_SECONDS + pr.GITHUB_BACKOFF_SECONDS * (
+        2**pr.GITHUB_RETRIES - 1
+    )
+    assert elapsed < bound
+    assert "GITHUB_API_URL" in err.splitlines()[-1]
+    assert TOKEN not in err
