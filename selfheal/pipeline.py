@@ -509,7 +509,8 @@ def normalize_run(
     """The weekly normalize: this run's export (when one was pulled or is there) and test reports.
 
     ``sentry_export`` (in ``out_dir``) is skipped when absent, since ``source = "none"`` pulls
-    nothing; the test reports are found by :func:`find_inputs`. Raises
+    nothing; the test reports are found by :func:`find_inputs`. Writes ``out/patchtasks.json``
+    whatever the inputs, with ``previous_tasks="auto"`` its last content. Raises
     :class:`~selfheal.errors.ConfigError` naming what to set when there is no input at all.
     """
     out = in_project(out_dir, environ)
@@ -531,6 +532,9 @@ def normalize_run(
         previous=previous_tasks or None,
         min_frequency=min_frequency,
         config_root=project_root(environ=environ),
+        # One file every week, whichever inputs this week had, so the last run's tasks are
+        # always this week's `previous` (a week without Sentry resolves the Sentry tasks).
+        output=out / OUTPUT_NAMES["merged"],
         environ=environ,
     )
 
