@@ -271,12 +271,14 @@ def rebuild_index(reports_dir: str | Path) -> Path:
     """
     folder = Path(reports_dir)
     by_id = {r.run_id: r for r in _load_history(folder / HISTORY_NAME)}
+    kept = set()
     for path in sorted(folder.glob("*/run.json")):
         if (record := _load_record(path)) is not None:
             by_id[record.run_id] = record
+            kept.add(record.run_id)
     records = sorted(by_id.values(), key=lambda r: (r.started, r.run_id))[-MAX_HISTORY:]
     write_json(folder / HISTORY_NAME, {"version": 1, "runs": [r.to_json() for r in records]})
-    return write_text(folder / "index.html", render_index(records))
+    return write_text(folder / "index.html", render_index(records, kept=kept))
 
 
 def _params_for(declared: Mapping[str, Any], params: Mapping[str, Any], out_dir: Path) -> dict[str, Any]:

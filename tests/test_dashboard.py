@@ -131,6 +131,8 @@ def test_history_json_keeps_runs_whose_folders_are_gone(tmp_path: Path) -> None:
     severity = bars_of(page, "Open tasks by severity")
     assert {"w1: 3 high", "w2: 2 high", "w3: 1 low"} <= set(severity)
     assert "3 run(s)" in page
+    assert 'href="w3/01-pull.html"' in page
+    assert 'href="w1/' not in page, "no dead link to a run whose reports are gone"
 
 
 @pytest.fixture(scope="module")

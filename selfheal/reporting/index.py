@@ -273,7 +273,9 @@ def _headline_html(run: RunRecord) -> str:
     return "<br>".join(parts)
 
 
-def _notebooks_html(run: RunRecord) -> str:
+def _notebooks_html(run: RunRecord, *, kept: bool = True) -> str:
+    if not kept:
+        return "<em>reports of this run are no longer kept here (its numbers come from history.json)</em>"
     items = []
     for nb in run.notebooks:
         label = _e(nb.name)
@@ -376,8 +378,15 @@ def _top_tasks_html(run: RunRecord) -> str:
     )
 
 
-def render_index(runs: Iterable[RunRecord], *, title: str = "selfheal reports") -> str:
-    """The dashboard: trends across runs, the latest top tasks, a legend, and every run."""
+def render_index(
+    runs: Iterable[RunRecord], *, title: str = "selfheal reports", kept: Iterable[str] | None = None
+) -> str:
+    """The dashboard: trends across runs, the latest top tasks, a legend, and every run.
+
+    ``kept``: the runs whose report folders are present (default: all); the others are
+    listed from the history without links.
+    """
+    present = None if kept is None else set(kept)
     ordered = sorted(runs, key=lambda r: (r.started, r.run_id), reverse=True)
     oldest_first = list(reversed(ordered))
     latest = next((r for r in ordered if r.counted), None)
@@ -389,7 +398,7 @@ def render_index(runs: Iterable[RunRecord], *, title: str = "selfheal reports") 
             f"<td><code>{_e(run.run_id)}</code><br>{_e(run.started)}</td>"
             f"<td>{status}</td>"
             f"<td>{_headline_html(run)}</td>"
-            f"<td>{_notebooks_html(run)}</td>"
+            f"<td>{_notebooks_html(run, kept=present is None or run.run_id in present)}</td>"
             f"<td>{_params_html(run.params)}</td>"
             "</tr>"
         )
