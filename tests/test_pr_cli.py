@@ -156,3 +156,32 @@ def test_an_unreachable_github_prints_each_retry_and_gives_up_in_bounded_time(
     assert elapsed < bound
     assert "GITHUB_API_URL" in err.splitlines()[-1]
     assert TOKEN not in err
+
+
+def test_every_planned_body_renders_whole_as_collapsed_markdown(workdir: Path) -> None:
+    """Issue 13: the PR notebook printed one raw preview cut at 4,000 characters mid-JSON."""
+    import html as html_lib
+
+    from selfheal.config import load_config
+    from selfheal.pullrequests import run_pr
+    from selfheal.reporting.tables import pr_previews
+
+    frames = tuple(f"at handler_{i} (src/api/module_{i}.py:{10 + i})" for i in range(120))
+    long_task = make_task(4, "blocker").with_changes(
+        evidence=Evidence(message="<script>alert(1)</script> boom", stack=frames)
+    )
+    save_tasks(workdir / "out" / "junit_patchtasks.json", [long_task])
+    report = run_pr(workdir / "out", load_config(workdir), dry_run=True, list_existing=False)
+    texts = [p.read_text(encoding="utf-8") for p in report.previews]
+    assert max(len(t) for t in texts) > 4000, "a body longer than the old cut"
+    shown = pr_previews(texts)
+    page = shown._repr_html_()
+    assert shown.count == len(texts) == page.count("<details") == page.count("</details>")
+    assert page.count("<pre>") == page.count("</pre>") > 0, "code blocks are whole"
+    assert html_lib.escape(frames[-1]) in page, "the end of the longest body is there"
+    assert "<script>" not in page, "markup from an error is shown as text"
+    assert "<!--" not in page
+    plan = json.loads(report.plan_path.read_text(encoding="utf-8"))
+    for decision in plan["decisions"]:
+        if decision["action"] in ("create", "update"):
+            assert html_lib.escape(decision["title"]) in page

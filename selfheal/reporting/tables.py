@@ -3,12 +3,13 @@
 Every text cell is scrubbed (:func:`selfheal.scrub.scrub_text`), HTML-escaped and cut to a
 bounded length; links are kept only when they are ``http(s)`` URLs (a Sentry permalink, a pull
 request), so a hostile title or URL from an error cannot inject markup or script into a report.
-Pure: no files, no network.
+PR previews are rendered from markdown with raw HTML off. Pure: no files, no network.
 """
 
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -17,7 +18,15 @@ import polars as pl
 from selfheal.models import SEVERITIES
 from selfheal.scrub import scrub_text
 
-__all__ = ["Cell", "HtmlTable", "near_duplicates_table", "records_table", "task_table"]
+__all__ = [
+    "Cell",
+    "HtmlTable",
+    "PrPreviews",
+    "near_duplicates_table",
+    "pr_previews",
+    "records_table",
+    "task_table",
+]
 
 #: Longest text shown in one cell.
 CELL_CHARS = 120
@@ -148,3 +157,57 @@ def near_duplicates_table(candidates: pl.DataFrame, *, limit: int = 25) -> HtmlT
         caption="Near-duplicate candidates (merge when the same bug, split when not)",
         limit=limit,
     )
+
+
+_COMMENT = re.compile(r"<!--(.*?)-->", re.DOTALL)
+_PREVIEW_HEADER = re.compile(r"^selfheal preview: (?P<action>\w+) \((?P<reason>.*)\)$", re.DOTALL)
+
+
+@dataclass(frozen=True, slots=True)
+class PrPreviews:
+    """Every planned PR body, rendered as markdown, each in a collapsed ``<details>``."""
+
+    html: str
+    count: int
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+
+def _render_markdown(text: str) -> str:
+    from markdown_it import MarkdownIt  # only the PR notebook renders markdown
+
+    # Raw HTML off: a body quoting an error's markup shows it as text, never as markup.
+    renderer = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+    rendered: str = renderer.render(text)
+    return rendered
+
+
+def pr_previews(previews: Sequence[str]) -> PrPreviews:
+    """The previews ``selfheal pr --dry-run`` wrote (``out/pr_previews/*.md``), whole and formatted.
+
+    The summary line of each says the action, the PR title, its branch and why; the body is the
+    full markdown (never cut), the hidden markers left out. Text is already scrubbed by the
+    planner; markdown is rendered with raw HTML disabled and only safe link schemes.
+    """
+    blocks = []
+    for text in previews:
+        notes = [m.strip() for m in _COMMENT.findall(text)]
+        header = next((m for n in notes if (m := _PREVIEW_HEADER.match(n))), None)
+        title = next((n.removeprefix("title: ") for n in notes if n.startswith("title: ")), "")
+        branch = next((n.removeprefix("branch: ") for n in notes if n.startswith("branch: ")), "")
+        body = _COMMENT.sub("", text).strip()
+        action = header["action"] if header else "preview"
+        reason = header["reason"] if header else ""
+        summary = (
+            f"<strong>{html.escape(action)}</strong> · {html.escape(title or 'pull request')}"
+            + (f" <code>{html.escape(branch)}</code>" if branch else "")
+            + (f" — {html.escape(reason)}" if reason else "")
+        )
+        blocks.append(
+            f'<details class="selfheal-pr-preview"><summary>{summary}</summary>'
+            f'<div class="selfheal-pr-body">{_render_markdown(body)}</div></details>'
+        )
+    if not blocks:
+        return PrPreviews(html="<p><em>No PR to create or update in this plan.</em></p>", count=0)
+    return PrPreviews(html="".join(blocks), count=len(blocks))
