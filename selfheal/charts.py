@@ -19,12 +19,15 @@ import base64
 import json
 import math
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import altair as alt
 import polars as pl
 
 from selfheal.models import SEVERITIES, STATUSES, PatchTask
+
+if TYPE_CHECKING:
+    from selfheal.pipeline import FailingTest
 from selfheal.scrub import scrub_text
 
 __all__ = [
@@ -508,3 +511,54 @@ def use_offline_renderer() -> None:
     """
     alt.renderers.register("selfheal-offline", _offline_mimebundle)
     alt.renderers.enable("selfheal-offline")
+
+
+FLAKY_SCHEMA: Final = {
+    "title": pl.String,
+    "label": pl.String,
+    "source": pl.String,
+    "projects": pl.String,
+    "attempts": pl.Int64,
+    "failed_attempts": pl.Int64,
+    "rate": pl.Float64,
+    "flaky": pl.Boolean,
+    "file_url": pl.String,
+}
+
+
+def flaky_frame(tests: Iterable[FailingTest], *, clean_text: TextCleaner = scrubbed) -> pl.DataFrame:
+    """The failing tests that are flaky (passed on a retry): rate, projects and attempts."""
+    rows = [
+        {
+            "title": _shorten(clean_text(t.title), TOOLTIP_CHARS),
+            "label": _shorten(clean_text(t.title), LABEL_CHARS),
+            "source": t.source,
+            "projects": ", ".join(t.projects) or "(default)",
+            "attempts": t.attempts,
+            "failed_attempts": t.failed_attempts,
+            "rate": round(t.failure_rate, 3),
+            "flaky": t.flaky,
+            "file_url": _http_url(t.file_url),
+        }
+        for t in tests
+        if t.flaky
+    ]
+    return pl.DataFrame(rows, schema=FLAKY_SCHEMA).sort(["rate", "attempts"], descending=True)
+
+
+def flaky_chart(frame: pl.DataFrame, *, limit: int = 20) -> alt.Chart:
+    """Flaky tests by failure rate (failed attempts / attempts); bars link to the test's file."""
+    top = frame.head(limit)
+    title = _empty_note(frame, "Flaky tests: failure rate over their attempts")
+    chart: alt.Chart = (
+        alt.Chart(top, title=title)
+        .mark_bar(color="#e6a100")
+        .encode(
+            y=alt.Y("label:N", sort="-x", title=None, axis=alt.Axis(labelLimit=420)),
+            x=alt.X("rate:Q", title="failed attempts / attempts", scale=alt.Scale(domain=[0, 1])),
+            href=alt.Href("file_url:N"),
+            tooltip=["title:N", "projects:N", "attempts:Q", "failed_attempts:Q", "rate:Q"],
+        )
+        .properties(width=360, height=alt.Step(18))
+    )
+    return chart

@@ -7,11 +7,14 @@ same function with the same arguments.
 
 from __future__ import annotations
 
+import base64
 import os
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from glob import escape as glob_escape
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,10 +38,12 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_JUNIT_LOCATIONS",
     "DataSource",
+    "FailingTest",
     "NormalizeSummary",
     "data_sources",
     "describe_data",
     "describe_pull",
+    "failing_tests",
     "find_inputs",
     "fresh_data_sources",
     "load_all_tasks",
@@ -47,6 +52,7 @@ __all__ = [
     "pull",
     "pull_sample",
     "record_pull",
+    "repository_blob_url",
     "resolve_source",
     "sample_path",
 ]
@@ -571,3 +577,142 @@ def load_all_tasks(out_dir: str | Path = "out") -> list[PatchTask]:
     for path in files:
         tasks += load_tasks(path)
     return merge_tasks(tasks)
+
+
+#: Largest screenshot embedded in a report as a thumbnail; bigger ones are linked only.
+MAX_THUMBNAIL_BYTES = 300 * 1024
+_IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp"}
+_REMOTE = re.compile(r"(?:git@|https://)(?P<host>[^/:]+)[:/](?P<repo>[^/\s]+/[^/\s]+?)(?:\.git)?/?$")
+
+
+@dataclass(frozen=True, slots=True)
+class FailingTest:
+    """One failing test of this run, with what a reviewer needs to look at it."""
+
+    title: str
+    source: str
+    projects: tuple[str, ...]
+    attempts: int
+    failed_attempts: int
+    flaky: bool
+    file: str
+    line: int | None
+    #: The test's file and line in the repository (GitHub), when the repository is known.
+    file_url: str | None = None
+    #: Project-relative path of the last failing attempt's screenshot.
+    screenshot: str | None = None
+    #: The screenshot as a ``data:`` URI when it exists and is at most :data:`MAX_THUMBNAIL_BYTES`.
+    thumbnail: str | None = None
+    #: Project-relative path of the Playwright trace beside the screenshot, when there is one.
+    trace: str | None = None
+
+    @property
+    def failure_rate(self) -> float:
+        return self.failed_attempts / self.attempts if self.attempts else 0.0
+
+
+def repository_blob_url(environ: Mapping[str, str] | None = None) -> str | None:
+    """``https://github.com/<owner>/<repo>/blob/<ref>`` for links to files, when it can be known.
+
+    In GitHub Actions from ``GITHUB_SERVER_URL``, ``GITHUB_REPOSITORY`` and ``GITHUB_SHA``;
+    elsewhere from the project's ``origin`` remote (ref ``HEAD``).
+    """
+    env = os.environ if environ is None else environ
+    repo = env.get("GITHUB_REPOSITORY", "").strip()
+    if repo:
+        server = env.get("GITHUB_SERVER_URL", "").strip().rstrip("/") or "https://github.com"
+        return f"{server}/{repo}/blob/{env.get('GITHUB_SHA', '').strip() or 'HEAD'}"
+    git_config = project_root(environ=env) / ".git" / "config"
+    if not git_config.is_file():
+        return None
+    text = git_config.read_text(encoding="utf-8", errors="replace")
+    section = re.search(r'\[remote "origin"\](.*?)(?:\n\[|\Z)', text, re.DOTALL)
+    url = re.search(r"^\s*url\s*=\s*(\S+)", section.group(1), re.MULTILINE) if section else None
+    remote = _REMOTE.match(url.group(1)) if url else None
+    if remote is None:
+        return None
+    return f"https://{remote['host']}/{remote['repo']}/blob/HEAD"
+
+
+def _report_path(source: DataSource) -> Path:
+    if source.origin == "sample":
+        return sample_path(source.path.removeprefix("bundled "))
+    return in_project(source.path)
+
+
+_RETRY_SUFFIX = re.compile(r"-retry\d+$")
+
+
+def _trace_near(screenshot: Path) -> Path | None:
+    """The Playwright trace of the same test: in the screenshot's folder or a retry's folder
+    (Playwright writes each attempt to ``test-results/<test>[-retryN]/``)."""
+    folder = screenshot.parent
+    base = _RETRY_SUFFIX.sub("", folder.name)
+    candidates = [folder / "trace.zip"]
+    if folder.parent.is_dir():
+        candidates += sorted(folder.parent.glob(f"{glob_escape(base)}*/trace.zip"))
+    return next((c for c in candidates if c.is_file()), None)
+
+
+def _thumbnail(path: Path, max_bytes: int) -> str | None:
+    kind = _IMAGE_TYPES.get(path.suffix.lower())
+    if kind is None or not path.is_file() or path.stat().st_size > max_bytes:
+        return None
+    return f"data:{kind};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
+
+
+def failing_tests(
+    out_dir: str | Path = "out",
+    *,
+    environ: Mapping[str, str] | None = None,
+    max_thumbnail_bytes: int = MAX_THUMBNAIL_BYTES,
+) -> list[FailingTest]:
+    """The failing tests of the run's test reports (as recorded beside ``out/*patchtasks.json``).
+
+    One entry per test, its projects (browsers) together: attempts, failed attempts, flaky
+    (passed on a retry), the file and line with a repository link, the screenshot (embedded
+    when small enough) and the trace beside it.
+    """
+    reports = [s for s in data_sources(out_dir) if s.kind in ("playwright", "junit")]
+    root = project_root(environ=environ)
+    config = load_config(root)
+    blob = repository_blob_url(environ)
+    grouped: dict[tuple[str, str], list[Failure]] = {}
+    for source in reports:
+        path = _report_path(source)
+        if not path.is_file():
+            continue
+        if source.kind == "playwright":
+            failures = read_failures(playwright=path, config=config)
+        else:
+            failures = read_failures(junit=path, config=config)
+        for failure in failures:
+            grouped.setdefault((failure.source, failure.item_id), []).append(failure)
+    evidence = []
+    for (kind, _), group in grouped.items():
+        first = group[0]
+        frame = next((f for f in first.frames if f.path and f.path == first.file), None)
+        frame = frame or next((f for f in first.frames if f.path), None)
+        file = first.file or (frame.path if frame else "")
+        line = frame.lineno if frame else None
+        shots = [f.screenshot for f in reversed(group) if f.screenshot]
+        shot = next((s for s in shots if (root / s).is_file()), shots[0] if shots else None)
+        shot_path = root / shot if shot else None
+        trace = _trace_near(shot_path) if shot_path is not None else None
+        evidence.append(
+            FailingTest(
+                title=first.title,
+                source=kind,
+                projects=tuple(dict.fromkeys(f.project for f in group if f.project)),
+                attempts=sum(f.attempts for f in group),
+                failed_attempts=sum(f.failed_attempts for f in group),
+                flaky=any(f.outcome == "flaky" for f in group),
+                file=file,
+                line=line,
+                file_url=f"{blob}/{file}" + (f"#L{line}" if line else "") if blob and file else None,
+                screenshot=shot,
+                thumbnail=_thumbnail(shot_path, max_thumbnail_bytes) if shot_path is not None else None,
+                trace=relative_to_project(trace) if trace is not None and trace.is_file() else None,
+            )
+        )
+    return sorted(evidence, key=lambda e: (not e.flaky, -e.failure_rate, e.title))

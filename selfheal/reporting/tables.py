@@ -12,16 +12,21 @@ import html
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from selfheal.models import SEVERITIES
 from selfheal.scrub import scrub_text
 
+if TYPE_CHECKING:
+    from selfheal.pipeline import FailingTest
+
 __all__ = [
     "Cell",
     "HtmlTable",
     "PrPreviews",
+    "failing_tests_table",
     "near_duplicates_table",
     "pr_previews",
     "records_table",
@@ -165,7 +170,7 @@ _PREVIEW_HEADER = re.compile(r"^selfheal preview: (?P<action>\w+) \((?P<reason>.
 
 @dataclass(frozen=True, slots=True)
 class PrPreviews:
-    """Every planned PR body, rendered as markdown, each in a collapsed ``<details>``."""
+    """Ready HTML for a notebook or a report: PR previews, the failing-tests table."""
 
     html: str
     count: int
@@ -211,3 +216,52 @@ def pr_previews(previews: Sequence[str]) -> PrPreviews:
     if not blocks:
         return PrPreviews(html="<p><em>No PR to create or update in this plan.</em></p>", count=0)
     return PrPreviews(html="".join(blocks), count=len(blocks))
+
+
+#: Thumbnails are drawn at most this big (the data itself is capped by the pipeline).
+_THUMB_STYLE = "max-width: 240px; max-height: 160px; border: 1px solid #ddd"
+
+
+def failing_tests_table(tests: Sequence[FailingTest], *, limit: int = 30) -> PrPreviews:
+    """Failing tests with their evidence: file and line (linked), projects, attempts, flaky,
+    the screenshot as a size-capped thumbnail and the trace file."""
+    rows = []
+    for t in tests[:limit]:
+        where = f"{t.file}:{t.line}" if t.line else t.file
+        href = _safe_href(t.file_url)
+        place = html.escape(where or "?")
+        if href:
+            place = f'<a href="{html.escape(href, quote=True)}" rel="noopener noreferrer">{place}</a>'
+        shot = ""
+        if t.thumbnail and t.thumbnail.startswith("data:image/"):
+            alt_text = html.escape(f"screenshot: {t.screenshot}", quote=True)
+            shot = (
+                f'<img src="{html.escape(t.thumbnail, quote=True)}" alt="{alt_text}" style="{_THUMB_STYLE}">'
+            )
+        elif t.screenshot:
+            shot = f"<code>{html.escape(t.screenshot)}</code> (not embedded)"
+        trace = f"<code>{html.escape(t.trace)}</code>" if t.trace else ""
+        cells = (
+            html.escape(_bounded(scrub_text(t.title).text)),
+            html.escape(t.source),
+            place,
+            html.escape(", ".join(t.projects)),
+            f"{t.failed_attempts} of {t.attempts}",
+            "flaky" if t.flaky else "",
+            shot,
+            trace,
+        )
+        rows.append("<tr>" + "".join(f'<td style="{_CELL_STYLE}">{c}</td>' for c in cells) + "</tr>")
+    head = "".join(
+        f'<th style="{_CELL_STYLE}">{c}</th>'
+        for c in ("test", "source", "file", "projects", "failed", "flaky", "screenshot", "trace")
+    )
+    more = f" (first {limit} of {len(tests)})" if len(tests) > limit else ""
+    caption = f"<caption>Failing tests and their evidence{more}</caption>"
+    if not rows:
+        return PrPreviews(html="<p><em>No failing test in this run's test reports.</em></p>", count=0)
+    body = "".join(rows)
+    table = (
+        f'<table class="selfheal-table">{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    )
+    return PrPreviews(html=table, count=len(rows))
