@@ -32,7 +32,7 @@ from jupyter_client.manager import AsyncKernelManager
 from papermill.exceptions import PapermillExecutionError
 
 from selfheal.errors import ConfigError, InputError, NotebookError
-from selfheal.pipeline import describe_data, fresh_data_sources, load_all_tasks
+from selfheal.pipeline import describe_data, fresh_data_sources, load_all_tasks, repository_blob_url
 from selfheal.project import in_project, project_root, relative_to_project
 from selfheal.reporting.html import PageInfo, notebook_to_html, remove_secrets, scrub_notebook
 from selfheal.reporting.index import (
@@ -213,7 +213,8 @@ def _load_counts(out_dir: Path, since: float) -> tuple[Headline, tuple[dict[str,
         tasks = load_all_tasks(out_dir)
     except InputError:
         return None
-    return headline_of(tasks), top_tasks_of(tasks, _pr_urls(out_dir, since))
+    blob = repository_blob_url()
+    return headline_of(tasks), top_tasks_of(tasks, _pr_urls(out_dir, since), blob_url=blob)
 
 
 def _pr_urls(out_dir: Path, since: float) -> dict[str, str]:

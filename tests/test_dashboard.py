@@ -215,3 +215,22 @@ def test_the_dashboard_renders_offline_in_chromium_with_its_charts_drawn(three_r
     assert "Open tasks by severity" in (seen.text + index.read_text(encoding="utf-8"))
     assert "Top open tasks" in seen.text
     assert drawn >= 6, "bars of three runs in two trend charts"
+
+
+def test_top_tasks_link_tests_to_their_file_and_line_and_skip_resolved_ones() -> None:
+    from selfheal.config import Config
+    from selfheal.normalize import build_tasks
+    from selfheal.reporting.index import top_tasks_of
+    from selfheal.sources.playwright import load_playwright_report
+
+    tasks = build_tasks(load_playwright_report(FIXTURES / "playwright-report.json"), Config())
+    tasks[0] = tasks[0].with_changes(status="resolved")
+    top = top_tasks_of(tasks, limit=100, blob_url="https://github.com/acme/shop/blob/HEAD")
+    assert len(top) == len(tasks) - 1
+    assert tasks[0].title not in {t["title"] for t in top}
+    for row in top:
+        task = next(t for t in tasks if t.fingerprint == row["fingerprint"])
+        frame = next(f for f in task.evidence.frames if f.path)
+        assert row["codeUrl"] == f"https://github.com/acme/shop/blob/HEAD/{frame.path}#L{frame.lineno}"
+    page = render_index([RunRecord("r", "2026-11-30T09:00:00", "", {}, OK, top_tasks=top)])
+    assert page.count(">code</a>") == len(top)

@@ -71,10 +71,25 @@ def headline_of(tasks: Sequence[PatchTask]) -> Headline:
 _RANK = {severity: rank for rank, severity in enumerate(SEVERITIES)}
 
 
+def _code_url(task: PatchTask, blob_url: str | None) -> str:
+    """The task's first in-repository frame (a test's file and line) on the repository host."""
+    if not blob_url:
+        return ""
+    frame = next((f for f in task.evidence.frames if f.path), None)
+    if frame is None:
+        return ""
+    return f"{blob_url}/{frame.path}" + (f"#L{frame.lineno}" if frame.lineno else "")
+
+
 def top_tasks_of(
-    tasks: Sequence[PatchTask], pr_urls: Mapping[str, str] | None = None, *, limit: int = 10
+    tasks: Sequence[PatchTask],
+    pr_urls: Mapping[str, str] | None = None,
+    *,
+    limit: int = 10,
+    blob_url: str | None = None,
 ) -> tuple[dict[str, Any], ...]:
-    """The ``limit`` most severe open tasks (then most frequent), with their PR and Sentry links."""
+    """The ``limit`` most severe open tasks (then most frequent), with their PR, Sentry and
+    code links (``blob_url``: ``https://github.com/<owner>/<repo>/blob/<ref>``)."""
     links = pr_urls or {}
     live = sorted(
         (t for t in tasks if t.status != "resolved"),
@@ -92,6 +107,7 @@ def top_tasks_of(
             "fingerprint": t.fingerprint,
             "sentryUrl": t.evidence.sentry_url or "",
             "prUrl": links.get(t.fingerprint, ""),
+            "codeUrl": _code_url(t, blob_url),
         }
         for t in live[:limit]
     )
@@ -310,6 +326,9 @@ def _bars_svg(
     ]
     peak = max(*totals, 1)
     slot = plot_w / len(counted)
+    days = [r.started[5:10] or r.run_id[:10] for r in counted]
+    # Several runs on one day: the time tells them apart.
+    labels = days if len(set(days)) == len(days) else [r.started[5:16].replace("T", " ") for r in counted]
     bar_w = max(min(slot * 0.7 / (1 if stacked else len(series)), 40), 2)
     parts = [
         f'<svg class="trend" role="img" aria-label="{_e(title)}" width="{width}" height="{height}" '
@@ -334,7 +353,7 @@ def _bars_svg(
                 )
             if stacked:
                 y -= h
-        label = run.started[5:10] if len(run.started) >= 10 else run.run_id[:10]
+        label = labels[i]
         parts.append(
             f'<text x="{left + i * slot + slot / 2:.1f}" y="{top + plot_h + 14}" font-size="10" '
             f'text-anchor="middle">{_e(label)}</text>'
@@ -360,6 +379,8 @@ def _top_tasks_html(run: RunRecord) -> str:
             links.append(f'<a href="{_e(pr)}">PR</a>')
         if sentry := _http(t.get("sentryUrl")):
             links.append(f'<a href="{_e(sentry)}">Sentry</a>')
+        if code := _http(t.get("codeUrl")):
+            links.append(f'<a href="{_e(code)}">code</a>')
         rows.append(
             "<tr>"
             f'<td><span class="sev sev-{_e(severity)}">{_e(severity)}</span></td>'
