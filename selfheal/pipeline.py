@@ -221,7 +221,7 @@ class NormalizeSummary:
         gone = f" + {resolved} resolved since last run" if resolved else ""
         return (
             f"{self.raw_items} raw items -> {self.tasks - resolved} PatchTasks ({severities}){gone}; "
-            f"{self.merged_items} duplicates merged -> {self.path}"
+            f"{self.merged_items} duplicates merged -> {relative_to_project(self.path)}"
         )
 
 
