@@ -9,6 +9,7 @@ from selfheal.cli.common import add_out_option, info
 from selfheal.config import load_config
 from selfheal.errors import ConfigError
 from selfheal.models import SEVERITIES
+from selfheal.project import in_project, project_root, relative_to_project
 
 HELP = """\
 examples:
@@ -79,8 +80,8 @@ def _run(args: argparse.Namespace) -> int:
         on_retry=lambda line: info(f"selfheal: {line}"),
     )
     report = run_pr(
-        args.out,
-        load_config("."),
+        in_project(args.out),  # the project's out/ and configuration, from any sub-folder
+        load_config(project_root()),
         dry_run=args.dry_run,
         include_all=args.include_all,
         severities=args.severity,
@@ -89,8 +90,9 @@ def _run(args: argparse.Namespace) -> int:
         close_resolved=args.close_resolved,
         options=options,
     )
-    info(f"plan: {report.plan_path}")
+    info(f"plan: {relative_to_project(report.plan_path)}")
     if report.previews:
-        info(f"previews: {report.plan_path.parent / 'pr_previews'}/ ({len(report.previews)} files)")
+        previews = relative_to_project(report.plan_path.parent / "pr_previews")
+        info(f"previews: {previews}/ ({len(report.previews)} files)")
     print(report.summary())
     return 0

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from selfheal.cli.common import add_out_option, info
+from selfheal.project import in_project
 from selfheal.settings import BugsinkSettings, SentrySettings
 
 if TYPE_CHECKING:  # httpx, stamina and the clients load only when a pull runs
@@ -191,7 +192,7 @@ def _run_sentry(args: argparse.Namespace) -> int:
     settings = SentrySettings.from_env()
     report = pull_sentry(
         settings,
-        out=args.out,
+        out=in_project(args.out),  # the project's out/, from any sub-folder
         limit=args.limit,
         projects=tuple(args.project),
         environment=args.environment,
@@ -216,7 +217,7 @@ def _run_bugsink(args: argparse.Namespace) -> int:
     settings = BugsinkSettings.from_env()
     report = pull_bugsink(
         settings,
-        out=args.out,
+        out=in_project(args.out),  # the project's out/, from any sub-folder
         limit=args.limit,
         state=args.state,
         query=args.query,
