@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -192,8 +193,10 @@ def test_offline_renderer_emits_svg_and_spec_without_cdn_scripts() -> None:
         bundle, _ = charts.severity_chart(charts.tasks_frame([make_task(1)]))._repr_mimebundle_()
     finally:
         alt.renderers.enable(previous)
-    assert set(bundle) == {charts.VEGALITE_MIMETYPE, "image/svg+xml", "text/plain"}
+    # Issue 13 adds a PNG: untrusted notebooks in JupyterLab show neither SVG nor the v6 spec.
+    assert set(bundle) == {charts.VEGALITE_MIMETYPE, "image/svg+xml", "image/png", "text/plain"}
     assert bundle["image/svg+xml"].lstrip().startswith("<svg")
+    assert base64.b64decode(bundle["image/png"]).startswith(b"\x89PNG")
     assert "<script" not in json.dumps(bundle)
 
 
