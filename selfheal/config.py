@@ -41,6 +41,17 @@ Example (all keys optional)::
     draft = true
     labels = ["selfheal"]
     branch_prefix = "selfheal/"
+
+    [tool.selfheal.agent]           # optional: a coding agent proposes a fix on each new PR (docs/agent.md)
+    command = ["my-agent", "--task", "{task_file}"]   # none: no agent runs (the default)
+    name = "my-agent"               # shown in the commit message and the PR (default: the program name)
+    timeout = 900                   # seconds; the agent's process group is killed after this
+    test_command = ["pytest", "-q"] # judges the change (default: none)
+    test_timeout = 900
+    max_runs = 5                    # agent runs per `selfheal pr`
+    protected = ["migrations/**"]   # never accepted from the agent (.github/ and .git never are)
+    env = ["OPENAI_API_KEY"]        # passed to the agent; nothing else secret is
+    worktree_dir = ""               # where temporary worktrees go (default: the system temp dir)
 """
 
 from __future__ import annotations
@@ -55,6 +66,7 @@ from selfheal.errors import ConfigError
 from selfheal.models import AREAS, SEVERITIES
 
 __all__ = [
+    "AgentConfig",
     "Config",
     "OwnerRule",
     "PathMapping",
@@ -110,6 +122,31 @@ class PullRequestConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class AgentConfig:
+    """``[tool.selfheal.agent]``: the coding agent that proposes fixes (off when ``command`` is empty)."""
+
+    command: tuple[str, ...] = ()
+    name: str = ""
+    timeout: float = 900.0
+    test_command: tuple[str, ...] = ()
+    test_timeout: float = 900.0
+    max_runs: int = 5
+    protected: tuple[str, ...] = ()
+    env: tuple[str, ...] = ()
+    worktree_dir: Path | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.command)
+
+    @property
+    def display_name(self) -> str:
+        if self.name:
+            return self.name
+        return Path(self.command[0]).name if self.command else "agent"
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     repo_root: Path = Path()
     min_frequency: int = 2
@@ -120,6 +157,7 @@ class Config:
     paths: tuple[PathMapping, ...] = ()
     pr: PullRequestConfig = field(default_factory=PullRequestConfig)
     source_file: Path | None = None
+    agent: AgentConfig = field(default_factory=AgentConfig)
     #: auto (Sentry or Bugsink from the environment, else the export already in out/), or one by name.
     source: str = "auto"
     playwright_report: str = ""
@@ -154,6 +192,57 @@ def _severity_name(value: Any, where: str) -> str:
     if value not in SEVERITIES:
         raise ConfigError(where, f"must be one of {', '.join(SEVERITIES)}, got {value!r}")
     return str(value)
+
+
+def _string_list(value: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ConfigError(where, "must be an array of non-empty strings")
+    return tuple(value)
+
+
+def _seconds(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise ConfigError(where, f"must be a number of seconds > 0, got {value!r}")
+    return float(value)
+
+
+_ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def parse_agent_config(data: dict[str, Any], *, base: Path, where: str) -> AgentConfig:
+    """The ``agent`` table (every key optional; no ``command``: no agent)."""
+    known = set(AgentConfig.__dataclass_fields__)
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ConfigError(f"{where}.{unknown[0]}", f"unknown key (known: {', '.join(sorted(known))})")
+    defaults = AgentConfig()
+    command = _string_list(data.get("command", []), f"{where}.command")
+    test_command = _string_list(data.get("test_command", []), f"{where}.test_command")
+    name = data.get("name", "")
+    if not isinstance(name, str) or len(name) > 50 or not re.fullmatch(r"[A-Za-z0-9 ._-]*", name):
+        raise ConfigError(f"{where}.name", "must be a short name (letters, digits, space . _ -; at most 50)")
+    max_runs = data.get("max_runs", defaults.max_runs)
+    if isinstance(max_runs, bool) or not isinstance(max_runs, int) or max_runs < 0:
+        raise ConfigError(f"{where}.max_runs", f"must be a whole number >= 0, got {max_runs!r}")
+    env = _string_list(data.get("env", []), f"{where}.env")
+    for env_name in env:
+        if not _ENV_NAME_RE.fullmatch(env_name):
+            raise ConfigError(f"{where}.env", f"{env_name!r} is not an environment variable name")
+    worktree_dir = data.get("worktree_dir", "")
+    if not isinstance(worktree_dir, str):
+        raise ConfigError(f"{where}.worktree_dir", "must be a path string")
+    folder = Path(worktree_dir) if worktree_dir else None
+    return AgentConfig(
+        command=command,
+        name=name,
+        timeout=_seconds(data.get("timeout", defaults.timeout), f"{where}.timeout"),
+        test_command=test_command,
+        test_timeout=_seconds(data.get("test_timeout", defaults.test_timeout), f"{where}.test_timeout"),
+        max_runs=max_runs,
+        protected=_string_list(data.get("protected", []), f"{where}.protected"),
+        env=env,
+        worktree_dir=None if folder is None else folder if folder.is_absolute() else base / folder,
+    )
 
 
 def parse_config(data: dict[str, Any], *, base: Path, where: str = "tool.selfheal") -> Config:
@@ -227,6 +316,7 @@ def parse_config(data: dict[str, Any], *, base: Path, where: str = "tool.selfhea
             labels=labels,
             branch_prefix=str(pr.get("branch_prefix", pr_defaults.branch_prefix)),
         ),
+        agent=parse_agent_config(_table(data, "agent", where), base=base, where=f"{where}.agent"),
     )
 
 

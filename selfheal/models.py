@@ -30,7 +30,7 @@ __all__ = [
 Severity = Literal["blocker", "high", "medium", "low"]
 #: Most severe first.
 SEVERITIES: tuple[Severity, ...] = ("blocker", "high", "medium", "low")
-AREAS = ("frontend", "backend", "infra")
+AREAS = ("frontend", "backend", "infra", "mobile", "edge")
 FIX_KINDS = ("guardrail", "bugfix", "refactor", "test", "docs")
 SOURCES = ("sentry", "playwright", "junit", "bugsink")
 #: Week-over-week status of a task relative to the previous run.
@@ -52,17 +52,27 @@ class Occurrence:
     source: str
     id: str
     project: str | None = None
+    #: Sentry's human issue id (``SHOP-API-7``): ``Fixes <shortId>`` in a PR resolves the issue.
+    short_id: str | None = None
 
     def to_json(self) -> dict[str, str]:
         out = {"source": self.source, "id": self.id}
         if self.project is not None:
             out["project"] = self.project
+        if self.short_id:
+            out["shortId"] = self.short_id
         return out
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Occurrence:
         project = data.get("project")
-        return cls(str(data["source"]), str(data["id"]), None if project is None else str(project))
+        short_id = data.get("shortId")
+        return cls(
+            str(data["source"]),
+            str(data["id"]),
+            None if project is None else str(project),
+            str(short_id) if short_id else None,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -118,7 +118,8 @@ def _occurrence(f: Failure) -> Occurrence:
         return Occurrence("playwright", f.item_id, f.project or "")
     if f.source == "junit" and f.project:
         return Occurrence("junit", f.item_id, f.project)
-    return Occurrence(f.source, f.item_id)
+    # Only Sentry resolves an issue from `Fixes <shortId>` in a merged PR.
+    return Occurrence(f.source, f.item_id, short_id=f.short_id if f.source == "sentry" else None)
 
 
 def _title(rep: Failure) -> str:
@@ -188,7 +189,9 @@ def _task(
     title = _title(rep)
     files = _files_hint(group, tree)
     platform = rep.platform or ("javascript" if rep.source == "playwright" else "")
-    ownership = assign_owner(files, config, codeowners=codeowners, platform=platform, sources=sources)
+    ownership = assign_owner(
+        files, config, codeowners=codeowners, platform=platform, sources=sources, runtime_area=rep.area
+    )
     verdict = score_severity(
         group,
         config.severity,
@@ -344,7 +347,9 @@ def merge_tasks(tasks: Sequence[PatchTask]) -> list[PatchTask]:
         occurrences = list(base.occurrences)
         frequency = base.frequency
         for other in group[1:]:
-            new = [o for o in other.occurrences if o not in occurrences]
+            # The same raw item, whether or not the file that names it kept Sentry's shortId.
+            seen = {(o.source, o.id, o.project) for o in occurrences}
+            new = [o for o in other.occurrences if (o.source, o.id, o.project) not in seen]
             occurrences += new
             frequency += other.frequency if new else 0
         best = min(group, key=lambda t: severity_rank(t.severity))

@@ -1,11 +1,23 @@
 """Map the paths that appear in stack frames and reports to repository paths.
 
 Frames arrive as ``webpack:///./src/x.ts``, ``app:///_next/server/app/page.js``,
-``http://127.0.0.1:4173/js/search.js``, ``/srv/app/src/x.py``,
+``http://127.0.0.1:4173/js/search.js``, ``file:///home/runner/work/shop/shop/src/x.ts``,
+``C:\\repo\\src\\Win.php``, ``../../src/views.js``, ``src/processing.rs:148``,
 ``/usr/lib/python3.11/site-packages/pkg/x.py`` … A repository path is what a person would
-open: ``src/x.ts``, ``js/search.js``. Configured mappings (``[[tool.selfheal.paths]]``) are
-applied first; then well-known prefixes are stripped; then, when a repository checkout is
-available, the longest suffix that exists in it wins.
+open: ``src/x.ts``, ``js/search.js``. :func:`to_repo_path` is the one cleaning function every
+source uses:
+
+1. configured mappings (``[[tool.selfheal.paths]]``) first;
+2. URL schemes and hosts, query strings, ``:line:column`` suffixes, Windows drives and
+   backslashes, ``./`` and ``../`` go;
+3. CI workspace folders (GitHub Actions ``/home/runner/work/<repo>/<repo>/`` and
+   ``D:\\a\\<repo>\\<repo>\\``, GitLab ``/builds/<group>/<project>/``, ``/github/workspace/``,
+   Jenkins, CircleCI, Bitbucket, Drone, Buildkite …) and a given root folder go;
+4. with a checkout (:class:`RepoTree`) the repository file sharing the longest trailing path
+   wins, ties decided by the whole absolute path; when still unsure the cleaned path is kept;
+5. what is left must be a plausible file path (a file name with an extension, or a known
+   extension-less name like ``Dockerfile``), else the answer is ``''``: ``lambda``, ``123``,
+   ``<anonymous>`` or an argument list are not files.
 """
 
 from __future__ import annotations
@@ -16,20 +28,123 @@ from pathlib import Path, PurePosixPath
 
 from selfheal.config import PathMapping
 
-__all__ = ["RepoTree", "is_vendor_path", "to_repo_path"]
+__all__ = ["RepoTree", "is_plausible_file_path", "is_vendor_path", "to_repo_path"]
 
-_SCHEME_PREFIX = re.compile(r"^(?:webpack(?:-internal)?://[^/]*/|app:///|file://|https?://[^/]+/)")
-_VENDOR = re.compile(
-    r"(?:^|/)(?:site-packages|dist-packages|node_modules|__pypackages__|lib/python\d[\d.]*|\.venv|venv)/"
-    r"|^<frozen [^>]*>|^node:|^internal/"
+_URL_PREFIX = re.compile(
+    r"^(?:webpack(?:-internal)?://[^/]*/|app:///|app://[^/]*/|[a-z][a-z0-9+.-]*://[^/]*/?)",
+    re.IGNORECASE,
 )
-_WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:/")
-_NON_PATH = re.compile(r"^(?:<[^>]*>|\?|native|\[native code\])$")
+_VENDOR = re.compile(
+    r"(?:^|/)(?:site-packages|dist-packages|node_modules|bower_components|__pypackages__|"
+    r"lib/python\d[\d.]*|\.venv|venv|vendor|Pods|Carthage|\.cargo/registry|rustc/[0-9a-f]+|"
+    r"go/pkg/mod|gems/[^/]+/gems|gems/[\w.-]+-\d[\w.]*|\.pub-cache|flutter/packages/flutter)/"
+    r"|^<frozen [^>]*>|^node:|^internal/(?:modules|process|timers|bootstrap|main|streams|util|fs|url"
+    r"|async_hooks|child_process|crypto|http)/"
+    r"|^(?:/usr/(?:local/)?lib|/usr/include|/System/Library|/opt/hostedtoolcache|/usr/local/go)/"
+    r"|^dart:|^package:(?:flutter|flutter_test|test|test_api|test_core|matcher|stack_trace|async)/"
+    r"|^(?:chrome|moz|safari|safari-web|ms-browser)-extension://"  # browser extensions
+    r"|^https?://(?:cdn\.jsdelivr\.net|unpkg\.com|cdnjs\.cloudflare\.com|ajax\.googleapis\.com"
+    r"|code\.jquery\.com|www\.googletagmanager\.com|www\.google-analytics\.com|connect\.facebook\.net"
+    r"|js\.stripe\.com|browser\.sentry-cdn\.com|static\.cloudflareinsights\.com)/"  # third-party CDNs
+)
+_WINDOWS_DRIVE = re.compile(r"^/?[A-Za-z]:/")
+_LINE_SUFFIX = re.compile(r"(?::\d+){1,2}$|\((?:\d+)(?:,\s*\d+)?\)$|:line \d+$")
+_NON_PATH = re.compile(r"^(?:<[^>]*>|\?|native|\[native code\]|\d+|unknown|\[.*\])$", re.IGNORECASE)
+#: CI workspace folders: the part before the repository's own files.
+_CI_WORKSPACES = (
+    re.compile(r"^/?[A-Za-z]:/a/[^/]+/[^/]+/"),  # GitHub Actions, Windows: D:\a\<repo>\<repo>\
+    re.compile(r"^/(?:home|Users)/runner/work/[^/]+/[^/]+/"),  # GitHub Actions, Linux and macOS
+    re.compile(r"^/__w/[^/]+/[^/]+/"),  # GitHub Actions, container jobs
+    re.compile(r"^/github/workspace/"),  # GitHub Actions, Docker actions
+    re.compile(r"^/builds/[^/]+/[^/]+/"),  # GitLab CI
+    re.compile(r"^/(?:var/lib/jenkins|var/jenkins_home|home/jenkins(?:/agent)?)/workspace/[^/]+/"),
+    re.compile(r"^/home/circleci/(?:project|repo)/"),
+    re.compile(r"^/opt/atlassian/pipelines/agent/build/"),  # Bitbucket Pipelines
+    re.compile(r"^/drone/src/"),
+    re.compile(r"^/var/lib/buildkite-agent/builds/[^/]+/[^/]+/[^/]+/"),
+    re.compile(r"^/home/vsts/work/\d+/s/"),  # Azure Pipelines
+    re.compile(r"^/?[A-Za-z]:/agent/_work/\d+/s/"),
+    re.compile(r"^/bitrise/src/"),
+    re.compile(r"^/codebuild/output/src\d+/src/(?:[^/]+/){0,3}?"),
+    re.compile(r"^/(?:go|root/go|home/[^/]+/go)/src/[^/]+\.[^/]+/[^/]+/[^/]+/"),  # GOPATH: host/owner/repo
+    re.compile(r"^/workspace/"),  # Cloud Build, many containers
+    re.compile(r"^/(?:usr/src/app|app|code|opt/app|var/www/html)/"),  # Docker images' usual WORKDIR
+    re.compile(r"^/android_asset/"),  # Cordova / Capacitor on Android: file:///android_asset/www/…
+    re.compile(r"^/(?:private/)?var/(?:mobile|containers)/.*?\.app/"),  # an iOS app bundle
+    re.compile(r"^/project/"),  # Playwright's and Docker's conventional mount
+)
+#: File names without an extension that are still files a fix could touch.
+_BARE_FILE_NAMES = frozenset(
+    {
+        "Dockerfile",
+        "Containerfile",
+        "Makefile",
+        "GNUmakefile",
+        "Rakefile",
+        "Gemfile",
+        "Podfile",
+        "Jenkinsfile",
+        "Procfile",
+        "Vagrantfile",
+        "Justfile",
+        "Brewfile",
+        "Fastfile",
+        "Appfile",
+        "Caddyfile",
+        "BUILD",
+        "WORKSPACE",
+        "CODEOWNERS",
+    }
+)
+#: A file name with an extension; brackets, parentheses and ``$`` occur in route files
+#: (Next.js ``[id]/page.tsx`` and ``(group)/``, Remix ``$slug.tsx``, SvelteKit ``+page.svelte``).
+_FILE_NAME = re.compile(r"^[\w.@+$~\[\]()-]*[\w@+$\])-]\.[A-Za-z0-9_+-]{1,12}$")
+#: Never in a repository path: whitespace, argument-list commas, quotes, globs, a drive colon.
+_FORBIDDEN = re.compile(r"[\s<>,;:\"'|*?{}=]")
+#: Build outputs and binaries: a report may name them (a .NET test DLL), a fix never goes there.
+_BINARY_EXTENSIONS = frozenset(
+    {"dll", "exe", "so", "dylib", "jar", "war", "ear", "aar", "class", "pyc", "pyo", "o", "obj", "a"}
+    | {"lib", "pdb", "wasm", "apk", "ipa", "dex", "node", "bin", "bundle", "jsbundle", "hbc"}
+)
 
 
 def is_vendor_path(raw: str) -> bool:
-    """True for third-party or runtime code (site-packages, node_modules, stdlib, frozen)."""
+    """True for third-party or runtime code (site-packages, node_modules, vendor, stdlib, frozen)."""
     return bool(_VENDOR.search(raw.replace("\\", "/")))
+
+
+def is_plausible_file_path(path: str) -> bool:
+    """A relative path whose last part is a file name: ``src/x.py``, ``Dockerfile``; not
+    ``lambda``, ``123``, ``(String s, int n)`` or ``..``."""
+    if not path or path.startswith("/") or _FORBIDDEN.search(path):
+        return False
+    parts = path.split("/")
+    if any(part in ("", ".", "..") for part in parts):
+        return False
+    name = parts[-1]
+    if name in _BARE_FILE_NAMES or name.startswith("Dockerfile."):
+        return True
+    extension = name.rsplit(".", 1)[-1].lower()
+    return (
+        bool(_FILE_NAME.match(name))
+        and not name.replace(".", "").isdigit()
+        and extension not in _BINARY_EXTENSIONS
+    )
+
+
+def _collapse_dots(path: str) -> str:
+    """``a/./b/../c`` → ``a/c``; leading ``../`` that climb above the start are dropped."""
+    absolute = path.startswith("/")
+    parts: list[str] = []
+    for part in path.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if parts:
+                parts.pop()
+            continue
+        parts.append(part)
+    return ("/" if absolute else "") + "/".join(parts)
 
 
 class RepoTree:
@@ -41,6 +156,7 @@ class RepoTree:
         for f in self._files:
             by_name.setdefault(PurePosixPath(f).name, []).append(f)
         self._by_name = by_name
+        self._served: dict[str, list[str]] = {}
 
     @classmethod
     def scan(cls, root: Path, *, limit: int = 200_000) -> RepoTree | None:
@@ -77,33 +193,54 @@ class RepoTree:
     def __contains__(self, path: object) -> bool:
         return path in self._files
 
-    def resolve(self, guess: str) -> str | None:
+    def resolve(self, guess: str, *, whole: str = "") -> str | None:
         """The repository file that shares the longest trailing path with ``guess``.
 
         A file whose name is unique in the repository matches on its name alone; otherwise at
-        least the parent folder must match too, and a tie between candidates is no answer.
+        least the parent folder must match too. Candidates sharing as much of ``guess`` are
+        told apart by the frame's ``whole`` absolute path (the one sharing more of it wins);
+        a tie that even the whole path cannot break is no answer.
         """
+        guess = guess.lstrip("/")
         if guess in self._files:
             return guess
         parts = PurePosixPath(guess).parts
         if not parts:
             return None
         candidates = self._by_name.get(parts[-1], [])
-        scored: list[tuple[int, str]] = []
-        for candidate in candidates:
-            theirs = PurePosixPath(candidate).parts
-            shared = 0
-            while shared < min(len(parts), len(theirs)) and parts[-1 - shared] == theirs[-1 - shared]:
-                shared += 1
-            scored.append((shared, candidate))
-        if not scored:
+        if not candidates:
             return None
-        scored.sort(reverse=True)
-        best, path = scored[0]
-        tie = len(scored) > 1 and scored[1][0] == best
-        if tie or (best < 2 and len(candidates) > 1):
-            return None
+        whole_parts = PurePosixPath(whole.replace("\\", "/")).parts if whole else parts
+        scored = sorted(
+            ((_shared_tail(parts, c), _shared_tail(whole_parts, c), c) for c in candidates),
+            reverse=True,
+        )
+        best, best_whole, path = scored[0]
+        if len(scored) > 1:
+            second, second_whole, _ = scored[1]
+            if second == best and second_whole == best_whole:
+                return None
+            if best < 2 and best_whole < 2:
+                return None
         return path
+
+
+def _shared_tail(parts: Sequence[str], candidate: str) -> int:
+    theirs = PurePosixPath(candidate).parts
+    shared = 0
+    while shared < min(len(parts), len(theirs)) and parts[-1 - shared] == theirs[-1 - shared]:
+        shared += 1
+    return shared
+
+
+def _strip_location(path: str) -> str:
+    """Query string, fragment and ``:line:column`` suffixes off a path or URL."""
+    path = path.split("?", 1)[0].split("#", 1)[0]
+    while True:
+        stripped = _LINE_SUFFIX.sub("", path)
+        if stripped == path:
+            return path
+        path = stripped
 
 
 def to_repo_path(
@@ -113,25 +250,44 @@ def to_repo_path(
     tree: RepoTree | None = None,
     strip_prefixes: Sequence[str] = (),
 ) -> str:
-    """Best repository-relative path for a frame or report path ('' when there is none)."""
-    path = raw.strip().replace("\\", "/")
+    """Best repository-relative path for a frame or report path ('' when there is none).
+
+    ``strip_prefixes``: folders the report says paths are relative to (a Playwright rootDir's
+    project folder, the folder a JUnit report's own paths show), stripped before guessing.
+    """
+    original = raw.strip()
+    path = original.replace("\\", "/")
     if not path or _NON_PATH.match(path):
         return ""
     for mapping in mappings:
         if path.startswith(mapping.source):
             path = mapping.target + path[len(mapping.source) :]
             break
-    path = _SCHEME_PREFIX.sub("", path)
-    path = path.split("?", 1)[0].split("#", 1)[0]
-    for prefix in strip_prefixes:
-        if prefix and path.startswith(prefix):
-            path = path[len(prefix) :]
+    if match := re.match(r"^package:[\w]+/", path):  # Dart: package:shop/src/x.dart is lib/src/x.dart
+        path = "lib/" + path[match.end() :]
+    if path.lower().startswith("file://"):
+        path = path[len("file://") :]
+        path = path if path.startswith("/") else "/" + path.split("/", 1)[-1]  # file://host/x
+    else:
+        path = _URL_PREFIX.sub("", path)
+    path = _strip_location(path)
+    if not path:
+        return ""
+    for raw_prefix in strip_prefixes:
+        prefix = raw_prefix.replace("\\", "/").rstrip("/")
+        if prefix and path.startswith(prefix + "/"):
+            path = path[len(prefix) + 1 :]
             break
-    while path.startswith(("./", "~/")):
-        path = path[2:]
+    for workspace in _CI_WORKSPACES:
+        if match := workspace.match(path):
+            path = path[match.end() :]
+            break
     path = _WINDOWS_DRIVE.sub("/", path)
+    path = re.sub(r"^~/", "/", path)
+    whole = path
+    path = _collapse_dots(path)
     if tree is not None:
-        resolved = tree.resolve(path.lstrip("/"))
+        resolved = tree.resolve(path, whole=whole)
         if resolved:
             return resolved
     if path.startswith("/"):
@@ -140,6 +296,8 @@ def to_repo_path(
         parts = [p for p in path.split("/") if p]
         for marker in ("src", "app", "lib", "tests", "test", "packages", "apps", "web", "server"):
             if marker in parts[:-1]:
-                return "/".join(parts[parts.index(marker) :])
-        return "/".join(parts[-2:])
-    return path
+                path = "/".join(parts[parts.index(marker) :])
+                break
+        else:
+            path = "/".join(parts[-2:])
+    return path if is_plausible_file_path(path) else ""

@@ -398,22 +398,29 @@ def read_failures(
     config: Config,
     tree: RepoTree | None = None,
 ) -> list[Failure]:
-    """Typed records from any subset of the three inputs."""
+    """Typed records from any subset of the three inputs.
+
+    A Playwright JSON report and JUnit XML of the same run describe each test twice: the JSON
+    wins for every test it has a result for, and the JUnit file adds only the others.
+    """
+    from selfheal.sources.playwright import load_playwright_run, without_tests_described_by
+
     failures: list[Failure] = []
     if sentry is not None:
         from selfheal.sources.sentry import load_sentry_export
 
         failures += load_sentry_export(sentry, mappings=config.paths, tree=tree)
+    run = None
     if playwright is not None:
-        from selfheal.sources.playwright import load_playwright_report
-
-        failures += load_playwright_report(
-            playwright, repo_root=config.repo_root if tree is not None else None
+        run = load_playwright_run(
+            playwright, repo_root=config.repo_root if tree is not None else None, tree=tree
         )
+        failures += run.failures
     if junit is not None:
         from selfheal.sources.junit import parse_junit
 
-        failures += parse_junit(junit)
+        junit_failures = parse_junit(junit, tree=tree)
+        failures += without_tests_described_by(junit_failures, run) if run is not None else junit_failures
     return failures
 
 

@@ -38,6 +38,12 @@ class Failure:
     project: str | None = None
     """Playwright project name; Sentry project slug (informational)."""
     platform: str = ""
+    area: str = ""
+    """The area the event's runtime names (``mobile``, ``edge`` …, see
+    :func:`selfheal.owners.area_from_runtime`); '' to decide it from the files."""
+    event_type: str = ""
+    """Sentry's event type: ``error``, ``default``, or a browser security report
+    (``csp``, ``hpkp``, ``expectct``); '' for tests."""
     culprit: str = ""
     level: str = "error"
     unhandled: bool = False
@@ -52,6 +58,8 @@ class Failure:
     request_method: str | None = None
     breadcrumbs: tuple[str, ...] = ()
     permalink: str | None = None
+    short_id: str | None = None
+    """Sentry ``shortId`` (``SHOP-API-7``), Bugsink's friendly id; ``None`` for tests."""
     stats: tuple[tuple[int, int], ...] = ()
     """``(unix_seconds, events)`` buckets, oldest first."""
     outcome: str = "error"

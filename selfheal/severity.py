@@ -21,6 +21,13 @@ warning / info level                        low
 (warning / info level caps the result at    medium)
 flaky test (passed on retry)                low
 ==========================================  =========
+
+Browser security reports (CSP, HPKP, Expect-CT: Sentry event types ``csp``, ``hpkp``,
+``expectct``) are a kind of their own. Browsers send one per blocked resource per page view,
+extensions and injected scripts make many of them, and no code path crashed: user and event
+counts say how widespread a policy mismatch is, not how broken the product is. So they are
+``low``, ``medium`` when ≥ ``users_high`` users or ≥ ``frequency_high`` events are affected,
+and never more unless a configured regex rule says so.
 """
 
 from __future__ import annotations
@@ -32,7 +39,7 @@ from selfheal.config import SeverityConfig
 from selfheal.models import SEVERITIES, Severity, severity_rank
 from selfheal.records import Failure
 
-__all__ = ["SeverityVerdict", "score_severity", "trend_ratio"]
+__all__ = ["SECURITY_REPORT_TYPES", "SeverityVerdict", "score_severity", "trend_ratio"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +57,34 @@ def trend_ratio(stats: Sequence[tuple[int, int]]) -> float | None:
     if average == 0:
         return float("inf") if last > 0 else None
     return last / average
+
+
+#: Sentry event types of browser security reports.
+SECURITY_REPORT_TYPES = frozenset({"csp", "hpkp", "expectct", "expectstaple"})
+
+
+def _score_security_report(
+    reports: Sequence[Failure],
+    config: SeverityConfig,
+    *,
+    title: str,
+    message: str,
+    frequency: int,
+    users: int,
+) -> SeverityVerdict:
+    """Severity of browser security reports (see the module docstring)."""
+    kinds = "/".join(sorted({f.event_type.upper() for f in reports}))
+    found: list[tuple[Severity, str]] = [("low", f"browser security report ({kinds}) → low")]
+    if users >= config.users_high:
+        found.append(("medium", f"{kinds} report from {users} users (≥ {config.users_high}) → medium"))
+    elif frequency >= config.frequency_high:
+        found.append(("medium", f"{frequency} {kinds} reports (≥ {config.frequency_high}) → medium"))
+    for rule in config.rules:
+        if rule.matches(title, message):
+            severity: Severity = rule.severity  # type: ignore[assignment]  # config checked it is one
+            found.append((severity, f"{rule.field} matches rule /{rule.pattern}/ → {severity}"))
+    ordered = sorted(found, key=lambda item: severity_rank(item[0]))
+    return SeverityVerdict(ordered[0][0], tuple(reason for _, reason in ordered))
 
 
 def score_severity(
@@ -71,6 +106,10 @@ def score_severity(
 
     errors = [f for f in failures if f.source in {"sentry", "bugsink"}]
     tests = [f for f in failures if f.source in {"playwright", "junit"}]
+    if errors and not tests and all(f.event_type in SECURITY_REPORT_TYPES for f in errors):
+        return _score_security_report(
+            errors, config, title=title, message=message, frequency=frequency, users=users
+        )
     if any(f.level == "fatal" for f in errors):
         add("blocker", "level is fatal")
     for rule in config.rules:

@@ -59,7 +59,8 @@ def test_selfheal_toml_wins_over_pyproject(tmp_path: Path) -> None:
             '[[severity.rules]]\npattern = "x"\nseverity = "urgent"\n',
             "must be one of blocker, high, medium, low",
         ),
-        ('[[owners]]\npattern = "^a/"\nowner = "x"\narea = "mobile"\n', "owners[0].area"),
+        # "mobile" became an area (issue 12: mobile SDKs); an area outside AREAS is still refused
+        ('[[owners]]\npattern = "^a/"\nowner = "x"\narea = "spaceship"\n', "owners[0].area"),
         ("[pr]\nmax_new = -1\n", "pr.max_new: must be a whole number >= 0"),
         (f'[pr]\nlabels = ["{"x" * 51}"]\n', "longer than GitHub's 50 characters"),
         ("severity = 3\n", "severity: must be a table"),

@@ -393,3 +393,18 @@ def test_message_lines_that_look_like_pytest_error_lines_are_kept_elsewhere() ->
     )
     [failure] = parse_junit_text(text, "e.xml")
     assert failure.message == "request failed\nE 404 not found"
+
+
+def test_a_case_without_any_name_gets_a_readable_title_and_normalizes(tmp_path: Path) -> None:
+    from selfheal.cli import main
+
+    report = JUNIT.parent / "runners" / "empty-name.xml"
+    titles = [f.title for f in parse_junit(report)]
+    assert titles == [
+        "pytest (unnamed test at tests/test_import.py:3)",  # suite, then the file and line it names
+        "unnamed test in tests.test_checkout",
+        "unnamed test in pytest",
+    ]
+    assert main(["normalize", "junit", str(report), "--out", str(tmp_path)]) == 0
+    alone = JUNIT.parent / "runners" / "empty-name-alone.xml"
+    assert main(["normalize", "junit", str(alone), "--out", str(tmp_path)]) == 0  # was a contract traceback

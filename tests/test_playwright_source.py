@@ -561,3 +561,14 @@ def test_default_report_is_looked_up_where_the_original_looked(tmp_path: Path) -
     first.parent.mkdir()
     first.write_text("{}", encoding="utf-8")
     assert find_default_report(tmp_path) == first
+
+
+def test_page_error_urls_resolve_to_the_served_file_in_a_checkout() -> None:
+    from selfheal.paths import RepoTree
+    from selfheal.sources.playwright import load_playwright_run
+
+    tree = RepoTree(["web/public/js/search.js", "tests/search.spec.ts", "tests/helpers/cart.ts"])
+    run = load_playwright_run(FIXTURES / "report.json", tree=tree)
+    page_error = next(f for f in run.failures if f.exception_type == "TypeError")
+    assert page_error.frames[0].path == "web/public/js/search.js"  # served as /js/search.js
+    assert page_error.file == "tests/search.spec.ts"

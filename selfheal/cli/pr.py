@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import shlex
+from dataclasses import replace
 from typing import Any
 
 from selfheal.cli.common import add_out_option, info
-from selfheal.config import load_config
+from selfheal.config import Config, load_config
 from selfheal.errors import ConfigError
 from selfheal.models import SEVERITIES
 from selfheal.project import in_project, project_root, relative_to_project
@@ -19,6 +21,9 @@ examples:
   selfheal pr --severity medium --severity high --max-new 2
   selfheal pr --no-draft           ready-for-review PRs (private repositories on a free plan)
   selfheal pr --close-resolved     close PRs whose error selfheal no longer sees
+  selfheal pr --agent "my-agent --task {task_file}"
+                                   a coding agent proposes a fix on each new PR (docs/agent.md)
+  selfheal pr --no-agent           skip the agent configured in [tool.selfheal.agent]
 
 environment: GITHUB_TOKEN (fine-grained: contents: write, pull requests: write,
 issues: write), GITHUB_OWNER, GITHUB_REPO, GITHUB_API_URL (GitHub Enterprise).
@@ -62,8 +67,30 @@ def register(sub: Any) -> None:
         action="store_true",
         help="close open PRs whose error is resolved (default: comment only)",
     )
+    agent = parser.add_mutually_exclusive_group()
+    agent.add_argument(
+        "--agent",
+        metavar="COMMAND",
+        help="the coding agent command ({task_file} is replaced; overrides agent.command; never put a "
+        "secret here: list environment variable names in agent.env)",
+    )
+    agent.add_argument("--no-agent", action="store_true", help="do not run the configured agent")
     add_out_option(parser)
     parser.set_defaults(func=_run)
+
+
+def _with_agent(config: Config, args: argparse.Namespace) -> Config:
+    if args.no_agent:
+        return replace(config, agent=replace(config.agent, command=()))
+    if args.agent is None:
+        return config
+    try:
+        command = tuple(shlex.split(args.agent))
+    except ValueError as exc:
+        raise ConfigError("--agent", f"cannot split the command: {exc}") from exc
+    if not command:
+        raise ConfigError("--agent", "the command is empty")
+    return replace(config, agent=replace(config.agent, command=command))
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -81,7 +108,7 @@ def _run(args: argparse.Namespace) -> int:
     )
     report = run_pr(
         in_project(args.out),  # the project's out/ and configuration, from any sub-folder
-        load_config(project_root()),
+        _with_agent(load_config(project_root()), args),
         dry_run=args.dry_run,
         include_all=args.include_all,
         severities=args.severity,

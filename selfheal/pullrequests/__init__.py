@@ -4,14 +4,19 @@
 real run share the planner; the dry run writes ``out/pr_plan.json`` plus one markdown preview
 per planned PR under ``out/pr_previews/`` and makes no write request (it lists existing PRs
 read-only only when a GitHub token and repository are configured).
+
+With ``[tool.selfheal.agent]`` configured, each created PR (and each updated PR whose task
+changed) also gets a coding agent's proposed fix: see :mod:`selfheal.pullrequests.agent` and
+docs/agent.md. A dry run only says which agent runs would happen.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from selfheal.config import Config
 from selfheal.errors import GitHubError, MissingEnvError
@@ -19,6 +24,7 @@ from selfheal.models import SEVERITIES, PatchTask
 from selfheal.pipeline import load_all_tasks
 from selfheal.pullrequests.github import REMOTE_ERRORS, GitHubGateway, GitHubOptions, RequestStats
 from selfheal.pullrequests.plan import ExistingPr, PrDecision, PrPlan, plan_prs
+from selfheal.pullrequests.proposal import AgentPolicy
 from selfheal.pullrequests.render import (
     MAX_BODY_CHARS,
     branch_name,
@@ -28,6 +34,9 @@ from selfheal.pullrequests.render import (
 )
 from selfheal.settings import GitHubSettings, secret_values
 from selfheal.storage import write_json, write_text
+
+if TYPE_CHECKING:
+    from selfheal.pullrequests.agent import ProposedFixStep
 
 __all__ = [
     "MAX_BODY_CHARS",
@@ -57,6 +66,8 @@ class PrOutcome:
     result: str
     pr_number: int | None = None
     pr_url: str = ""
+    #: What the coding agent did (one line), when it ran.
+    agent: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +90,8 @@ class PrReport:
     rate_limit_waits: tuple[float, ...] = ()
     outcomes: tuple[PrOutcome, ...] = field(default=())
     listed: bool = True
+    #: Agent runs planned (dry run) or made; ``None`` when no agent is configured.
+    agent_runs: int | None = None
 
     @property
     def planned(self) -> int:
@@ -100,6 +113,11 @@ class PrReport:
             line += f"; rate-limit waits: {len(self.rate_limit_waits)} ({self.waited_seconds:.0f} s)"
         if self.dry_run and not self.listed:
             line += "; existing PRs not listed (no GitHub token/repository configured)"
+        if self.agent_runs is not None:
+            line += f"; agent runs: {self.agent_runs}{' would run' if self.dry_run else ''}"
+            done = [o.agent for o in self.outcomes if o.agent]
+            if done:
+                line += f" ({'; '.join(done)})"
         return line
 
 
@@ -116,6 +134,7 @@ def _write_previews(out_dir: Path, plan: PrPlan, secrets: Sequence[str]) -> tupl
             f"<!-- selfheal preview: {decision.action} ({decision.reason}) -->",
             f"<!-- title: {decision.title.replace('--', '- -')} -->",
             f"<!-- branch: {decision.branch} · labels: {', '.join(x.name for x in decision.labels)} -->",
+            *([f"<!-- {decision.agent_reason.replace('--', '- -')} -->"] if decision.agent_reason else []),
             "",
         ]
         path = folder / f"{normalized_fingerprint(decision.fingerprint)}.md"
@@ -139,6 +158,8 @@ def _plan_json(
             item["result"] = outcome.result
             item["prNumber"] = outcome.pr_number
             item["prUrl"] = outcome.pr_url or item.get("prUrl")
+            if outcome.agent and "agent" in item:
+                item["agent"]["result"] = outcome.agent
     data["requests"] = {
         "total": stats.requests,
         "writes": stats.writes,
@@ -174,6 +195,7 @@ def run_pr(
     tasks: list[PatchTask] | None = None,
     options: GitHubOptions | None = None,
     list_existing: bool | None = None,
+    today: date | None = None,
 ) -> PrReport:
     """Plan draft PRs for the PatchTasks in ``out_dir`` and (unless ``dry_run``) apply the plan.
 
@@ -181,7 +203,8 @@ def run_pr(
     environment (``GITHUB_TOKEN``, ``GITHUB_OWNER``, ``GITHUB_REPO``, ``GITHUB_API_URL``).
     A dry run lists existing PRs (read-only) only when ``list_existing`` is true, or when it is
     ``None`` and a token and repository are configured. Raises ``GitHubError`` for remote
-    failures, ``InputError``/``ConfigError`` for local ones.
+    failures, ``InputError``/``ConfigError`` for local ones. ``today`` (default: the UTC date)
+    dates agent runs (one per task per week).
     """
     out_dir = Path(out_dir)
     all_tasks = list(tasks) if tasks is not None else load_all_tasks(out_dir)
@@ -212,6 +235,7 @@ def run_pr(
             draft=use_draft,
             close_resolved=close_resolved,
             secrets=secrets,
+            today=today or datetime.now(UTC).date(),
         )
     finally:
         if gateway is not None:
@@ -230,6 +254,7 @@ def _run(
     draft: bool,
     close_resolved: bool,
     secrets: Sequence[str],
+    today: date,
 ) -> PrReport:
     if gateway is None and not dry_run:
         raise GitHubError("no GitHub repository configured (set GITHUB_OWNER and GITHUB_REPO)")
@@ -250,6 +275,11 @@ def _run(
         branch_prefix=config.pr.branch_prefix,
         secrets=secrets,
         listed=gateway is not None,
+        agent=(
+            AgentPolicy(config.agent.display_name, config.agent.max_runs, today)
+            if config.agent.enabled
+            else None
+        ),
     )
     stats = gateway.stats if gateway is not None else RequestStats()
     plan_path = out_dir / PLAN_NAME
@@ -260,8 +290,11 @@ def _run(
         previews = _write_previews(out_dir, plan, secrets)
     else:
         assert gateway is not None  # noqa: S101 - checked at the top of this function
+        fixer = (
+            _fix_step(config, gateway, secrets, today) if any(d.agent_run for d in plan.decisions) else None
+        )
         try:
-            outcomes = _apply(plan, gateway, secrets=secrets)
+            outcomes = _apply(plan, gateway, secrets=secrets, fixer=fixer)
         finally:
             write_json(plan_path, _plan_json(plan, outcomes, stats, dry_run=dry_run))
     return PrReport(
@@ -281,10 +314,20 @@ def _run(
         rate_limit_waits=tuple(stats.rate_limit_waits),
         outcomes=tuple(outcomes),
         listed=plan.listed,
+        agent_runs=sum(d.agent_run for d in plan.decisions) if config.agent.enabled else None,
     )
 
 
-def _apply(plan: PrPlan, gateway: GitHubGateway, *, secrets: Sequence[str]) -> list[PrOutcome]:
+def _fix_step(config: Config, gateway: GitHubGateway, secrets: Sequence[str], today: date) -> ProposedFixStep:
+    from selfheal.pullrequests.agent import AgentRunner, ProposedFixStep  # git and subprocesses: when used
+
+    runner = AgentRunner(config.agent, config.repo_root, secrets=secrets)
+    return ProposedFixStep(runner, gateway, secrets=secrets, today=today)
+
+
+def _apply(
+    plan: PrPlan, gateway: GitHubGateway, *, secrets: Sequence[str], fixer: ProposedFixStep | None = None
+) -> list[PrOutcome]:
     outcomes: list[PrOutcome] = []
     creates = [d for d in plan.decisions if d.action == "create"]
     base: tuple[str, str] | None = None
@@ -306,7 +349,11 @@ def _apply(plan: PrPlan, gateway: GitHubGateway, *, secrets: Sequence[str]) -> l
                 )
             else:
                 (number, url), result = gateway.update(decision), "updated"
+            agent = ""
+            if fixer is not None and decision.agent_run:
+                what = f"propose a fix on {decision.branch}"
+                agent = fixer.propose(decision, number, base_sha=base[1] if base else None).line()
         except REMOTE_ERRORS as exc:
             raise gateway.translate(exc, what) from exc
-        outcomes.append(PrOutcome(decision.fingerprint, decision.action, result, number, url))
+        outcomes.append(PrOutcome(decision.fingerprint, decision.action, result, number, url, agent))
     return outcomes

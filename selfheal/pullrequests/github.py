@@ -20,6 +20,7 @@ this boundary; the token never appears in a message.
 
 from __future__ import annotations
 
+import base64
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -30,10 +31,11 @@ from typing import Any, TypeVar
 
 import github
 import requests
-from github import Auth, Github, GithubException
+from github import Auth, Github, GithubException, InputGitTreeElement
 
 from selfheal.errors import GitHubError
 from selfheal.pullrequests.plan import ExistingPr, PrDecision
+from selfheal.pullrequests.proposal import FileChange
 from selfheal.pullrequests.render import LabelSpec, marked_fingerprint, normalized_fingerprint
 from selfheal.scrub import scrub_text
 from selfheal.settings import GitHubSettings
@@ -482,7 +484,71 @@ class GitHubGateway:
         if missing:
             self.ensure_labels(decision.labels)
             self._call(f"label PR #{pr.number}", lambda: pr.add_to_labels(*missing), write=True)
+        self._pulls[int(pr.number)] = pr
         return int(pr.number), str(pr.html_url or ""), "created" if created and branch_is_new else "resumed"
+
+    # -- a proposed fix: one commit through the Git Data API (blobs, tree, commit, ref) ------
+    def commit_files(self, branch: str, changes: Sequence[FileChange], message: str) -> str:
+        """One commit of ``changes`` on top of ``branch``'s head; returns its sha.
+
+        Reads the ref and its commit (2 requests), then writes one blob per changed file, the
+        tree (on the head's tree), the commit and a fast-forward ref update. Blobs, trees and
+        commits are content-addressed, so a retried write cannot duplicate anything.
+        """
+        ref = self._repo.get_git_ref(f"heads/{branch}")  # lazy: the next line reads it
+        head_sha = self._call(f"read branch {branch}", lambda: str(ref.object.sha))
+        head = self._call(f"read commit {head_sha[:12]}", lambda: self._repo.get_git_commit(head_sha))
+        elements: list[InputGitTreeElement] = []
+        for change in changes:
+            if change.content is None:
+                elements.append(InputGitTreeElement(change.path, "100644", "blob", sha=None))
+                continue
+            encoded = base64.b64encode(change.content).decode("ascii")
+            blob = self._call(
+                f"upload {change.path}", partial(self._repo.create_git_blob, encoded, "base64"), write=True
+            )
+            elements.append(InputGitTreeElement(change.path, change.mode, "blob", sha=blob.sha))
+        tree = self._call(
+            f"write the tree for {branch}",
+            partial(self._repo.create_git_tree, elements, base_tree=head.tree),
+            write=True,
+        )
+        commit = self._call(
+            f"commit on {branch}", partial(self._repo.create_git_commit, message, tree, [head]), write=True
+        )
+        self._call(f"update branch {branch}", partial(ref.edit, commit.sha), write=True)
+        return str(commit.sha)
+
+    def edit_body(self, number: int, body: str) -> None:
+        """Replace a PR's description (one write)."""
+        pr = self._pulls.get(number)
+        if pr is None:
+            pr = self._call(f"read PR #{number}", lambda: self._repo.get_pull(number))
+            self._pulls[number] = pr
+        self._call(f"update PR #{number}", lambda: pr.edit(body=body), write=True)
+
+    def remove_label_if_present(self, number: int, name: str) -> None:
+        """Take ``name`` off a listed PR that carries it (no request when it does not)."""
+        pr = self._pulls.get(number)
+        if pr is None or name.lower() not in {label.name.lower() for label in (pr.labels or [])}:
+            return
+        try:
+            self._call(
+                f"remove label {name} from PR #{number}", partial(pr.remove_from_labels, name), write=True
+            )
+        except GithubException as exc:
+            if exc.status != 404:  # already gone
+                raise
+
+    def add_labels(self, number: int, specs: Sequence[LabelSpec]) -> None:
+        """Add labels (created with selfheal's colours when missing)."""
+        pr = self._pulls.get(number)
+        if pr is None:
+            pr = self._call(f"read PR #{number}", lambda: self._repo.get_pull(number))
+            self._pulls[number] = pr
+        self.ensure_labels(specs)
+        names = [s.name for s in specs]
+        self._call(f"label PR #{number}", lambda: pr.add_to_labels(*names), write=True)
 
     def update(self, decision: PrDecision) -> tuple[int, str]:
         """Title/body, labels, comment, close: each only when the plan says so. Returns (number, URL)."""

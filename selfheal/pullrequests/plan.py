@@ -12,6 +12,11 @@ Rules, in order, for each task (most severe first, then most frequent):
 4. A **closed** PR (merged or not) for the fingerprint: ``skip`` (people decided), unless the
    task regressed after the close: then ``create`` a new PR that links the old one.
 5. Otherwise ``create``, while fewer than ``max_new`` creations are planned; then ``skip``.
+
+With a coding agent configured (``agent``), each created PR, and each updated PR whose task
+changed, is marked for an agent run (:func:`~selfheal.pullrequests.proposal.agent_due`: at most
+once a week unless the evidence changed), the first ``max_runs`` of them only. An open PR's
+"Proposed fix" section is kept when its body is re-rendered.
 """
 
 from __future__ import annotations
@@ -23,7 +28,9 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from selfheal.models import PatchTask, severity_rank
+from selfheal.pullrequests.proposal import AgentPolicy, agent_due, fix_section_of, with_fix_section
 from selfheal.pullrequests.render import (
+    MAX_BODY_CHARS,
     LabelSpec,
     branch_name,
     labels_for,
@@ -87,6 +94,10 @@ class PrDecision:
     comment: str | None = None
     close: bool = False
     task_file: str = ""
+    #: The configured coding agent runs for this PR (see :func:`plan_prs`).
+    agent_run: bool = False
+    #: Why it runs or not; empty when no agent is configured.
+    agent_reason: str = ""
 
     @property
     def fingerprint(self) -> str:
@@ -115,6 +126,7 @@ class PrDecision:
             "close": self.close,
             "taskFile": self.task_file,
             "bodyChars": len(self.body),
+            **({"agent": {"run": self.agent_run, "reason": self.agent_reason}} if self.agent_reason else {}),
         }
 
 
@@ -199,6 +211,7 @@ def plan_prs(
     branch_prefix: str = "selfheal/",
     secrets: Sequence[str] = (),
     listed: bool = True,
+    agent: AgentPolicy | None = None,
 ) -> PrPlan:
     """One decision per task (see the module docstring for the rules)."""
     prs = list(existing_prs)
@@ -233,6 +246,8 @@ def plan_prs(
             else:
                 planned_new += 1
         decisions.append(decision)
+    if agent is not None:
+        decisions = _with_agent_runs(decisions, prs, agent)
     return PrPlan(
         decisions=tuple(decisions),
         severities=tuple(severities),
@@ -241,6 +256,31 @@ def plan_prs(
         close_resolved=close_resolved,
         listed=listed,
     )
+
+
+def _with_agent_runs(
+    decisions: list[PrDecision], prs: Sequence[ExistingPr], agent: AgentPolicy
+) -> list[PrDecision]:
+    bodies = {p.number: p.body for p in prs}
+    runs = 0
+    out: list[PrDecision] = []
+    for decision in decisions:
+        if decision.action == "skip":
+            out.append(decision)
+            continue
+        due = agent_due(
+            decision.action,
+            decision.task,
+            bodies.get(decision.pr_number) if decision.pr_number is not None else None,
+            agent,
+            task_changed=decision.body_changed,
+        )
+        run, reason = due.run, due.reason
+        if run and runs >= agent.max_runs:
+            run, reason = False, f"limit of {agent.max_runs} agent runs per selfheal pr reached"
+        runs += run
+        out.append(replace(decision, agent_run=run, agent_reason=f"agent {agent.name}: {reason}"))
+    return out
 
 
 def _decide(task: PatchTask, prs: Sequence[ExistingPr], options: _Options) -> PrDecision:
@@ -295,7 +335,11 @@ def _decide_open(
 ) -> PrDecision:
     task = base.task
     secrets = options.secrets
-    body = render_pr_body(task, secrets=secrets, previous_pr=previous_pr)
+    section = fix_section_of(open_pr.body)  # a proposed fix stays described until the next one
+    room = MAX_BODY_CHARS - len(section.encode("utf-8"))
+    body = with_fix_section(
+        render_pr_body(task, secrets=secrets, previous_pr=previous_pr, max_chars=room), section
+    )
     body_changed = _normalized(body) != _normalized(open_pr.body)
     # A title a person rewrote is theirs; only selfheal's own form is kept up to date.
     title_changed = open_pr.title.startswith("[selfheal] ") and open_pr.title != base.title

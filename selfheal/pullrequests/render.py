@@ -42,6 +42,7 @@ __all__ = [
     "render_regressed_comment",
     "render_resolved_comment",
     "render_task_file",
+    "sentry_short_ids",
     "short_fingerprint",
     "task_file_path",
     "trend_summary",
@@ -266,6 +267,19 @@ def _link_lines(task: PatchTask, scrub: _Scrubber) -> list[str]:
     return out
 
 
+_SHORT_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
+
+
+def sentry_short_ids(task: PatchTask) -> tuple[str, ...]:
+    """The ``shortId`` of every Sentry issue merged into ``task`` (each once, in order)."""
+    ids = (
+        o.short_id
+        for o in task.occurrences
+        if o.source == "sentry" and o.short_id and _SHORT_ID_RE.fullmatch(o.short_id)
+    )
+    return tuple(dict.fromkeys(i for i in ids if i))
+
+
 def _fit_evidence(head: str, evidence: str, tail: str, max_chars: int) -> str:
     """``head + block(evidence) + tail`` within ``max_chars`` characters and UTF-8 bytes.
 
@@ -350,6 +364,10 @@ def render_pr_body(
     links = _link_lines(task, scrub)
     if links:
         sections += ["### Links", _bullets(links, limit=5, what="links"), ""]
+    fixes = sentry_short_ids(task)
+    if fixes:
+        # Plain lines: Sentry's GitHub integration resolves each issue when the change ships.
+        sections += [*(f"Fixes {short_id}" for short_id in fixes), ""]
     sections += ["### Evidence", ""]
     head = "\n".join(sections) + "\n"
     evidence = scrub(_head(_evidence_text(task), MAX_SCRUBBED_CHARS))

@@ -9,8 +9,15 @@ One Failure per ``<testcase>`` that has a ``<failure>`` (outcome ``failure``) or
 - Playwright's junit reporter (``classname`` = spec file relative to the testDir,
   ``name`` = "Describe \u203a title", ``hostname`` = project; retries collapsed into
   ``Retry #N`` sections; a flaky test looks like a pass, so it yields nothing here);
-- Maven surefire (Java stacks, ``rerunFailure``/``flakyFailure``);
+- Maven surefire and Gradle (JVM stacks, ``rerunFailure``/``flakyFailure``; frames outside
+  the test class's root package are library code);
+- unittest, vitest, mocha, Go (go-junit-report, gotestsum, testify), Catch2, GoogleTest,
+  PHPUnit, .NET loggers, Dart ``junitreport``, Rust (nextest): each runner's error line becomes
+  the message's first line and its frames are read in its syntax (table in docs/sources.md);
 - a ``<testsuites>`` root or a bare ``<testsuite>`` root, suites nested or not.
+
+Every path goes through :func:`selfheal.paths.to_repo_path`; a case without a name gets a
+readable title from its class, file and line.
 
 Hostile input: the file is read with a size bound, and a document with a DTD (``<!DOCTYPE``
 or ``<!ENTITY``: entity expansion "billion laughs", external entities/XXE) is refused before
@@ -23,13 +30,13 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Final
 
 from selfheal.errors import InputError
 from selfheal.models import Frame
-from selfheal.paths import is_vendor_path, to_repo_path
+from selfheal.paths import RepoTree, is_vendor_path, to_repo_path
 from selfheal.records import Failure, strip_ansi
 from selfheal.sources.stacktext import CODE_FRAME, EXPECTED_TO_FAIL, JS_FRAME, TITLE_SEPARATOR, TYPE_PREFIX
 from selfheal.storage import read_text
@@ -47,15 +54,75 @@ _DTD = re.compile(r"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 # --- stack line shapes ---
 #: Python traceback: ``  File "tests/test_x.py", line 7, in test_add``.
 _PY_TRACEBACK = re.compile(r'^\s*File "(?P<path>[^"]+)", line (?P<line>\d+)(?:, in (?P<func>.+?))?\s*$')
-#: pytest traceback locations: ``tests/test_x.py:7: AssertionError``, ``src/x.py:5: in add``.
+#: pytest traceback locations: ``tests/test_x.py:7: AssertionError``, ``src/x.py:5: in add``
+#: (indented when pytest's output is nested in another report).
 _PYTEST_LOCATION = re.compile(
-    r"^(?P<path>[^\s:][^:]*\.py):(?P<line>\d+):(?: in (?P<func>\S+)| (?P<exc>[\w.]+))?\s*$"
+    r"^\s*(?P<path>(?:[A-Za-z]:)?[^\s:][^:]*\.py):(?P<line>\d+):(?: in (?P<func>\S+)| (?P<exc>[\w.]+))?\s*$"
 )
 #: JVM: ``at com.example.CartTest.total(CartTest.java:17)``.
-_JAVA_FRAME = re.compile(r"^\s*at (?P<qual>[\w$.<>/]+)\((?P<file>[^():]*)(?::(?P<line>\d+))?\)\s*$")
+_JAVA_FRAME = re.compile(r"^\s*at (?P<qual>[\w$.<>/-]+)\((?P<file>[^():]*)(?::(?P<line>\d+))?\)\s*$")
+#: What JVM frames have in parentheses (anything else there is a .NET argument list).
+_JAVA_FILE = re.compile(
+    r"^(?:[\w$.-]+\.(?:java|kt|kts|scala|groovy|clj|aj)|Native Method|Unknown Source|<generated>|)$"
+)
+#: .NET: ``at Shop.Tests.Steps.Total(Int32 n) in C:\src\Steps.cs:line 26`` (the file part optional).
+_DOTNET_FRAME = re.compile(
+    r"^\s*at (?P<qual>[^\s(]+)\((?P<args>[^)]*)\)(?: in (?P<file>.+?):line (?P<line>\d+))?\s*$"
+)
+#: vitest: ``❯ src/cart.test.ts:5:17`` or ``❯ total src/cart.ts:12:9``.
+_VITEST_FRAME = re.compile(r"^\s*\u276f\s+(?:(?P<func>\S+)\s+)?(?P<loc>\S+?):(?P<line>\d+):(?P<col>\d+)\s*$")
+#: Dart (package:test, ``junitreport``): ``test/calc_test.dart 8:5  main.<fn>``, ``package:matcher  expect``.
+_DART_FRAME = re.compile(
+    r"^(?P<path>(?:package:|dart:)?[\w./@-]+\.dart|package:[\w./-]+|dart:[\w/]+)"
+    r"(?: (?P<line>\d+)(?::(?P<col>\d+))?)?\s{2,}(?P<func>\S.*?)\s*$"
+)
+#: Rust (cargo nextest, cargo2junit): ``thread 'tests::total' panicked at src/cart.rs:10:5:`` with
+#: the message on the next lines, or before 1.73 ``panicked at 'message', src/cart.rs:10:5``.
+_RUST_PANIC = re.compile(
+    r"^\s*thread '[^']*' panicked at (?:'(?P<msg>.*)', )?(?P<path>[^\s:']+\.rs):(?P<line>\d+):\d+:?\s*$"
+)
+#: Go's ``t.Errorf`` lines: ``    calc_test.go:12: expected 3, got 4``.
+_GO_LOCATION = re.compile(r"^\s+(?P<path>[\w.-]+\.go):(?P<line>\d+): (?P<msg>.*)$")
+#: A line naming a file and line (PHPUnit, GoogleTest, Catch2, Go panics, gcc-style):
+#: ``/app/tests/CalcTest.php:14``, ``at tests/test.cpp:12``, ``foo_test.cc(12): error``.
+_LOCATION_LINE = re.compile(
+    r"^\s*(?:at\s+)?(?P<path>(?:[A-Za-z]:)?[^\s:()\[\]]*[^\s:()/\[\]]\.[A-Za-z][A-Za-z0-9+]{0,7})"
+    r"(?::(?P<line>\d+)(?::\d+)?|\((?P<line2>\d+)\))(?::?\s+(?P<rest>.*?))?:?\s*$"
+)
+#: Lines that are never the error: headers, separators and labels runners print around it.
+_NOT_A_MESSAGE = re.compile(
+    r"^\s*(?:Traceback \(most recent call last\):|FAILED:|=== (?:RUN|PAUSE|CONT|NAME)\b.*"
+    r"|--- (?:FAIL|PASS|SKIP): .*|self = <.*>|goroutine \d+ \[.*\]:|\.\.\. ?\d+ more"
+    r"|--- End of .* ---|(?:Stack ?[Tt]race|Error Message|Failure Message|Call Stack):?"
+    r"|---- \S+ std(?:out|err) ----|note: run with `RUST_BACKTRACE=1`.*"
+    r"|_{3,}.*_{3,}|[-=]{5,})\s*$"
+)
+_INDENTED_PYTEST_ERROR = re.compile(r"^\s+E(?:   |$)")
+#: PHPUnit's first failure line: ``Tests\Unit\CalcTest::testAdd`` (``with data set #0`` optional).
+_PHPUNIT_TEST_ID = re.compile(r"^[\w\\]+::\w+(?: with data set .*)?$")
+_JVM_VENDOR = re.compile(
+    r"^(?:java|javax|jdk|sun|com\.sun|kotlin|kotlinx|scala|groovy|junit|org\.junit|org\.opentest4j"
+    r"|org\.apache|org\.testng|org\.springframework|org\.hamcrest|org\.jboss|org\.assertj|org\.mockito"
+    r"|org\.gradle|worker\.org\.gradle|org\.codehaus|org\.spockframework|org\.robolectric|org\.eclipse"
+    r"|org\.hibernate|org\.slf4j|ch\.qos|io\.kotest|io\.mockk|io\.netty|io\.quarkus|io\.micronaut"
+    r"|io\.restassured|org\.awaitility|com\.fasterxml|com\.google\.common|reactor|okhttp3|retrofit2"
+    r"|android|androidx|dalvik|com\.android|com\.google\.android|libcore)\."
+)
+_DOTNET_VENDOR = re.compile(
+    r"^(?:System|Microsoft|Xunit|NUnit|Moq|FluentAssertions|Castle|NSubstitute|Shouldly|TechTalk"
+    r"|Reqnroll|Polly|Newtonsoft|AutoFixture|Bunit)\."
+)
+#: First package segments of reverse-domain names (``com.example``): the root is two segments.
+_REVERSE_DOMAINS = frozenset(
+    re.findall(
+        r"\w+",
+        "com org net io de fr uk nl ch se no dk fi be at it es pl cz ru cn jp kr br au ca us eu me dev "
+        "app co edu gov info biz tech ai",
+    )
+)
 #: Playwright's header line: ``[chromium] \u203a auth/login.spec.ts:26:3 \u203a Login \u203a …``.
 _PLAYWRIGHT_HEADER = re.compile(
-    r"^\s*\[(?P<project>[^\]]+)\] \u203a \S+:(?P<line>\d+):\d+ \u203a ", re.MULTILINE
+    r"^\s*(?:\d+\) )?(?:\[(?P<project>[^\]]+)\] \u203a )?\S+:(?P<line>\d+):\d+ \u203a ", re.MULTILINE
 )
 _PLAYWRIGHT_RETRY = re.compile(r"^\s*Retry #\d+ \u2500+\s*$")
 _PLAYWRIGHT_ATTACHMENT = re.compile(r"^\s*attachment #\d+: .*\u2500+\s*$")
@@ -65,17 +132,23 @@ _JS_EXTENSIONS = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
 
 
 def parse_junit(
-    path: str | Path, *, repo_root: Path | None = None, max_bytes: int = MAX_JUNIT_BYTES
+    path: str | Path,
+    *,
+    repo_root: Path | None = None,
+    tree: RepoTree | None = None,
+    max_bytes: int = MAX_JUNIT_BYTES,
 ) -> list[Failure]:
     """Failures in a JUnit XML file, in document order.
 
     Raises :class:`InputError` naming the file when it is missing, too large, not UTF-8, has
     a DTD, is not well-formed XML, or is not JUnit (root neither testsuites nor testsuite).
     """
-    return parse_junit_text(read_text(path, max_bytes=max_bytes), path, repo_root=repo_root)
+    return parse_junit_text(read_text(path, max_bytes=max_bytes), path, repo_root=repo_root, tree=tree)
 
 
-def parse_junit_text(text: str, path: str | Path, *, repo_root: Path | None = None) -> list[Failure]:
+def parse_junit_text(
+    text: str, path: str | Path, *, repo_root: Path | None = None, tree: RepoTree | None = None
+) -> list[Failure]:
     """:func:`parse_junit` on text already read (``path`` names it in errors)."""
     if not text.strip():
         raise InputError(path, "file is empty, expected JUnit XML")
@@ -99,11 +172,14 @@ def parse_junit_text(text: str, path: str | Path, *, repo_root: Path | None = No
             path,
             f"not JUnit XML: the root element is <{_local(root.tag)}>, expected <testsuites> or <testsuite>",
         )
-    cases = list(_cases(root))
-    anchors = _Anchors.infer(cases, repo_root)
+    # Playwright's reporter writes ``<testsuites id="" name="">`` and `` › `` headers: vitest
+    # and others also name suites after spec files and write a hostname, but neither of these.
+    playwright = root.get("id") is not None or bool(_PLAYWRIGHT_HEADER.search(text))
+    cases = list(_cases(root, playwright=playwright))
+    anchors = _Anchors.infer(cases, repo_root, tree)
     failures = []
-    for case in cases:
-        failure = _case_failure(case, anchors)
+    for index, case in enumerate(cases):
+        failure = _case_failure(case, anchors, index)
         if failure is not None:
             failures.append(failure)
     return failures
@@ -121,6 +197,7 @@ def _local(tag: str) -> str:
 class _Case:
     element: ET.Element
     suite: ET.Element | None
+    playwright_document: bool = False
 
     def attr(self, name: str) -> str:
         return (self.element.get(name) or "").strip()
@@ -134,16 +211,23 @@ class _Case:
     @property
     def is_playwright(self) -> bool:
         """Playwright's junit: classname is the spec file (relative to testDir) and equals the
-        suite name, which carries the project as ``hostname``."""
+        suite name, which carries the project as ``hostname`` (``hostname=""`` for a single
+        unnamed project)."""
         classname = self.attr("classname")
         return (
-            classname.endswith(_JS_EXTENSIONS)
+            self.playwright_document
+            and classname.endswith(_JS_EXTENSIONS)
             and classname == self.suite_attr("name")
-            and bool(self.suite_attr("hostname"))
+            and self.suite is not None
+            and self.suite.get("hostname") is not None
         )
 
+    def file_attr(self) -> str:
+        """The ``file`` the case (or, for mocha and PHPUnit, its suite) names."""
+        return (self.attr("file") or self.suite_attr("file")).replace("\\", "/")
 
-def _cases(root: ET.Element) -> Iterator[_Case]:
+
+def _cases(root: ET.Element, *, playwright: bool) -> Iterator[_Case]:
     """Every ``<testcase>`` in document order, with its nearest ``<testsuite>`` (iterative, so
     a hostile nesting depth cannot exhaust the stack)."""
     suite = root if _local(root.tag) == "testsuite" else None
@@ -156,7 +240,7 @@ def _cases(root: ET.Element) -> Iterator[_Case]:
             continue
         tag = _local(child.tag)
         if tag == "testcase":
-            yield _Case(child, suite)
+            yield _Case(child, suite, playwright)
         elif tag in ("testsuite", "testsuites"):
             pending.append((iter(child), child if tag == "testsuite" else suite))
 
@@ -171,9 +255,10 @@ class _Anchors:
     bases: tuple[str, ...]
     playwright_test_dir: str | None = None
     """Playwright's testDir relative to the repository (``tests``), when the report shows it."""
+    tree: RepoTree | None = None
 
     @classmethod
-    def infer(cls, cases: Sequence[_Case], repo_root: Path | None) -> _Anchors:
+    def infer(cls, cases: Sequence[_Case], repo_root: Path | None, tree: RepoTree | None = None) -> _Anchors:
         """Find the project folder from the report itself: an absolute frame path ending in a
         known relative test file (``file`` attribute, a dotted classname, Playwright's spec
         path corrected by its ``../`` attachment paths), or the folder holding ``node_modules``."""
@@ -198,7 +283,7 @@ class _Anchors:
                 for location in absolute:
                     if "/node_modules/" in location:
                         found.setdefault(location.split("/node_modules/", 1)[0], None)
-        return cls(tuple(found), test_dir)
+        return cls(tuple(found), test_dir, tree)
 
     def playwright_spec_path(self, spec_file: str) -> str:
         """Repository path of a spec file named relative to Playwright's testDir."""
@@ -207,14 +292,9 @@ class _Anchors:
         return f"{self.playwright_test_dir}/{spec_file}"
 
     def repo_path(self, raw: str) -> str:
-        raw = raw.strip().replace("\\", "/")
-        if raw.startswith("file://"):
-            raw = raw.removeprefix("file://")
-        if raw.startswith("/"):
-            for base in self.bases:
-                if raw.startswith(base.rstrip("/") + "/"):
-                    return raw[len(base.rstrip("/")) + 1 :]
-        return to_repo_path(raw)
+        """The cleaned repository path (:func:`~selfheal.paths.to_repo_path`), relative to the
+        project folder this report shows; '' when ``raw`` is not a file path."""
+        return to_repo_path(raw, strip_prefixes=self.bases, tree=self.tree)
 
 
 def _absolute_location(line: str) -> str | None:
@@ -230,7 +310,7 @@ def _absolute_location(line: str) -> str | None:
 
 def _known_relative_paths(case: _Case, text: str) -> Iterator[tuple[str, int]]:
     """Relative paths a case names, each with how many folders up the repository root is."""
-    file_attr = case.attr("file").replace("\\", "/").removeprefix("./")
+    file_attr = case.file_attr().removeprefix("./")
     if file_attr and not file_attr.startswith("/"):
         yield file_attr, 0
     classname = case.attr("classname")
@@ -266,63 +346,153 @@ class _Stack:
     """Exception type named by pytest's location line (``tests/x.py:7: AssertionError``)."""
 
 
-def _split_text(text: str, anchors: _Anchors) -> _Stack:
-    """Separate a failure body into message lines and frames (crash frame first)."""
-    message: list[str] = []
-    frames: list[Frame] = []
-    stack_lines: list[str] = []
-    python_frames: list[Frame] = []  # tracebacks list the crash last
-    pytest_frames: list[Frame] = []
-    python_lines: list[str] = []
-    crash_type = ""
-    pytest_error_lines: list[str] = []
-    for line in text.splitlines():
+@dataclass(slots=True)
+class _TextReader:
+    """Reads one failure body line by line, whatever runner wrote it (see the module docstring)."""
+
+    anchors: _Anchors
+    go_package_dir: str = ""
+    own_package: str = ""
+    """The test class's root package: JVM and .NET frames outside it are library code."""
+    managed: list[int] = field(default_factory=list)
+    """Indices of JVM and .NET frames in :attr:`frames`."""
+    message: list[str] = field(default_factory=list)
+    frames: list[Frame] = field(default_factory=list)
+    """Frames in the order the runner prints them (crash first for JVM, .NET, JS, Dart)."""
+    stack_lines: list[str] = field(default_factory=list)
+    python_frames: list[Frame] = field(default_factory=list)  # tracebacks list the crash last
+    pytest_frames: list[Frame] = field(default_factory=list)
+    python_lines: list[str] = field(default_factory=list)
+    pytest_error_lines: list[str] = field(default_factory=list)
+    location_lines: list[str] = field(default_factory=list)
+    """Messages of ``path:line: message`` lines (Go's ``t.Errorf``), the runner's error lines."""
+    crash_type: str = ""
+    in_stack: bool = False
+    """A stack has started: later plain lines are no longer the message."""
+
+    def read(self, text: str) -> _Stack:
+        lines = list(_dedent(text.splitlines()))  # pytest's output nested in another report is indented
+        for index, line in enumerate(lines):
+            self._line(line, lines[index + 1] if index + 1 < len(lines) else "")
+        if self.pytest_frames or (self.pytest_error_lines and not self.frames and not self.python_frames):
+            # pytest's long format: the source is shown, the error lines start with ``E``.
+            message = list(_dedent(self.pytest_error_lines)) or self.message
+            frames = [*reversed(self.pytest_frames), *reversed(self.python_frames)]
+            return _Stack(tuple(message), tuple(frames), tuple(reversed(self.python_lines)), self.crash_type)
+        if self.python_frames:
+            exc_lines = _python_exception_lines(text)
+            return _Stack(
+                exc_lines or tuple(self.message),
+                (*reversed(self.python_frames), *self.frames),
+                tuple(reversed(self.python_lines)),
+            )
+        message = _testify_message(self.location_lines) or self.location_lines or self.message
+        return _Stack(tuple(message), self._own_code_first(), tuple(self.stack_lines))
+
+    def _own_code_first(self) -> tuple[Frame, ...]:
+        """JVM and .NET frames outside the test's own root package are not in-app, when some
+        frame is in it (so a class name that says nothing keeps the vendor lists' verdict)."""
+        root = self.own_package
+        managed = [self.frames[i] for i in self.managed]
+        if not root or not any(_in_package(f.module, root) for f in managed):
+            return tuple(self.frames)
+        out = list(self.frames)
+        for i in self.managed:
+            if not _in_package(out[i].module, root):
+                out[i] = replace(out[i], in_app=False, path="")
+        return tuple(out)
+
+    def _line(self, line: str, following: str) -> None:
+        anchors = self.anchors
         if match := _PY_TRACEBACK.match(line):
-            python_frames.append(
+            self.python_frames.append(
                 _python_frame(match["path"], int(match["line"]), match["func"] or "", anchors)
             )
-            python_lines.append(line.strip())
+            self.python_lines.append(line.strip())
+            self.in_stack = True
         elif match := _PYTEST_LOCATION.match(line):
-            pytest_frames.append(
+            self.pytest_frames.append(
                 _python_frame(match["path"], int(match["line"]), match["func"] or "", anchors)
             )
-            python_lines.append(line.strip())
-            crash_type = match["exc"] or crash_type
+            self.python_lines.append(line.strip())
+            self.crash_type = match["exc"] or self.crash_type
         elif match := JS_FRAME.match(line):
             location = match["loc"] or match["loc2"]
             function = (match["func"] or "").removeprefix("async ").strip()
-            frames.append(_js_frame(location, int(match["line"] or match["line2"]), function, anchors))
-            stack_lines.append(line.strip())
-        elif match := _JAVA_FRAME.match(line):
-            frames.append(_java_frame(match["qual"], match["file"], match["line"], anchors))
-            stack_lines.append(line.strip())
-        elif line.startswith("E ") or line == "E":
-            pytest_error_lines.append(line[1:])  # pytest's error lines, used if pytest frames follow
-            if not frames:
-                message.append(line)
-        elif line.strip().startswith("Traceback (most recent call last)") or CODE_FRAME.match(line):
-            continue
-        elif python_frames and line.startswith((" ", "\t")):
-            continue  # the source line under a ``File "…"`` line
-        elif not frames and not pytest_frames:
-            message.append(line)
-    if pytest_frames:
-        # pytest's long format: the source is shown, the error lines start with ``E``.
-        message = list(_dedent(pytest_error_lines)) or message
-        return _Stack(
-            tuple(message),
-            tuple(reversed(pytest_frames)),
-            tuple(reversed(python_lines)),
-            crash_type,
-        )
-    if python_frames:
-        exc_lines = _python_exception_lines(text)
-        return _Stack(
-            exc_lines or tuple(message),
-            tuple(reversed(python_frames)),
-            tuple(reversed(python_lines)),
-        )
-    return _Stack(tuple(message), tuple(frames), tuple(stack_lines))
+            self._add(_js_frame(location, int(match["line"] or match["line2"]), function, anchors), line)
+        elif match := _VITEST_FRAME.match(line):
+            self._add(_js_frame(match["loc"], int(match["line"]), match["func"] or "", anchors), line)
+        elif (match := _JAVA_FRAME.match(line)) and _JAVA_FILE.match(match["file"]):
+            self.managed.append(len(self.frames))
+            self._add(_java_frame(match["qual"], match["file"], match["line"], anchors), line)
+        elif match := _DOTNET_FRAME.match(line):
+            self.managed.append(len(self.frames))
+            self._add(_dotnet_frame(match["qual"], match["file"] or "", match["line"], anchors), line)
+        elif match := _DART_FRAME.match(line):
+            lineno = int(match["line"]) if match["line"] else None
+            self._add(_generic_frame(match["path"], lineno, match["func"] or "", anchors), line)
+        elif CODE_FRAME.match(line):
+            return  # a code frame (``> 30 | …``) or its ``at helpers/cart.ts:29`` header
+        elif match := _RUST_PANIC.match(line):
+            self.frames.append(_generic_frame(match["path"], int(match["line"]), "", anchors))
+            self.stack_lines.append(line.strip())
+            if match["msg"]:
+                self.location_lines.append(match["msg"])
+        elif match := _GO_LOCATION.match(line):
+            path = f"{self.go_package_dir}/{match['path']}" if self.go_package_dir else match["path"]
+            self.frames.append(_generic_frame(path, int(match["line"]), "", anchors))
+            self.stack_lines.append(line.strip())
+            self.location_lines.append(match["msg"])
+        elif match := _LOCATION_LINE.match(line):
+            lineno = int(match["line"] or match["line2"])
+            self.frames.append(_generic_frame(match["path"], lineno, "", anchors))
+            self.stack_lines.append(line.strip())
+            rest = (match["rest"] or "").strip()
+            if rest and not rest.startswith(("in ", "+0x")) and rest != "Failure" and not self.in_stack:
+                self.message.append(rest)
+        elif line.startswith("E ") or line == "E" or _INDENTED_PYTEST_ERROR.match(line):
+            # pytest's error lines (indented when nested in another tool's output), used if
+            # pytest frames follow
+            self.pytest_error_lines.append(line.lstrip()[1:])
+            if not self.frames:
+                self.message.append(line)
+        elif _NOT_A_MESSAGE.match(line):
+            return
+        elif self.python_frames and line.startswith((" ", "\t")):
+            return  # the source line under a ``File "…"`` line
+        elif self.go_package_dir and self.location_lines and line.startswith(("        ", "\t\t")):
+            self.location_lines.append(line.strip())  # a multi-line Go message continues, indented
+        elif not self.in_stack and not self.pytest_frames:
+            if _PHPUNIT_TEST_ID.match(line.strip()) and following.strip():
+                return  # PHPUnit repeats the test's Class::method before the message
+            self.message.append(line)
+
+    def _add(self, frame: Frame, line: str) -> None:
+        self.frames.append(frame)
+        self.stack_lines.append(line.strip())
+        self.in_stack = True
+
+
+def _split_text(text: str, anchors: _Anchors, *, classname: str = "") -> _Stack:
+    """Separate a failure body into message lines and frames (crash frame first)."""
+    return _TextReader(anchors, _go_package_dir(classname), _own_package(classname)).read(text)
+
+
+def _testify_message(lines: Sequence[str]) -> list[str]:
+    """testify's block under a Go location (``Error Trace:`` / ``Error:`` / ``Test:`` fields):
+    the ``Error:`` field and its continuation lines; [] when the lines are not such a block."""
+    if not any(line.startswith("Error Trace:") for line in lines):
+        return []
+    out: list[str] = []
+    for line in lines:
+        field_name, _, value = line.partition(":")
+        if out and field_name in {"Error Trace", "Test"}:
+            break
+        if out:
+            out.append(line.strip())
+        elif field_name == "Error":
+            out.append(value.strip())
+    return [line for line in out if line]
 
 
 def _python_exception_lines(text: str) -> tuple[str, ...]:
@@ -349,17 +519,14 @@ def _python_frame(raw_path: str, lineno: int, function: str, anchors: _Anchors) 
         function=function,
         module=module,
         lineno=lineno,
-        in_app=not vendor,
+        in_app=not vendor and bool(path),
         abs_path=raw_path,
         path="" if vendor else path,
     )
 
 
 def _js_frame(location: str, lineno: int, function: str, anchors: _Anchors) -> Frame:
-    if location.startswith(("http://", "https://")):
-        path = re.sub(r"^https?://[^/]+/?", "", location).split("?", 1)[0]
-    else:
-        path = anchors.repo_path(location)
+    path = anchors.repo_path(location)
     vendor = is_vendor_path(location) or not path
     return Frame(
         filename=path or location,
@@ -372,32 +539,84 @@ def _js_frame(location: str, lineno: int, function: str, anchors: _Anchors) -> F
     )
 
 
-_JVM_VENDOR = re.compile(
-    r"^(?:java|javax|jdk|sun|com\.sun|kotlin|scala|org\.junit|org\.opentest4j|"
-    r"org\.apache\.maven|org\.testng|org\.springframework|junit)\."
-)
+def _generic_frame(raw_path: str, lineno: int | None, function: str, anchors: _Anchors) -> Frame:
+    """A frame from a ``path:line`` line (Go, PHPUnit, GoogleTest, Catch2) or a Dart stack line."""
+    path = anchors.repo_path(raw_path)
+    vendor = is_vendor_path(raw_path) or not path
+    return Frame(
+        filename=path or raw_path,
+        function=function,
+        module=_without_suffix(path) if path and not vendor else "",
+        lineno=lineno,
+        in_app=not vendor,
+        abs_path=raw_path,
+        path="" if vendor else path,
+    )
 
 
 def _java_frame(qualified: str, file_name: str, line: str | None, anchors: _Anchors) -> Frame:
-    """``com.example.CartTest.total`` in ``CartTest.java`` → path ``com/example/CartTest.java``."""
+    """``com.example.CartTest.total`` in ``CartTest.java`` → path ``com/example/CartTest.java``.
+
+    JVM frames carry no folder: the package is the best guess, resolved against a checkout
+    later. A frame without a source file (``Native Method``) gets no path.
+    """
     qualified = re.sub(r"^[\w.@-]+/", "", qualified)  # Java 9 module prefix: java.base/…
     module, _, method = qualified.rpartition(".")
     package = module.rpartition(".")[0]
-    outer_class = module.rpartition(".")[2].split("$", 1)[0]
-    guess = "/".join([*package.split("."), file_name]) if package and file_name else file_name
-    if not file_name and outer_class:
-        guess = "/".join([*package.split("."), f"{outer_class}.java"])
+    has_source = bool(re.fullmatch(r"[\w$.-]+\.\w+", file_name))
+    guess = "/".join([*package.split("."), file_name]) if package and has_source else file_name
     vendor = bool(_JVM_VENDOR.match(qualified))
-    del anchors  # JVM frames carry no absolute path to anchor
+    path = anchors.repo_path(guess) if has_source and not vendor else ""
     return Frame(
-        filename=file_name or guess,
+        filename=file_name if has_source else "",
+        function=f"{module.rpartition('.')[2]}.{method}" if module else method,
+        module=module,
+        lineno=int(line) if line else None,
+        in_app=not vendor and bool(path),
+        abs_path="",
+        path=path,
+    )
+
+
+def _dotnet_frame(qualified: str, file_name: str, line: str | None, anchors: _Anchors) -> Frame:
+    """``at Shop.Tests.CartSteps.Total() in C:\\src\\CartSteps.cs:line 26``: the file is the one
+    the trace names (a namespace is not a folder, so no path is guessed without one)."""
+    module, _, method = qualified.rpartition(".")
+    vendor = bool(_DOTNET_VENDOR.match(qualified))
+    path = anchors.repo_path(file_name) if file_name and not vendor else ""
+    return Frame(
+        filename=file_name,
         function=f"{module.rpartition('.')[2]}.{method}" if module else method,
         module=module,
         lineno=int(line) if line else None,
         in_app=not vendor,
-        abs_path="",
-        path="" if vendor else guess,
+        abs_path=file_name,
+        path=path,
     )
+
+
+def _own_package(classname: str) -> str:
+    """The test class's root package: its first segment, or its first two for reverse-domain
+    names (``com.example`` of ``com.example.shop.CartTest``); '' when it is not dotted."""
+    parts = classname.split(".")
+    if len(parts) < 2 or not all(re.fullmatch(r"[A-Za-z_]\w*", p) for p in parts):
+        return ""
+    return ".".join(parts[:2]) if parts[0] in _REVERSE_DOMAINS else parts[0]
+
+
+def _in_package(module: str, root: str) -> bool:
+    return module == root or module.startswith(root + ".")
+
+
+def _go_package_dir(classname: str) -> str:
+    """``github.com/acme/shop/internal/cart`` → ``internal/cart`` (Go test files live in their
+    package's folder; the module root is the host, owner and repository)."""
+    parts = [p for p in classname.split("/") if p]
+    if len(parts) < 2 or not re.fullmatch(r"[\w.-]+(?:/[\w.-]+)+", classname):
+        return ""
+    # A host (github.com/owner/repo, gitlab.com/group/project, golang.org/x/tools) is three
+    # segments of module root; a module named without a host (shop/internal/cart) is one.
+    return "/".join(parts[3:] if "." in parts[0] else parts[1:])
 
 
 def _without_suffix(path: str) -> str:
@@ -445,13 +664,36 @@ def _playwright_last_attempt(text: str) -> tuple[str, int]:
 
 
 def _type_and_message(first_line_text: str) -> tuple[str, str]:
-    match = TYPE_PREFIX.match(first_line_text)
+    """``("TypeError", "…")`` from ``TypeError: …``; a type alone on its line (``java.lang.AssertionError:``
+    with the message below) gives the following lines."""
+    match = TYPE_PREFIX.match(first_line_text) or re.match(
+        r"^(?P<type>[A-Za-z_$][\w$.]*):[ \t]*(?:\n|$)", first_line_text
+    )
     if match and match["type"].rsplit(".", 1)[-1].endswith(("Error", "Exception", "Failure", "Failed")):
-        return match["type"], first_line_text[match.end() :]
+        return match["type"], first_line_text[match.end() :].lstrip("\n")
     return "", first_line_text
 
 
-def _case_failure(case: _Case, anchors: _Anchors) -> Failure | None:
+def _looks_like_type(name: str) -> bool:
+    """An exception type (``AssertionError``, ``java.lang.NullPointerException``,
+    ``PHPUnit\\Framework\\ExpectationFailedException``), not a runner's label for a failure
+    (``FAILURE``, ``failure``, ``REQUIRE``, ``expect.toHaveText``)."""
+    if not re.fullmatch(r"[A-Za-z_$][\w$.\\]*", name) or name.startswith("expect."):
+        return False
+    if name.lower() in {"failure", "failed", "error", "errors", "fail", "assert", "assertion"}:
+        return False
+    last = re.split(r"[.\\]", name)[-1]
+    return last.endswith(_TYPE_ENDINGS) or "." in name or "\\" in name
+
+
+_TYPE_ENDINGS = ("Error", "Exception", "Failure", "Failed", "Fault", "Panic", "Mismatch", "Throwable")
+#: ``message`` attributes that only say a test failed (Go, Dart, .NET loggers).
+_EMPTY_MESSAGES = re.compile(
+    r"^(?:failed|failure|error|test failed|\d+ failures?, see stacktrace for details|)$", re.IGNORECASE
+)
+
+
+def _case_failure(case: _Case, anchors: _Anchors, index: int) -> Failure | None:
     failures = case.children("failure")
     errors = case.children("error")
     flaky = case.children("flakyFailure", "flakyError")
@@ -468,6 +710,9 @@ def _case_failure(case: _Case, anchors: _Anchors) -> Failure | None:
     classname = case.attr("classname")
     name = case.attr("name")
     playwright = case.is_playwright
+    project_prefix = f"[{case.suite_attr('hostname')}] "
+    if playwright and name.startswith(project_prefix):
+        name = name[len(project_prefix) :]  # includeProjectInTestName: the project is known anyway
     raw_text = strip_ansi(element.text or "")
     for nested in element:  # surefire's flakyFailure carries its trace in <stackTrace>
         if _local(nested.tag) == "stackTrace":
@@ -476,7 +721,7 @@ def _case_failure(case: _Case, anchors: _Anchors) -> Failure | None:
     declared_at = _PLAYWRIGHT_HEADER.search(raw_text) if playwright else None
     if playwright:
         raw_text, attempts = _playwright_last_attempt(raw_text)
-    stack = _split_text(raw_text, anchors)
+    stack = _split_text(raw_text, anchors, classname=classname)
     if declared_at and not stack.frames:
         # No stack (a test.fail that passed): point at the test's declaration, as the JSON does.
         spec = anchors.playwright_spec_path(classname)
@@ -486,7 +731,7 @@ def _case_failure(case: _Case, anchors: _Anchors) -> Failure | None:
 
     type_attr = strip_ansi(element.get("type") or "").strip()
     message_attr = strip_ansi(element.get("message") or "").strip()
-    body = "\n".join(line.rstrip() for line in stack.message_lines).strip("\n")
+    body = "\n".join(line.rstrip() for line in _dedent(stack.message_lines)).strip()
     exception_type, body = _type_and_message(body)
     timed_out = bool(re.match(r"Test timeout of \d+ms exceeded", body))
     if timed_out:
@@ -494,22 +739,23 @@ def _case_failure(case: _Case, anchors: _Anchors) -> Failure | None:
     elif body.strip() == EXPECTED_TO_FAIL or (type_attr == "FAILURE" and EXPECTED_TO_FAIL in raw_text):
         exception_type, body = "UnexpectedPass", EXPECTED_TO_FAIL
     if not exception_type:
-        plain_type = re.fullmatch(r"[A-Za-z_$][\w$.]*", type_attr) and not type_attr.startswith("expect.")
-        exception_type = (type_attr if plain_type and type_attr != "FAILURE" else "") or stack.crash_type
-    if not body:
+        exception_type = (type_attr if _looks_like_type(type_attr) else "") or stack.crash_type
+    if not body and not _EMPTY_MESSAGES.match(message_attr):
         attr_type, body = _type_and_message(message_attr)
         exception_type = exception_type or attr_type
-    exception_type = exception_type or type_attr or ("Error" if outcome != "failure" else "AssertionError")
+    body = body or message_attr
+    exception_type = exception_type or ("Error" if outcome != "failure" else "AssertionError")
 
     project = case.suite_attr("hostname") if playwright else None
     file = _case_file(case, stack.frames, anchors)
-    test_path = tuple(name.split(TITLE_SEPARATOR)) if playwright else (name,)
+    title = _case_title(classname, name, playwright) if name else _fallback_title(case, file, stack)
+    test_path = tuple(name.split(TITLE_SEPARATOR)) if playwright and name else (name or title,)
     timestamp = case.suite_attr("timestamp") or None
     crash = next((f for f in stack.frames if f.in_app), stack.frames[0] if stack.frames else None)
     return Failure(
         source="junit",
-        item_id=f"{classname}::{name}",
-        title=_case_title(classname, name, playwright),
+        item_id=f"{classname}::{name}" if name else f"{classname or file}::#{index}",
+        title=title,
         exception_type=exception_type,
         message=_truncate(body),
         frames=stack.frames,
@@ -539,21 +785,45 @@ def _case_title(classname: str, name: str, playwright: bool) -> str:
     return f"{classname}{TITLE_SEPARATOR}{name}"
 
 
+def _fallback_title(case: _Case, file: str, stack: _Stack) -> str:
+    """A readable title for a case without a name: its class, file and line."""
+    line = case.attr("line") or next(
+        (str(f.lineno) for f in stack.frames if f.path == file and f.lineno is not None), ""
+    )
+    where = f"{file}:{line}" if file and line else file
+    owner = case.attr("classname") or case.suite_attr("name")
+    if owner and where:
+        return f"{owner} (unnamed test at {where})"
+    if owner or where:
+        return f"unnamed test in {owner or where}"
+    return "unnamed test case"
+
+
 def _case_file(case: _Case, frames: Sequence[Frame], anchors: _Anchors) -> str:
-    """The repository path of the test file: ``file`` attribute, else what the classname or
-    the outermost in-app frame says."""
-    file_attr = case.attr("file")
-    if file_attr:
-        return anchors.repo_path(file_attr) if file_attr.startswith("/") else file_attr.removeprefix("./")
+    """The repository path of the test file the report names: the ``file`` attribute, a
+    classname that is a path (Playwright, vitest) or a class (pytest, JUnit: the frame of that
+    class), else the outermost in-app frame."""
+    file_attr = case.file_attr()
+    if file_attr and (path := anchors.repo_path(file_attr)):
+        return path
     classname = case.attr("classname")
     if case.is_playwright:
         return anchors.playwright_spec_path(classname)
+    if classname.endswith(_JS_EXTENSIONS) and (path := anchors.repo_path(classname)):
+        return path
     dotted = classname.replace(".", "/")
     for frame in frames:
         stem = _without_suffix(frame.path)
         if frame.path and (dotted == stem or dotted.startswith(stem + "/")):
             return frame.path
+    outer_class = classname.split("$", 1)[0]
+    for frame in frames:  # JVM and .NET: the frame in the test class itself
+        if frame.path and frame.module and frame.module.split("$", 1)[0] == outer_class:
+            return frame.path
     in_app = [f for f in frames if f.in_app and f.path]
+    tests = [f for f in in_app if re.search(r"(?:^|[/_.-])(?:tests?|spec)(?:[/_.-]|$)", f.path.lower())]
+    if tests:
+        return tests[-1].path
     return in_app[-1].path if in_app else ""
 
 

@@ -22,7 +22,7 @@ from typing import Final
 
 from selfheal.errors import InputError
 from selfheal.models import Frame
-from selfheal.paths import is_vendor_path
+from selfheal.paths import RepoTree, is_vendor_path, to_repo_path
 from selfheal.records import Failure, strip_ansi
 from selfheal.sources.stacktext import CODE_FRAME, EXPECTED_TO_FAIL, JS_FRAME, TITLE_SEPARATOR, TYPE_PREFIX
 from selfheal.storage import MAX_INPUT_BYTES, read_json
@@ -31,10 +31,14 @@ __all__ = [
     "DEFAULT_REPORT_LOCATIONS",
     "MAX_MESSAGE_CHARS",
     "TITLE_SEPARATOR",
+    "CaseIdentity",
+    "PlaywrightRun",
     "find_default_report",
     "load_playwright_report",
+    "load_playwright_run",
     "parse_js_stack_line",
     "parse_playwright_report",
+    "without_tests_described_by",
 ]
 
 #: Where the original script looked for a report, relative to the working directory.
@@ -70,8 +74,110 @@ def load_playwright_report(
     return parse_playwright_report(read_json(path, max_bytes=max_bytes), path, repo_root=repo_root)
 
 
+@dataclass(frozen=True, slots=True)
+class CaseIdentity:
+    """One test of one run, the same in every report format: spec file (repository path),
+    title path (describes then title) and project ('' for a single unnamed project)."""
+
+    spec_file: str
+    title_path: tuple[str, ...]
+    project: str = ""
+    spec_in_test_dir: str = ""
+    """The spec file as the report names it, relative to the testDir (JSON ``spec.file``,
+    JUnit ``classname``): the same string in both formats."""
+
+    @classmethod
+    def of(cls, failure: Failure) -> CaseIdentity:
+        """The identity of a JUnit failure (its item id is ``classname::name``)."""
+        classname = failure.item_id.split("::", 1)[0] if "::" in failure.item_id else ""
+        title_path = failure.test_path
+        if len(title_path) == 1 and TITLE_SEPARATOR in title_path[0]:  # a title path not split yet
+            title_path = tuple(title_path[0].split(TITLE_SEPARATOR))
+        return cls(failure.file, title_path, failure.project or "", classname)
+
+    def same_test(self, other: CaseIdentity) -> bool:
+        """Same title path and project, and the same spec file: named alike relative to the
+        testDir, or one repository path ending with the other."""
+        if self.title_path != other.title_path or self.project != other.project:
+            return False
+        if self.spec_in_test_dir and self.spec_in_test_dir == other.spec_in_test_dir:
+            return True
+        mine, theirs = self.spec_file, other.spec_file
+        return bool(mine and theirs) and (
+            mine == theirs or mine.endswith("/" + theirs) or theirs.endswith("/" + mine)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PlaywrightRun:
+    """A JSON report read: its failures, and every test it describes (passed ones too)."""
+
+    failures: tuple[Failure, ...]
+    tests: frozenset[CaseIdentity]
+
+
+def load_playwright_run(
+    path: str | Path,
+    *,
+    repo_root: Path | None = None,
+    tree: RepoTree | None = None,
+    max_bytes: int = MAX_INPUT_BYTES,
+) -> PlaywrightRun:
+    """:func:`load_playwright_report` plus the identity of every test in the report.
+
+    ``tree``: the checkout's files, to resolve served URLs in page-error frames
+    (``http://localhost:3000/static/app.js`` → ``frontend/static/app.js``).
+    """
+    data = read_json(path, max_bytes=max_bytes)
+    failures = parse_playwright_report(data, path, repo_root=repo_root, tree=tree)
+    return PlaywrightRun(tuple(failures), _test_identities(data, repo_root=repo_root))
+
+
+def without_tests_described_by(junit: Sequence[Failure], run: PlaywrightRun) -> list[Failure]:
+    """JUnit failures the JSON report of the same run does not already describe.
+
+    Teams upload both formats of one run: the JSON wins wherever it has a result for the test
+    (a failure, a flaky pass, a pass), so each failing test is counted once.
+    """
+    by_title: dict[tuple[tuple[str, ...], str], list[CaseIdentity]] = {}
+    for test in run.tests:
+        by_title.setdefault((test.title_path, test.project), []).append(test)
+    kept = []
+    for failure in junit:
+        identity = CaseIdentity.of(failure)
+        known = by_title.get((identity.title_path, identity.project), [])
+        if not any(identity.same_test(test) for test in known):
+            kept.append(failure)
+    return kept
+
+
+def _test_identities(data: object, *, repo_root: Path | None) -> frozenset[CaseIdentity]:
+    """Every (spec file, title path, project) of a report (parsed already, so well-formed)."""
+    root = _mapping_or_empty(data)
+    paths = _PathMapper.from_config(_mapping_or_empty(root.get("config")), repo_root=repo_root)
+    found: set[CaseIdentity] = set()
+    pending: list[tuple[Mapping[str, object], tuple[str, ...] | None]] = [
+        (_mapping_or_empty(suite), None) for suite in _list_or_empty(root.get("suites"))
+    ]
+    while pending:
+        suite, describes = pending.pop()
+        title = strip_ansi(_optional_str(suite.get("title")) or "")
+        inner = () if describes is None else (*describes, title)
+        for raw_spec in _list_or_empty(suite.get("specs")):
+            spec = _mapping_or_empty(raw_spec)
+            spec_file = _optional_str(spec.get("file")) or ""
+            title_path = (*inner, strip_ansi(_optional_str(spec.get("title")) or ""))
+            for raw_test in _list_or_empty(spec.get("tests")):
+                test = _mapping_or_empty(raw_test)
+                project = _optional_str(test.get("projectName")) or _optional_str(test.get("projectId")) or ""
+                repo_file = paths.spec_path(spec_file) if spec_file else ""
+                found.add(CaseIdentity(repo_file, title_path, project, _posix(spec_file).removeprefix("./")))
+        pending.extend((_mapping_or_empty(child), inner) for child in _list_or_empty(suite.get("suites")))
+    return frozenset(found)
+
+
 def parse_playwright_report(
-    data: object, path: str | Path, *, repo_root: Path | None = None
+    data: object, path: str | Path, *, repo_root: Path | None = None, tree: RepoTree | None = None
 ) -> list[Failure]:
     """Failures of one Playwright JSON report, in report order (file, describe, spec, project).
 
@@ -85,7 +191,7 @@ def parse_playwright_report(
         raise InputError(path, "not a Playwright JSON report: it has neither 'suites' nor 'errors'")
     config = report.mapping(root.get("config", {}), "'config'")
     stats = report.mapping(root.get("stats", {}), "'stats'")
-    paths = _PathMapper.from_config(config, repo_root=repo_root)
+    paths = _PathMapper.from_config(config, repo_root=repo_root, tree=tree)
     run_started = _optional_str(stats.get("startTime"))
 
     failures: list[Failure] = []
@@ -173,15 +279,18 @@ class _PathMapper:
     """The folder of ``config.configFile``: repository paths are relative to it."""
     prefix: str = ""
     """The Playwright project's folder inside the local checkout (``e2e/``), or ''."""
+    tree: RepoTree | None = None
 
     @classmethod
-    def from_config(cls, config: Mapping[str, object], *, repo_root: Path | None) -> _PathMapper:
+    def from_config(
+        cls, config: Mapping[str, object], *, repo_root: Path | None, tree: RepoTree | None = None
+    ) -> _PathMapper:
         root_dir = _posix(_optional_str(config.get("rootDir")) or "").rstrip("/")
         config_file = _posix(_optional_str(config.get("configFile")) or "")
         base_dir = str(PurePosixPath(config_file).parent) if config_file else root_dir
-        mapper = cls(root_dir, base_dir)
+        mapper = cls(root_dir, base_dir, tree=tree)
         if repo_root is not None and base_dir:
-            return cls(root_dir, base_dir, _checkout_prefix(repo_root, base_dir, mapper))
+            return cls(root_dir, base_dir, _checkout_prefix(repo_root, base_dir, mapper), tree)
         return mapper
 
     def spec_path(self, spec_file: str) -> str:
@@ -195,14 +304,14 @@ class _PathMapper:
         """Repository path of an absolute runner path or URL; '' when it has none."""
         raw = _posix(raw.strip())
         if raw.startswith(("http://", "https://")):
-            # A page error: the URL path is the best guess of the served file.
-            url_path = re.sub(r"^https?://[^/]+", "", raw).split("?", 1)[0].split("#", 1)[0]
-            return url_path.lstrip("/")
+            # A page error: the URL path is the best guess of the served file, and a checkout
+            # knows which folder serves it.
+            return to_repo_path(raw, tree=self.tree)
         if raw.startswith("file://"):
             raw = raw.removeprefix("file://")
         if raw.startswith("node:") or not raw:
             return ""
-        return self.prefix + self._relative(raw)
+        return to_repo_path(self.prefix + self._relative(raw), tree=self.tree)
 
     def _relative(self, absolute: str) -> str:
         normalized = _normalize_posix(absolute)

@@ -17,6 +17,7 @@ from typing import Any
 from selfheal.config import PathMapping
 from selfheal.errors import InputError
 from selfheal.models import Frame
+from selfheal.owners import EventRuntime, area_from_runtime
 from selfheal.paths import RepoTree, is_vendor_path, to_repo_path
 from selfheal.records import Failure, strip_ansi
 from selfheal.storage import read_json
@@ -63,11 +64,53 @@ def _tags(event: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _entries(event: Mapping[str, Any], kind: str) -> list[dict[str, Any]]:
-    return [
+    """The ``data`` of every ``entries[type=kind]`` (API shape), or the SDK payload's own
+    top-level ``kind`` object (``exception``, ``threads``, ``stacktrace``: Bugsink, raw events)."""
+    found = [
         _dict(e.get("data"))
         for e in _list(event.get("entries"))
         if isinstance(e, dict) and e.get("type") == kind
     ]
+    if not found and isinstance(event.get(kind), dict):
+        found = [event[kind]]
+    return found
+
+
+def _thread_stacks(event: Mapping[str, Any]) -> list[list[Any]]:
+    """Stacks of the ``threads`` entry, the crashed (else current) thread first."""
+    threads = [
+        t for data in _entries(event, "threads") for t in _list(data.get("values")) if isinstance(t, dict)
+    ]
+    threads.sort(key=lambda t: (not t.get("crashed"), not t.get("current")))
+    return [_list(_dict(t.get("stacktrace")).get("frames")) for t in threads]
+
+
+def _frame_path(raw: Mapping[str, Any], *, mappings: Sequence[PathMapping], tree: RepoTree | None) -> str:
+    """The repository path of an in-app frame, cleaned by :func:`to_repo_path`.
+
+    ``filename`` is preferred when it already is a relative path with a folder (Python's
+    ``shop/cart.py``), else the ``absPath`` (Cocoa, Go, PHP, URLs), else the file name alone;
+    a JVM frame's bare file name is placed in its module's package folder. With a checkout the
+    ``absPath`` comes first: its whole path chooses between files sharing a trailing path.
+    """
+    filename = _str(raw.get("filename"))
+    abs_path = _str(raw.get("absPath") or raw.get("abs_path"))
+    module = _str(raw.get("module"))
+    candidates = [filename] if "/" in filename.strip("/") and "://" not in filename else []
+    candidates += [abs_path, filename]
+    if re.fullmatch(r"[\w$]+\.(?:java|kt|scala|groovy)", filename) and "." in module:
+        package = module.rsplit(".", 1)[0]  # the module is the class: com.example.app.MainActivity
+        candidates.append("/".join([*package.split("."), filename]))
+    if tree is not None and abs_path:
+        candidates.insert(0, abs_path)  # in a checkout the whole path tells same-named files apart
+    cleaned = [p for c in candidates if c and (p := to_repo_path(c, mappings=mappings, tree=tree))]
+    if tree is not None:
+        verified = [p for p in cleaned if p in tree]
+        if verified:
+            return verified[0]
+    if len(cleaned) > 1 and "/" not in cleaned[0] and "/" in cleaned[-1]:
+        return cleaned[-1]  # a bare file name; the package guess says more
+    return cleaned[0] if cleaned else ""
 
 
 def _frames(
@@ -82,16 +125,13 @@ def _frames(
         in_app_raw = raw.get("inApp", raw.get("in_app"))
         in_app = bool(in_app_raw) if in_app_raw is not None else not is_vendor_path(abs_path or filename)
         lineno = raw.get("lineNo", raw.get("lineno"))
-        path = to_repo_path(filename or abs_path, mappings=mappings, tree=tree) if in_app else ""
-        if in_app and tree is not None and abs_path and path not in tree:
-            resolved = to_repo_path(abs_path, mappings=mappings, tree=tree)
-            path = resolved if resolved in tree else path
+        path = _frame_path(raw, mappings=mappings, tree=tree) if in_app else ""
         frames.append(
             Frame(
                 filename=filename,
                 function=_str(raw.get("function")),
                 module=_str(raw.get("module")),
-                lineno=lineno if isinstance(lineno, int) else None,
+                lineno=lineno if isinstance(lineno, int) and not isinstance(lineno, bool) else None,
                 in_app=in_app,
                 abs_path=abs_path,
                 path=path,
@@ -165,9 +205,14 @@ def _one(
             exc_type, value = parsed.group(1), parsed.group(2) or value
     message = strip_ansi(value or title)[:MAX_MESSAGE]
 
+    # The main exception's stack first, then a crashed thread's (native crashes, ANRs), then
+    # a stack attached to a message (``attach_stacktrace``, a log with a stack).
+    stacks = [_list(_dict(exc.get("stacktrace")).get("frames")) for exc in reversed(exc_values)]
+    stacks += _thread_stacks(event)
+    stacks += [_list(data.get("frames")) for data in _entries(event, "stacktrace")]
     frames: tuple[Frame, ...] = ()
-    for exc in reversed(exc_values):  # main exception's frames first
-        frames = _frames(_list(_dict(exc.get("stacktrace")).get("frames")), mappings=mappings, tree=tree)
+    for stack in stacks:
+        frames = _frames(stack, mappings=mappings, tree=tree)
         if frames:
             break
     if not frames and metadata.get("filename"):
@@ -189,6 +234,11 @@ def _one(
     logger = _str(issue.get("logger"))
     in_app_files = [f.path for f in frames if f.in_app and f.path]
     file = in_app_files[0] if in_app_files else _logger_module_path(logger)
+    event_type = _event_type(issue, event)
+    if event_type in _SECURITY_REPORTS:
+        exc_type = exc_type or _SECURITY_REPORTS[event_type]
+    platform = _str(issue.get("platform")) or _str(event.get("platform"))
+    runtime = _runtime(event, tags, platform, event_type, _str(_dict(metadata.get("sdk")).get("name")))
     level = (_str(issue.get("level")) or tags.get("level") or _str(event.get("level")) or "error").lower()
     return Failure(
         source="bugsink" if metadata.get("origin") == "bugsink" else "sentry",
@@ -198,7 +248,9 @@ def _one(
         message=message,
         frames=frames,
         project=_str(project.get("slug")) or None,
-        platform=_str(issue.get("platform")) or _str(event.get("platform")),
+        platform=platform,
+        area=area_from_runtime(runtime),
+        event_type=event_type,
         culprit=_str(issue.get("culprit")) or _str(event.get("culprit")),
         level=level,
         unhandled=unhandled,
@@ -212,6 +264,7 @@ def _one(
         request_method=_str(request.get("method")) or None,
         breadcrumbs=_breadcrumbs(event),
         permalink=_str(issue.get("permalink")) or None,
+        short_id=_str(issue.get("shortId")) or None,
         stats=_stats(issue),
         outcome="error",
         file=file,
@@ -220,6 +273,54 @@ def _one(
         substatus=_str(issue.get("substatus")) or None,
         priority=_str(issue.get("priority")) or None,
         logger=logger,
+    )
+
+
+#: Browser security reports Sentry stores as their own event types, and the type we give them.
+_SECURITY_REPORTS = {
+    "csp": "CSPViolation",
+    "hpkp": "HPKPViolation",
+    "expectct": "ExpectCTViolation",
+    "expectstaple": "ExpectStapleViolation",
+}
+
+
+def _event_type(issue: Mapping[str, Any], event: Mapping[str, Any]) -> str:
+    """``error`` / ``default`` / ``csp`` / ``hpkp`` / ``expectct`` …: the event's ``type``, else a
+    security entry (``entries[type=csp]``, the SDK payload's ``csp`` key), else the issue's."""
+    declared = _str(event.get("type")) or _str(issue.get("type"))
+    if declared in _SECURITY_REPORTS:
+        return declared
+    for kind in _SECURITY_REPORTS:
+        if _entries(event, kind):
+            return kind
+    metadata = _dict(issue.get("metadata"))
+    if "directive" in metadata and "uri" in metadata:  # a CSP issue without its event
+        return "csp"
+    return declared
+
+
+def _runtime(
+    event: Mapping[str, Any], tags: Mapping[str, str], platform: str, event_type: str, issue_sdk: str
+) -> EventRuntime:
+    contexts = _dict(event.get("contexts"))
+    sdk = _dict(event.get("sdk"))
+    os_context = _dict(contexts.get("os")) or _dict(contexts.get("client_os"))
+    device = _dict(contexts.get("device"))
+    runtime = _dict(contexts.get("runtime"))
+    return EventRuntime(
+        platform=_str(event.get("platform")) or platform,
+        sdk_name=_str(sdk.get("name"))
+        or tags.get("sdk.name", "")
+        or tags.get("sdk", "").split("/")[0]
+        or issue_sdk,  # the issue's metadata.sdk, when the event is missing
+        os_name=_str(os_context.get("name")) or tags.get("os.name", "") or tags.get("os", "").split(" ")[0],
+        runtime_name=_str(runtime.get("name"))
+        or tags.get("runtime.name", "")
+        or tags.get("runtime", "").split(" ")[0],
+        device_family=_str(device.get("family")) or tags.get("device.family", ""),
+        has_browser=bool(contexts.get("browser")) or "browser" in tags,
+        event_type=event_type,
     )
 
 

@@ -1,9 +1,9 @@
 """A stateful fake of the GitHub REST API for tests: a real HTTP server on 127.0.0.1.
 
-It covers what selfheal's draft-PR flow touches (repositories, refs, contents, pull requests,
-labels, issue comments) with GitHub's JSON shapes and error bodies, GHE-style paths under
-``/api/v3``, ``Link`` pagination and ``X-RateLimit-*`` headers, so the real PyGithub can talk
-to it over a socket::
+It covers what selfheal's draft-PR flow touches (repositories, refs, contents, the Git Data
+API's blobs, trees and commits, pull requests, labels, issue comments) with GitHub's JSON
+shapes and error bodies, GHE-style paths under ``/api/v3``, ``Link`` pagination and
+``X-RateLimit-*`` headers, so the real PyGithub can talk to it over a socket::
 
     with FakeGitHub() as gh:
         gh.add_repo("acme", "shop", default_branch="trunk")
@@ -82,6 +82,22 @@ class Commit:
     message: str
     parent: str | None
     tree: dict[str, bytes]
+    #: Git file modes that are not ``100644`` (``100755``, ``120000``), by path.
+    modes: dict[str, str] = field(default_factory=dict)
+
+
+def _blob_sha(data: bytes) -> str:
+    """Git's own blob id (``git hash-object``)."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+
+
+def _tree_sha(tree: dict[str, bytes], modes: dict[str, str]) -> str:
+    entries = [f"{modes.get(p, '100644')} {p} {_blob_sha(tree[p])}" for p in sorted(tree)]
+    return _sha("tree", *entries)
+
+
+#: File modes the Git Data API accepts in a tree entry, with the type each needs.
+TREE_MODES = {"100644": "blob", "100755": "blob", "120000": "blob", "040000": "tree", "160000": "commit"}
 
 
 @dataclass(slots=True)
@@ -120,6 +136,9 @@ class FakeRepo:
     id: int = 0
     refs: dict[str, str] = field(default_factory=dict)
     commits: dict[str, Commit] = field(default_factory=dict)
+    #: Git Data API objects: blobs by sha, trees (path -> bytes, path -> mode) by sha.
+    blobs: dict[str, bytes] = field(default_factory=dict)
+    trees: dict[str, tuple[dict[str, bytes], dict[str, str]]] = field(default_factory=dict)
     labels: dict[str, dict[str, Any]] = field(default_factory=dict)
     issues: dict[int, FakeIssue] = field(default_factory=dict)
 
@@ -282,7 +301,7 @@ class FakeGitHub:
             state = self.repo(repo)
             parent = state.commits[state.refs[state.default_branch]]
             tree = {**parent.tree, f".seed/{branch}.md": b"seed\n"}
-            commit = Commit(_sha(parent.sha, branch), f"seed {branch}", parent.sha, tree)
+            commit = Commit(_sha(parent.sha, branch), f"seed {branch}", parent.sha, tree, dict(parent.modes))
             if fork is None:
                 state.commits[commit.sha] = commit
                 state.refs[branch] = commit.sha
@@ -380,7 +399,12 @@ class FakeGitHub:
             "html_url": self._html(f"/{repo.full_name}/commit/{commit.sha}"),
             "message": commit.message,
             "parents": [] if commit.parent is None else [{"sha": commit.parent}],
-            "tree": {"sha": _sha(commit.sha, "tree")},
+            "tree": {
+                "sha": (tree := _tree_sha(commit.tree, commit.modes)),
+                "url": self._url(f"/repos/{repo.full_name}/git/trees/{tree}"),
+            },
+            "author": {"name": "selfheal", "email": "selfheal@localhost", "date": _now()},
+            "committer": {"name": "selfheal", "email": "selfheal@localhost", "date": _now()},
         }
 
     def _branch_part(self, repo: FakeRepo, branch: str) -> dict[str, Any]:
@@ -533,10 +557,12 @@ class FakeGitHub:
         if m := re.fullmatch(r"/branches/(.+)", sub):
             return self._get_branch(repo, m.group(1)) if method == "GET" else self._method_not_allowed()
         if m := re.fullmatch(r"/git/refs?/heads/(.+)", sub):
-            if method != "GET":
-                return self._method_not_allowed()
             if m.group(1) not in repo.refs:
                 raise _not_found()
+            if method == "PATCH" and sub.startswith("/git/refs/"):
+                return self._update_ref(repo, m.group(1), body)
+            if method != "GET":
+                return self._method_not_allowed()
             return 200, self._ref_json(repo, m.group(1)), {}
         if sub == "/git/refs" and method == "POST":
             return self._create_ref(repo, body)
@@ -545,6 +571,12 @@ class FakeGitHub:
             if commit is None:
                 raise _not_found()
             return 200, self._commit_json(repo, commit), {}
+        if sub == "/git/blobs" and method == "POST":
+            return self._create_blob(repo, body)
+        if sub == "/git/trees" and method == "POST":
+            return self._create_tree(repo, body)
+        if sub == "/git/commits" and method == "POST":
+            return self._create_commit(repo, body)
         if m := re.fullmatch(r"/contents/(.+)", sub):
             if method == "GET":
                 return self._get_contents(repo, m.group(1), one.get("ref") or repo.default_branch)
@@ -661,6 +693,122 @@ class FakeGitHub:
             {"Location": self._url(f"/repos/{repo.full_name}/git/{ref}")},
         )
 
+    # -- Git Data API (docs.github.com/rest/git): blobs, trees, commits, ref updates -----------
+    def _create_blob(self, repo: FakeRepo, body: Any) -> tuple[int, Any, dict[str, str]]:
+        if not isinstance(body, dict) or not isinstance(body.get("content"), str):
+            raise _error(
+                422, 'Invalid request.\n\n"content" wasn\'t supplied.', doc="/git/blobs#create-a-blob"
+            )
+        encoding = body.get("encoding", "utf-8")
+        if encoding == "base64":
+            try:
+                data = base64.b64decode(body["content"], validate=True)
+            except ValueError:
+                raise _error(422, "content is not valid Base64") from None
+        elif encoding == "utf-8":
+            data = body["content"].encode("utf-8")
+        else:
+            raise _error(422, f"encoding {encoding!r} is not one of utf-8, base64")
+        sha = _blob_sha(data)
+        repo.blobs[sha] = data
+        url = self._url(f"/repos/{repo.full_name}/git/blobs/{sha}")
+        return 201, {"sha": sha, "url": url}, {"Location": url}
+
+    def _find_tree(self, repo: FakeRepo, sha: str) -> tuple[dict[str, bytes], dict[str, str]] | None:
+        if sha in repo.trees:
+            return repo.trees[sha]
+        for commit in repo.commits.values():
+            if _tree_sha(commit.tree, commit.modes) == sha:
+                return commit.tree, commit.modes
+        return None
+
+    def _create_tree(self, repo: FakeRepo, body: Any) -> tuple[int, Any, dict[str, str]]:
+        doc = "/git/trees#create-a-tree"
+        if not isinstance(body, dict) or not isinstance(body.get("tree"), list):
+            raise _error(422, 'Invalid request.\n\n"tree" wasn\'t supplied.', doc=doc)
+        files: dict[str, bytes] = {}
+        modes: dict[str, str] = {}
+        if body.get("base_tree") is not None:
+            found = self._find_tree(repo, str(body["base_tree"]))
+            if found is None:
+                raise _error(422, "base_tree is not a valid tree oid", doc=doc)
+            files, modes = dict(found[0]), dict(found[1])
+        for entry in body["tree"]:
+            if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
+                raise _error(422, "Invalid tree info", doc=doc)
+            path, mode, kind = entry["path"], entry.get("mode"), entry.get("type")
+            if mode not in TREE_MODES or TREE_MODES[mode] != kind or path.startswith("/") or not path:
+                raise _error(422, f"Invalid tree info: mode {mode!r}, type {kind!r} for {path!r}", doc=doc)
+            if kind != "blob":
+                raise _error(422, "fake GitHub: only blob entries are supported", doc=doc)
+            if "sha" in entry and entry["sha"] is None:
+                files.pop(path, None)  # deletion
+                modes.pop(path, None)
+                continue
+            if "content" in entry:
+                data = str(entry["content"]).encode("utf-8")
+            elif entry.get("sha") in repo.blobs:
+                data = repo.blobs[str(entry["sha"])]
+            else:
+                raise _error(422, f"tree.sha {entry.get('sha')} is not a valid blob", doc=doc)
+            files[path] = data
+            if mode == "100644":
+                modes.pop(path, None)
+            else:
+                modes[path] = str(mode)
+        sha = _tree_sha(files, modes)
+        repo.trees[sha] = (files, modes)
+        listing = [
+            {
+                "path": p,
+                "mode": modes.get(p, "100644"),
+                "type": "blob",
+                "sha": _blob_sha(files[p]),
+                "size": len(files[p]),
+                "url": self._url(f"/repos/{repo.full_name}/git/blobs/{_blob_sha(files[p])}"),
+            }
+            for p in sorted(files)
+        ]
+        url = self._url(f"/repos/{repo.full_name}/git/trees/{sha}")
+        return 201, {"sha": sha, "url": url, "tree": listing, "truncated": False}, {"Location": url}
+
+    def _create_commit(self, repo: FakeRepo, body: Any) -> tuple[int, Any, dict[str, str]]:
+        doc = "/git/commits#create-a-commit"
+        if not isinstance(body, dict) or not isinstance(body.get("message"), str) or "tree" not in body:
+            raise _error(422, 'Invalid request.\n\n"message" and "tree" are required.', doc=doc)
+        found = self._find_tree(repo, str(body["tree"]))
+        if found is None:
+            raise _error(422, "Tree SHA does not exist", doc=doc)
+        parents = [str(p) for p in body.get("parents") or []]
+        if any(p not in repo.commits for p in parents):
+            raise _error(422, "Parent SHA does not exist or is not a commit object", doc=doc)
+        if len(parents) > 1:
+            raise _error(422, "fake GitHub: merge commits are not supported", doc=doc)
+        parent = parents[0] if parents else None
+        commit = Commit(
+            _sha(parent or "", str(body["tree"]), body["message"], str(len(repo.commits))),
+            body["message"],
+            parent,
+            dict(found[0]),
+            dict(found[1]),
+        )
+        repo.commits[commit.sha] = commit
+        url = self._url(f"/repos/{repo.full_name}/git/commits/{commit.sha}")
+        return 201, self._commit_json(repo, commit), {"Location": url}
+
+    def _update_ref(self, repo: FakeRepo, branch: str, body: Any) -> tuple[int, Any, dict[str, str]]:
+        doc = "/git/refs#update-a-reference"
+        if not isinstance(body, dict) or not isinstance(body.get("sha"), str):
+            raise _error(422, 'Invalid request.\n\n"sha" wasn\'t supplied.', doc=doc)
+        sha = body["sha"]
+        if sha not in repo.commits:
+            raise _error(422, "Object does not exist", doc=doc)
+        current = repo.refs[branch]
+        if not body.get("force") and not self._is_ancestor(repo, current, sha):
+            raise _error(422, "Update is not a fast forward", doc=doc)
+        repo.refs[branch] = sha
+        return 200, self._ref_json(repo, branch), {}
+
     def _content_json(self, repo: FakeRepo, path: str, data: bytes, branch: str) -> dict[str, Any]:
         quoted = urllib.parse.quote(path)
         return {
@@ -706,6 +854,7 @@ class FakeGitHub:
             str(body["message"]),
             parent.sha,
             tree,
+            dict(parent.modes),
         )
         repo.commits[commit.sha] = commit
         repo.refs[branch] = commit.sha

@@ -1,0 +1,1 @@
+"""Corner Shop: a small web shop (catalogue, cart, coupons, shipping, refunds)."""
