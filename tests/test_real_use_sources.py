@@ -137,3 +137,29 @@ def test_demo_says_sample_on_every_page(tmp_path: Path) -> None:
     assert pages
     for page in pages:
         assert "sentry: SAMPLE data" in page.read_text(encoding="utf-8"), page.name
+
+
+def test_the_project_root_is_found_from_any_sub_folder_or_the_environment(tmp_path: Path) -> None:
+    from selfheal.project import PROJECT_ROOT_ENV, in_project, project_root, relative_to_project
+
+    repo = foreign_repo(tmp_path, export=False, playwright=False)
+    notebooks = repo / "notebooks"
+    notebooks.mkdir()
+    env = clean_env()
+    assert project_root(notebooks, env) == repo.resolve()
+    assert project_root(repo / "src", env) == repo.resolve()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    assert project_root(notebooks, {**env, PROJECT_ROOT_ENV: str(elsewhere)}) == elsewhere.resolve()
+    assert in_project("/abs/out", env) == Path("/abs/out")
+    assert relative_to_project("out/x.json", env) == "out/x.json"
+
+
+@pytest.mark.slow
+def test_selfheal_run_from_a_sub_folder_writes_the_projects_out_and_reports(tmp_path: Path) -> None:
+    repo = foreign_repo(tmp_path)
+    result = selfheal(repo, "run", "--run-id", "from-src", cwd=repo / "src")
+    assert result.returncode == 0, result.stderr
+    assert (repo / "out" / "patchtasks.json").is_file()
+    assert (repo / "reports" / "from-src" / "03-analyze.html").is_file()
+    assert list((repo / "src").iterdir()) == []
