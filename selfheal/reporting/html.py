@@ -14,6 +14,7 @@ tracebacks, streams, and each representation of displayed data: ``text/plain`` b
 from __future__ import annotations
 
 import copy
+import html
 import json
 import re
 from collections.abc import Iterable
@@ -89,9 +90,23 @@ _BINARY_MIMETYPES = ("image/png", "image/jpeg", "image/gif", "image/webp", "appl
 
 
 def _clean_html(markup: str, secrets: list[str]) -> str:
-    """Scrub the text between tags (the markup itself stays well formed)."""
+    """Scrub the text between tags (the markup itself stays well formed).
+
+    Entities are decoded before scrubbing (``{&quot;password&quot;: …}`` is JSON to a
+    reader, and must be to the rules) and the scrubbed text is escaped again; a segment the
+    rules leave alone is kept byte for byte.
+    """
     markup = remove_secrets(markup, secrets)
-    return _HTML_TEXT.sub(lambda m: ">" + _clean(m.group(1), secrets, scrub=True) + "<", markup)
+
+    def segment(match: re.Match[str]) -> str:
+        raw = match.group(1)
+        text = html.unescape(raw) if "&" in raw else raw
+        cleaned = _clean(text, secrets, scrub=True)
+        if cleaned == text:
+            return match.group(0)
+        return ">" + html.escape(cleaned, quote=False) + "<"
+
+    return _HTML_TEXT.sub(segment, markup)
 
 
 def _clean_output_data(data: dict[str, Any], secrets: list[str]) -> dict[str, Any]:
@@ -103,8 +118,10 @@ def _clean_output_data(data: dict[str, Any], secrets: list[str]) -> dict[str, An
         elif mimetype == "text/html" and isinstance(value, str | list):
             text = "".join(value) if isinstance(value, list) else value
             cleaned[mimetype] = _clean_html(text, secrets)
-        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
-            cleaned[mimetype] = _clean("".join(value), secrets, scrub=True)  # multi-line text
+        elif isinstance(value, str | list) and all(isinstance(v, str) for v in value):
+            text = _clean("".join(value), secrets, scrub=True)  # multi-line text
+            # a repr that is markup (HTML in text/plain): its entities hide JSON from the rules
+            cleaned[mimetype] = _clean_html(text, secrets) if "&" in text and "<" in text else text
         else:
             cleaned[mimetype] = _clean_value(value, secrets)
     return cleaned
