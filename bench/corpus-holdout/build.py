@@ -369,6 +369,9 @@ def main(argv: list[str] | None = None) -> int:
             start = WEEK_START + timedelta(days=day)
             if start >= RELEASE_SWITCH and httpd.release != "boxoffice@5.4.0":
                 httpd.release = "boxoffice@5.4.0"
+                from boxoffice import config
+
+                config.RELEASE = "5.4.0"
                 init_sdk("5.4.0")
             api_traffic(rng, start, 24, day)
             browser_traffic(rng, start, 4)

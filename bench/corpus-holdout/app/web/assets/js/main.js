@@ -113,8 +113,20 @@ async function showReservation() {
   }
 }
 
+// --- e-tickets ------------------------------------------------------------------------------
+function enableTicketZoom() {
+  document.querySelector("#ticket-qr").addEventListener("touchstart", () => {
+    document.getElementById("ticket").classList.toggle("zoomed");
+  });
+}
+
+function showTicket() {
+  view().innerHTML = "<figure id='ticket'><img alt='Ticket QR code' src='data:,'><figcaption>Row B, seat 4</figcaption></figure>";
+  if ("ontouchstart" in window || navigator.maxTouchPoints > 0) enableTicketZoom();
+}
+
 const VIEWS = {
   venue: showVenue, event: showEvent, programme: showProgramme, booking: showBooking,
-  checkout: showCheckout, account: showAccount, reservation: showReservation,
+  checkout: showCheckout, account: showAccount, reservation: showReservation, ticket: showTicket,
 };
 (VIEWS[query.get("view")] || showProgramme)();
