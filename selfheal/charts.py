@@ -15,15 +15,19 @@ This module is pure: no files, no network, no environment.
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import altair as alt
 import polars as pl
 
 from selfheal.models import SEVERITIES, STATUSES, PatchTask
+
+if TYPE_CHECKING:
+    from selfheal.pipeline import FailingTest
 from selfheal.scrub import scrub_text
 
 __all__ = [
@@ -35,6 +39,7 @@ __all__ = [
     "events_over_time_chart",
     "near_duplicates_chart",
     "near_duplicates_frame",
+    "open_tasks",
     "owners_chart",
     "scrubbed",
     "severity_chart",
@@ -194,8 +199,14 @@ def _empty_note(frame: pl.DataFrame, title: str) -> str:
     return title if frame.height else f"{title} (nothing to show)"
 
 
+def open_tasks(frame: pl.DataFrame) -> pl.DataFrame:
+    """The tasks still open: every status but ``resolved`` (resolved ones are only week over week)."""
+    return frame.filter(pl.col("status") != "resolved")
+
+
 def severity_chart(frame: pl.DataFrame) -> alt.Chart:
-    """Tasks per severity (bars) with their total events in the tooltip."""
+    """Open tasks per severity (bars) with their total events in the tooltip."""
+    frame = open_tasks(frame)
     summary = (
         pl.DataFrame({"severity": list(SEVERITIES)}, schema={"severity": SeverityType})
         .join(
@@ -227,7 +238,13 @@ def severity_chart(frame: pl.DataFrame) -> alt.Chart:
 def top_tasks_chart(
     frame: pl.DataFrame, *, by: Literal["frequency", "users"] = "frequency", limit: int = 15
 ) -> alt.Chart:
-    """The ``limit`` tasks with the most events (or affected users); bars link to Sentry."""
+    """The ``limit`` open tasks with the most events (or affected users); bars link to Sentry.
+
+    By users, only tasks with at least one affected user are drawn (tests have none).
+    """
+    frame = open_tasks(frame)
+    if by == "users":
+        frame = frame.filter(pl.col("users") > 0)
     top = (
         frame.sort([by, "severity"], descending=[True, False])
         .head(limit)
@@ -239,8 +256,11 @@ def top_tasks_chart(
         .select("bar", "title", "severity", "frequency", "users", "owner", "sentry_url")
     )
     what = "events" if by == "frequency" else "affected users"
+    title = _empty_note(frame, f"Top {limit} tasks by {what}")
+    if by == "users" and not frame.height:
+        title = "Top tasks by affected users (no open task has affected users)"
     chart: alt.Chart = (
-        alt.Chart(top, title=_empty_note(frame, f"Top {limit} tasks by {what}"))
+        alt.Chart(top, title=title)
         .mark_bar()
         .encode(
             y=alt.Y("bar:N", sort="-x", title=None, axis=alt.Axis(labelLimit=420)),
@@ -303,7 +323,8 @@ def events_over_time_chart(stats: pl.DataFrame, *, top: int = 8, max_points: int
 
 
 def owners_chart(frame: pl.DataFrame, *, limit: int = 12) -> alt.Chart:
-    """Tasks per owner, stacked by severity; owners past ``limit`` are summed as "other"."""
+    """Open tasks per owner, stacked by severity; owners past ``limit`` are summed as "other"."""
+    frame = open_tasks(frame)
     per_owner = (
         frame.group_by("owner").agg(pl.len().alias("n")).sort(["n", "owner"], descending=[True, False])
     )
@@ -336,9 +357,10 @@ def owners_chart(frame: pl.DataFrame, *, limit: int = 12) -> alt.Chart:
 
 
 def suggested_files_chart(frame: pl.DataFrame, *, limit: int = 15) -> alt.Chart:
-    """The files most often suggested for a fix (``expectedFix.filesHint``), by tasks and events."""
+    """The files most often suggested for a fix of an open task (``expectedFix.filesHint``)."""
     files = (
-        frame.select("files_hint", "frequency")
+        open_tasks(frame)
+        .select("files_hint", "frequency")
         .explode("files_hint")
         .drop_nulls("files_hint")
         .filter(pl.col("files_hint") != "")
@@ -477,19 +499,75 @@ def _offline_mimebundle(spec: dict[str, Any], **_: Any) -> tuple[dict[str, Any],
     import vl_convert  # only a notebook display needs it; plain chart code does not
 
     svg: str = vl_convert.vegalite_to_svg(spec)
+    png: bytes = vl_convert.vegalite_to_png(spec, scale=1.5)
     bundle = {
         VEGALITE_MIMETYPE: spec,
         "image/svg+xml": svg,
+        # JupyterLab draws no SVG (unsafe) nor an unknown Vega-Lite version in a notebook that
+        # is not trusted (any executed report it opens): the PNG shows without `jupyter trust`.
+        "image/png": base64.b64encode(png).decode("ascii"),
         "text/plain": f"<chart: {json.dumps(spec.get('title', ''))[:80]}>",
     }
     return bundle, {}
 
 
 def use_offline_renderer() -> None:
-    """Show charts as static SVG plus the Vega-Lite spec: no JavaScript from any CDN.
+    """Show charts as static SVG and PNG plus the Vega-Lite spec: no JavaScript from any CDN.
 
-    JupyterLab shows the SVG (it draws the spec itself when it knows its Vega-Lite version);
+    JupyterLab shows the PNG in an untrusted notebook, else the SVG (it draws the spec itself
+    when it knows its Vega-Lite version);
     the HTML reports draw the spec with the Vega JavaScript inlined once per page.
     """
     alt.renderers.register("selfheal-offline", _offline_mimebundle)
     alt.renderers.enable("selfheal-offline")
+
+
+FLAKY_SCHEMA: Final = {
+    "title": pl.String,
+    "label": pl.String,
+    "source": pl.String,
+    "projects": pl.String,
+    "attempts": pl.Int64,
+    "failed_attempts": pl.Int64,
+    "rate": pl.Float64,
+    "flaky": pl.Boolean,
+    "file_url": pl.String,
+}
+
+
+def flaky_frame(tests: Iterable[FailingTest], *, clean_text: TextCleaner = scrubbed) -> pl.DataFrame:
+    """The failing tests that are flaky (passed on a retry): rate, projects and attempts."""
+    rows = [
+        {
+            "title": _shorten(clean_text(t.title), TOOLTIP_CHARS),
+            "label": _shorten(clean_text(t.title), LABEL_CHARS),
+            "source": t.source,
+            "projects": ", ".join(t.projects) or "(default)",
+            "attempts": t.attempts,
+            "failed_attempts": t.failed_attempts,
+            "rate": round(t.failure_rate, 3),
+            "flaky": t.flaky,
+            "file_url": _http_url(t.file_url),
+        }
+        for t in tests
+        if t.flaky
+    ]
+    return pl.DataFrame(rows, schema=FLAKY_SCHEMA).sort(["rate", "attempts"], descending=True)
+
+
+def flaky_chart(frame: pl.DataFrame, *, limit: int = 20) -> alt.Chart:
+    """Flaky tests by failure rate (failed attempts / attempts); bars link to the test's file."""
+    top = frame.head(limit)
+    title = _empty_note(frame, "Flaky tests: failure rate over their attempts")
+    chart: alt.Chart = (
+        alt.Chart(top, title=title)
+        .mark_bar(color="#e6a100")
+        .encode(
+            y=alt.Y("label:N", sort="-x", title=None, axis=alt.Axis(labelLimit=420)),
+            x=alt.X("rate:Q", title="failed attempts / attempts", scale=alt.Scale(domain=[0, 1])),
+            href=alt.Href("file_url:N"),
+            tooltip=["title:N", "projects:N", "attempts:Q", "failed_attempts:Q", "rate:Q"],
+        )
+        .properties(width=360, height=alt.Step(18))
+    )
+    return chart

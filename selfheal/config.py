@@ -9,6 +9,9 @@ Example (all keys optional)::
     min_frequency = 2               # skip Sentry issues seen fewer times (SENTRY_ERROR_MIN_FREQUENCY wins)
     default_owner = "unassigned"
     rules_file = "selfheal-rules.toml"   # human merge / split decisions
+    source = "auto"                 # errors for `selfheal run`: auto|sentry|bugsink|file|none|sample
+    playwright_report = ""          # the test job's Playwright JSON report; "" looks in the usual places
+    junit_report = ""               # the test job's JUnit XML report; "" looks in the usual places
 
     [tool.selfheal.severity]
     users_high = 10                 # an issue affecting at least this many users is high
@@ -155,6 +158,10 @@ class Config:
     pr: PullRequestConfig = field(default_factory=PullRequestConfig)
     source_file: Path | None = None
     agent: AgentConfig = field(default_factory=AgentConfig)
+    #: auto (Sentry or Bugsink from the environment, else the export already in out/), or one by name.
+    source: str = "auto"
+    playwright_report: str = ""
+    junit_report: str = ""
 
 
 def _table(data: dict[str, Any], key: str, where: str) -> dict[str, Any]:
@@ -296,6 +303,9 @@ def parse_config(data: dict[str, Any], *, base: Path, where: str = "tool.selfhea
         min_frequency=int(data.get("min_frequency", 2)),
         default_owner=str(data.get("default_owner", "unassigned")),
         rules_file=str(data.get("rules_file", "selfheal-rules.toml")),
+        source=str(data.get("source", "auto")),
+        playwright_report=str(data.get("playwright_report", "")),
+        junit_report=str(data.get("junit_report", "")),
         severity=severity,
         owners=tuple(owners),
         paths=tuple(paths),

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from selfheal.config import load_config
-from selfheal.pipeline import normalize, pull, sample_path
+from selfheal.pipeline import normalize, pull_sample, sample_path
+from selfheal.project import in_project, project_root, relative_to_project
 
 __all__ = ["DemoResult", "run_demo"]
 
@@ -45,8 +46,9 @@ def run_demo(
     """Run every stage on the bundled sample data and say where the outputs are."""
     from selfheal.pullrequests import run_pr
 
+    out_dir, reports_dir = in_project(out_dir), in_project(reports_dir)  # from any sub-folder
     say("1/4 pull: built-in Sentry simulator on 127.0.0.1 -> real client")
-    report = pull("sample", out_dir, progress=False)
+    report = pull_sample(out_dir, progress=False)
     say(f"    {report.summary()}")
 
     week1, week2 = sample_path("playwright-report.json"), sample_path("playwright-report-week2.json")
@@ -76,6 +78,7 @@ def run_demo(
                 "source": "sample",
                 "playwright_report": str(week2),
                 "previous_tasks": str(previous.resolve()),
+                "junit_report": "",  # the demo's inputs only, whatever else lies in the folder
             },
             out_dir=out_dir,
             progress=lambda line: say(f"    {line}"),
@@ -84,7 +87,7 @@ def run_demo(
         index = result.index
 
     say("4/4 pr --dry-run: planning draft PRs (no GitHub request)")
-    pr_report = run_pr(out_dir, load_config("."), dry_run=True, list_existing=False)
+    pr_report = run_pr(out_dir, load_config(project_root()), dry_run=True, list_existing=False)
     say(f"    {pr_report.summary()}")
 
     rows = [
@@ -101,11 +104,12 @@ def run_demo(
     ]
     if run_notebooks:
         rows.append((index, "the reports: open in a browser (works offline)"))
-    width = max(len(str(path)) for path, _ in rows)
+    shown = [(relative_to_project(path), what) for path, what in rows]
+    width = max(len(path) for path, _ in shown)
     say("")
     say("Outputs:")
-    for path, what in rows:
-        say(f"  {path!s:<{width}}  {what}")
+    for path, what in shown:
+        say(f"  {path:<{width}}  {what}")
     return DemoResult(
         out_dir=out_dir,
         reports_dir=reports_dir,

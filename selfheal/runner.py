@@ -32,7 +32,8 @@ from jupyter_client.manager import AsyncKernelManager
 from papermill.exceptions import PapermillExecutionError
 
 from selfheal.errors import ConfigError, InputError, NotebookError
-from selfheal.pipeline import load_all_tasks
+from selfheal.pipeline import describe_data, fresh_data_sources, load_all_tasks, repository_blob_url
+from selfheal.project import in_project, project_root, relative_to_project
 from selfheal.reporting.html import PageInfo, notebook_to_html, remove_secrets, scrub_notebook
 from selfheal.reporting.index import (
     Headline,
@@ -40,6 +41,7 @@ from selfheal.reporting.index import (
     RunRecord,
     headline_of,
     render_index,
+    top_tasks_of,
 )
 from selfheal.scrub import scrub_text
 from selfheal.settings import secret_values
@@ -202,15 +204,34 @@ def _first_line(text: str, limit: int = 300) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def _load_headline(out_dir: Path, since: float) -> Headline:
-    """Numbers of the tasks in ``out_dir``, if this run wrote any (never last week's file)."""
+def _load_counts(out_dir: Path, since: float) -> tuple[Headline, tuple[dict[str, Any], ...]] | None:
+    """Headline and top tasks of the tasks this run wrote; ``None`` when it wrote none."""
     fresh = [p for p in out_dir.glob("*patchtasks.json") if p.stat().st_mtime >= since]
     if not fresh:
-        return Headline()  # nothing normalized in this run (a failure before normalize)
+        return None  # nothing normalized in this run (a failure before normalize): never last week's file
     try:
-        return headline_of(load_all_tasks(out_dir))
+        tasks = load_all_tasks(out_dir)
     except InputError:
-        return Headline()
+        return None
+    blob = repository_blob_url()
+    return headline_of(tasks), top_tasks_of(tasks, _pr_urls(out_dir, since), blob_url=blob)
+
+
+def _pr_urls(out_dir: Path, since: float) -> dict[str, str]:
+    """fingerprint → pull request URL from this run's ``out/pr_plan.json``, if it has one."""
+    plan = out_dir / "pr_plan.json"
+    if not plan.is_file() or plan.stat().st_mtime < since:
+        return {}
+    try:
+        data = read_json(plan, max_bytes=16 * 1024 * 1024)
+    except InputError:
+        return {}
+    decisions = data.get("decisions", []) if isinstance(data, dict) else []
+    return {
+        str(d["fingerprint"]): str(d["prUrl"])
+        for d in decisions
+        if isinstance(d, dict) and d.get("fingerprint") and d.get("prUrl")
+    }
 
 
 def _load_record(path: Path) -> RunRecord | None:
@@ -220,11 +241,45 @@ def _load_record(path: Path) -> RunRecord | None:
         return None  # a damaged record hides one run from the index, never blocks the others
 
 
+#: The machine-readable history beside the index: every run's record, oldest first.
+HISTORY_NAME = "history.json"
+#: Most runs the history keeps (about four years of weekly runs).
+MAX_HISTORY = 200
+
+
+def _load_history(path: Path) -> list[RunRecord]:
+    if not path.is_file():
+        return []
+    try:
+        data = read_json(path, max_bytes=16 * 1024 * 1024)
+    except InputError:
+        return []  # a damaged history loses the trend, never the run
+    runs = data.get("runs", []) if isinstance(data, dict) else []
+    found = []
+    for item in runs:
+        try:
+            found.append(RunRecord.from_json(item))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            continue
+    return found
+
+
 def rebuild_index(reports_dir: str | Path) -> Path:
-    """(Re)write ``reports/index.html`` from every ``reports/*/run.json``."""
+    """(Re)write ``reports/index.html`` and ``reports/history.json``.
+
+    The runs are every ``reports/*/run.json`` plus the runs ``history.json`` remembers (a CI
+    job restores it from the previous run, whose folders are gone); a run folder's record wins.
+    """
     folder = Path(reports_dir)
-    records = [r for p in sorted(folder.glob("*/run.json")) if (r := _load_record(p)) is not None]
-    return write_text(folder / "index.html", render_index(records))
+    by_id = {r.run_id: r for r in _load_history(folder / HISTORY_NAME)}
+    kept = set()
+    for path in sorted(folder.glob("*/run.json")):
+        if (record := _load_record(path)) is not None:
+            by_id[record.run_id] = record
+            kept.add(record.run_id)
+    records = sorted(by_id.values(), key=lambda r: (r.started, r.run_id))[-MAX_HISTORY:]
+    write_json(folder / HISTORY_NAME, {"version": 1, "runs": [r.to_json() for r in records]})
+    return write_text(folder / "index.html", render_index(records, kept=kept))
 
 
 def _params_for(declared: Mapping[str, Any], params: Mapping[str, Any], out_dir: Path) -> dict[str, Any]:
@@ -292,16 +347,19 @@ def run_notebooks(
         raise ConfigError(
             "params", f"no notebook takes {', '.join(unknown)}; parameters: {', '.join(sorted(known))}"
         )
-    reports = Path(reports_dir)
+    reports = in_project(reports_dir)
     run_dir = reports / run_id
     out = Path(out_dir)
-    workdir = Path(cwd) if cwd is not None else Path.cwd()
+    workdir = Path(cwd) if cwd is not None else project_root()
+    # The kernels run in ``workdir`` and resolve a relative out_dir from its project root.
+    out_abs = out if out.is_absolute() else project_root(workdir) / out
     secrets = secret_values()
     say = progress or (lambda _message: None)
 
     started = _now()
     started_clock = time.time() - 1  # file times can be coarser than the clock
     records: list[NotebookRecord] = []
+    executed_pages: list[tuple[str, nbformat.NotebookNode, tuple[int | None, str] | None, str]] = []
     failure: NotebookRecord | None = None
     with tempfile.TemporaryDirectory(prefix="selfheal-run-") as scratch:
         for notebook in notebooks:
@@ -325,11 +383,9 @@ def run_notebooks(
             nb = scrub_notebook(raw, secrets)
             cell, error = outcome if outcome is not None else (None, "")
             error = _first_line(remove_secrets(scrub_text(error, secrets=secrets).text, secrets))
-            page = PageInfo(run_id=run_id, notebook=name, failed=outcome is not None, cell=cell, error=error)
-            html = remove_secrets(notebook_to_html(nb, page), secrets)
             text = nbformat.writes(nb)  # type: ignore[no-untyped-call]  # untyped lib
             write_text(run_dir / f"{name}.ipynb", remove_secrets(text, secrets))
-            write_text(run_dir / f"{name}.html", html)
+            executed_pages.append((name, nb, outcome, error))
             done = NotebookRecord(
                 name=name,
                 status="ok" if outcome is None else "failed",
@@ -344,14 +400,28 @@ def run_notebooks(
                 failure = done
                 say(f"{notebook.name} failed: {error}")
 
-    run_params = {**given, "out_dir": str(out)}
+    # Which data this run showed: known once the run is over, said on every page.
+    data = fresh_data_sources(out_abs, started_clock)
+    data_line = describe_data(data)
+    for name, nb, outcome, error in executed_pages:
+        cell = outcome[0] if outcome is not None else None
+        page = PageInfo(
+            run_id=run_id, notebook=name, failed=outcome is not None, cell=cell, error=error, data=data_line
+        )
+        write_text(run_dir / f"{name}.html", remove_secrets(notebook_to_html(nb, page), secrets))
+
+    run_params = {**given, "out_dir": relative_to_project(out_abs)}
+    counts = _load_counts(out_abs, started_clock)
     record = RunRecord(
         run_id=run_id,
         started=started,
         finished=_now(),
         params=run_params,
         notebooks=tuple(records),
-        headline=_load_headline(out, started_clock),
+        headline=counts[0] if counts is not None else Headline(),
+        data=tuple(d.to_json() for d in data),
+        top_tasks=counts[1] if counts is not None else (),
+        counted=counts is not None,
     )
     write_json(run_dir / "run.json", record.to_json())
     index = rebuild_index(reports)

@@ -30,6 +30,8 @@ __all__ = [
     "WorkflowWrite",
     "read_template",
     "render_workflow",
+    "repository_root",
+    "workflow_target",
     "write_workflow",
 ]
 
@@ -90,6 +92,22 @@ def render_workflow(
     return text.replace(_INSTALL_SPEC_PLACEHOLDER, _yaml_string(spec)).replace(
         _WORKFLOW_PATH_PLACEHOLDER, _yaml_string(str(path))
     )
+
+
+def repository_root(start: str | Path | None = None) -> Path:
+    """The git repository holding ``start`` (default: the current folder), else that folder."""
+    here = (Path(start) if start is not None else Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / ".git").exists():
+            return folder
+    return here
+
+
+def workflow_target(path: str | Path | None = None, *, cwd: str | Path | None = None) -> Path:
+    """Where ``init-workflow`` writes: a relative ``path`` (default
+    :data:`DEFAULT_WORKFLOW_PATH`) is taken from the git root, whatever sub-folder runs it."""
+    given = Path(path) if path is not None else Path(DEFAULT_WORKFLOW_PATH)
+    return given if given.is_absolute() else repository_root(cwd) / given
 
 
 def _path_in_repository(target: Path) -> PurePosixPath:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -192,8 +193,10 @@ def test_offline_renderer_emits_svg_and_spec_without_cdn_scripts() -> None:
         bundle, _ = charts.severity_chart(charts.tasks_frame([make_task(1)]))._repr_mimebundle_()
     finally:
         alt.renderers.enable(previous)
-    assert set(bundle) == {charts.VEGALITE_MIMETYPE, "image/svg+xml", "text/plain"}
+    # Issue 13 adds a PNG: untrusted notebooks in JupyterLab show neither SVG nor the v6 spec.
+    assert set(bundle) == {charts.VEGALITE_MIMETYPE, "image/svg+xml", "image/png", "text/plain"}
     assert bundle["image/svg+xml"].lstrip().startswith("<svg")
+    assert base64.b64decode(bundle["image/png"]).startswith(b"\x89PNG")
     assert "<script" not in json.dumps(bundle)
 
 
@@ -223,3 +226,43 @@ def test_near_duplicates_table_links_both_tasks() -> None:
     assert "0.88" in html
     assert "https://acme.sentry.io/issues/1/" in html
     assert "https://acme.sentry.io/issues/2/" in html
+
+
+def _chart_rows(chart: alt.Chart) -> list[dict[str, Any]]:
+    spec = chart.to_dict()
+    return [row for values in spec["datasets"].values() for row in values]
+
+
+def test_open_means_open_severity_owners_files_and_the_table_leave_resolved_tasks_out() -> None:
+    """Issue 13: the notebook said 9 open high tasks while the chart drew 12."""
+    tasks = [make_task(n, status=("resolved" if n % 3 == 0 else "ongoing")) for n in range(1, 13)]
+    open_tasks = [t for t in tasks if t.status != "resolved"]
+    frame = charts.tasks_frame(tasks)
+
+    by_severity = {r["severity"]: r["tasks"] for r in _chart_rows(charts.severity_chart(frame))}
+    for severity in ("blocker", "high", "medium", "low"):
+        assert by_severity[severity] == sum(t.severity == severity for t in open_tasks), severity
+    assert sum(r["tasks"] for r in _chart_rows(charts.owners_chart(frame))) == len(open_tasks)
+    files = {r["file"]: r["tasks"] for r in _chart_rows(charts.suggested_files_chart(frame))}
+    assert sum(files.values()) == len(open_tasks)
+    top = {r["bar"].rsplit("[", 1)[1].rstrip("]") for r in _chart_rows(charts.top_tasks_chart(frame))}
+    assert top == {t.id for t in open_tasks}
+    table = task_table(frame, limit=100)
+    assert len(table.rows) == len(open_tasks)
+    # Resolved tasks still show where they belong: the week-over-week view.
+    wow = {r["status"]: 0 for r in _chart_rows(charts.week_over_week_chart(frame))}
+    for r in _chart_rows(charts.week_over_week_chart(frame)):
+        wow[r["status"]] += r["tasks"]
+    assert wow["resolved"] == len(tasks) - len(open_tasks)
+
+
+def test_affected_users_chart_draws_only_tasks_with_users() -> None:
+    tasks = [make_task(n, users=(n if n % 2 else 0)) for n in range(1, 9)]
+    rows = _chart_rows(charts.top_tasks_chart(charts.tasks_frame(tasks), by="users"))
+    assert rows
+    assert all(r["users"] > 0 for r in rows)
+    assert len(rows) == sum(t.users > 0 for t in tasks)
+    no_users = charts.tasks_frame([make_task(n, users=0, source="playwright") for n in range(1, 4)])
+    chart = charts.top_tasks_chart(no_users, by="users")
+    assert _chart_rows(chart) == []
+    assert "no open task has affected users" in str(chart.to_dict()["title"])

@@ -102,7 +102,11 @@ def test_bad_input_is_one_line_nonzero_and_keeps_the_previous_output(
 def test_missing_input_and_missing_arguments_are_clear(tmp_path: Path) -> None:
     result = _run("normalize", "sentry", cwd=tmp_path)
     assert result.returncode == 2
-    assert result.stderr.strip() == "selfheal: error: out/sentry_errors.json: file not found"
+    # Issue 13: a missing expected output also names the command that makes it.
+    assert result.stderr.strip() == (
+        "selfheal: error: out/sentry_errors.json: file not found; "
+        "`selfheal pull sentry` (or `pull bugsink`) writes it"
+    )
     result = _run("normalize", "playwright", cwd=tmp_path)
     assert result.returncode == 2
     assert "playwright-report/report.json" in result.stderr

@@ -30,6 +30,8 @@ from selfheal import pipeline
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
+TEAM_EXPORT = ROOT / "tests" / "fixtures" / "real_use" / "sentry_errors.json"
+TEAM_PLAYWRIGHT = ROOT / "tests" / "fixtures" / "real_use" / "playwright-report.json"
 
 
 @dataclass
@@ -51,10 +53,17 @@ class CellRun:
 @pytest.fixture(scope="module")
 def jupyter_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     base = tmp_path_factory.mktemp("jupyterlab")
+    # Issue 13: a team's project as `jupyter lab` serves it: the notebooks in notebooks/ (where
+    # JupyterLab starts their kernels), the team's export in out/ and its Playwright report.
     root = base / "root"
-    root.mkdir()
+    (root / "notebooks").mkdir(parents=True)
+    (root / "pyproject.toml").write_text('[project]\nname = "acme"\nversion = "1.0"\n', encoding="utf-8")
     for name in ("01-pull.ipynb", "02-normalize.ipynb", "03-analyze.ipynb"):
-        shutil.copy(ROOT / "notebooks" / name, root / name)
+        shutil.copy(ROOT / "notebooks" / name, root / "notebooks" / name)
+    (root / "out").mkdir()
+    shutil.copy(TEAM_EXPORT, root / "out" / "sentry_errors.json")
+    (root / "playwright-report").mkdir()
+    shutil.copy(TEAM_PLAYWRIGHT, root / "playwright-report" / "report.json")
     token = secrets.token_hex(24)
     env = {
         **os.environ,
@@ -63,7 +72,7 @@ def jupyter_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]
         "JUPYTER_CONFIG_DIR": str(base / "config"),
         "JUPYTER_DATA_DIR": str(base / "data"),
     }
-    for name in ("SENTRY_AUTH_TOKEN", "GITHUB_TOKEN", "BUGSINK_TOKEN"):
+    for name in ("SENTRY_AUTH_TOKEN", "GITHUB_TOKEN", "BUGSINK_TOKEN", "SENTRY_ORG", "SELFHEAL_PROJECT_ROOT"):
         env.pop(name, None)
     jupyter = Path(sys.executable).parent / "jupyter"
     argv = [
@@ -189,29 +198,41 @@ def test_jupyterlab_runs_the_notebooks_cell_by_cell_through_its_apis(
     with jupyter_server.client() as client:
         assert client.get("/api/status").status_code == 200
         assert httpx.get(f"{jupyter_server.url}/api/contents", timeout=30).status_code == 403
-        listed = {item["name"] for item in client.get("/api/contents").json()["content"]}
+        listed = {item["name"] for item in client.get("/api/contents/notebooks").json()["content"]}
     assert {"01-pull.ipynb", "02-normalize.ipynb", "03-analyze.ipynb"} <= listed
 
+    export_before = (jupyter_server.root / "out" / "sentry_errors.json").read_bytes()
     for name in ("01-pull.ipynb", "02-normalize.ipynb"):
-        runs = execute_notebook_like_a_person(jupyter_server, name)
+        runs = execute_notebook_like_a_person(jupyter_server, f"notebooks/{name}")
         assert all(r.status == "ok" for r in runs), describe_errors(runs)
-    assert (jupyter_server.root / "out" / "sentry_errors.json").is_file()
+    # Issue 13: the kernel runs in notebooks/, yet reads and writes the project's out/ (the
+    # team's export, reused, not replaced by the sample) and writes nothing under notebooks/.
+    assert (jupyter_server.root / "out" / "sentry_errors.json").read_bytes() == export_before
+    assert sorted(p.name for p in (jupyter_server.root / "notebooks").iterdir()) == [
+        "01-pull.ipynb",
+        "02-normalize.ipynb",
+        "03-analyze.ipynb",
+    ]
     in_lab = json.loads((jupyter_server.root / "out" / "patchtasks.json").read_text(encoding="utf-8"))
-    # Same results as the package called directly with the same (default) parameters.
+    # Same results as the package called directly on the same inputs (what the CLI does).
     direct = tmp_path / "direct"
-    pipeline.pull("sample", direct, progress=False)
     pipeline.normalize(
         direct,
-        sentry=direct / "sentry_errors.json",
-        playwright=pipeline.sample_path("playwright-report.json"),
+        sentry=TEAM_EXPORT,
+        playwright=TEAM_PLAYWRIGHT,
         config_root=jupyter_server.root,
     )
     assert in_lab == json.loads((direct / "patchtasks.json").read_text(encoding="utf-8"))
 
-    runs = execute_notebook_like_a_person(jupyter_server, "03-analyze.ipynb")
+    runs = execute_notebook_like_a_person(jupyter_server, "notebooks/03-analyze.ipynb")
     assert all(r.status == "ok" for r in runs), describe_errors(runs)
     charts = [o for r in runs for o in r.outputs if "image/svg+xml" in o.get("data", {})]
     assert len(charts) == 8
+    # An untrusted notebook in JupyterLab shows neither SVG nor an unknown Vega-Lite version;
+    # every chart also carries a PNG, which it shows without `jupyter trust`.
+    assert all(o["data"].get("image/png") for o in charts)
+    printed = "".join(o.get("text", "") for r in runs for o in r.outputs if o["type"] == "stream")
+    assert "Data: sentry: file (out/sentry_errors.json" in printed
     tables = [
         o for r in runs for o in r.outputs if "selfheal-table" in o.get("data", {}).get("text/html", "")
     ]

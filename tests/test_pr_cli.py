@@ -123,3 +123,65 @@ def test_missing_tasks_and_conflicting_options_fail_clearly(
     assert "patchtasks.json" in capsys.readouterr().err
     assert main(["pr", "--dry-run", "--all", "--severity", "high"]) == 2
     assert "either --all or --severity" in capsys.readouterr().err
+
+
+def test_an_unreachable_github_prints_each_retry_and_gives_up_in_bounded_time(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 13: `selfheal pr` against an unreachable GitHub was silent for 32 s."""
+    import socket
+    import time
+
+    from selfheal.cli import pr
+
+    with socket.socket() as sock:  # a port nobody listens on once closed
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GITHUB_TOKEN", TOKEN)
+        mp.setenv("GITHUB_OWNER", "acme")
+        mp.setenv("GITHUB_REPO", "shop")
+        mp.setenv("GITHUB_API_URL", f"http://127.0.0.1:{port}")
+        began = time.monotonic()
+        code = main(["pr", "--dry-run"])
+        elapsed = time.monotonic() - began
+    err = capsys.readouterr().err
+    assert code == 3
+    retries = [line for line in err.splitlines() if "retry" in line and "could not" in line]
+    assert len(retries) == pr.GITHUB_RETRIES, err
+    assert "retry 1 of 3 in 1.0 s" in retries[0]
+    bound = (pr.GITHUB_RETRIES + 1) * pr.GITHUB_TIMEOUT_SECONDS + pr.GITHUB_BACKOFF_SECONDS * (
+        2**pr.GITHUB_RETRIES - 1
+    )
+    assert elapsed < bound
+    assert "GITHUB_API_URL" in err.splitlines()[-1]
+    assert TOKEN not in err
+
+
+def test_every_planned_body_renders_whole_as_collapsed_markdown(workdir: Path) -> None:
+    """Issue 13: the PR notebook printed one raw preview cut at 4,000 characters mid-JSON."""
+    import html as html_lib
+
+    from selfheal.config import load_config
+    from selfheal.pullrequests import run_pr
+    from selfheal.reporting.tables import pr_previews
+
+    frames = tuple(f"at handler_{i} (src/api/module_{i}.py:{10 + i})" for i in range(120))
+    long_task = make_task(4, "blocker").with_changes(
+        evidence=Evidence(message="<script>alert(1)</script> boom", stack=frames)
+    )
+    save_tasks(workdir / "out" / "junit_patchtasks.json", [long_task])
+    report = run_pr(workdir / "out", load_config(workdir), dry_run=True, list_existing=False)
+    texts = [p.read_text(encoding="utf-8") for p in report.previews]
+    assert max(len(t) for t in texts) > 4000, "a body longer than the old cut"
+    shown = pr_previews(texts)
+    page = shown._repr_html_()
+    assert shown.count == len(texts) == page.count("<details") == page.count("</details>")
+    assert page.count("<pre>") == page.count("</pre>") > 0, "code blocks are whole"
+    assert html_lib.escape(frames[-1]) in page, "the end of the longest body is there"
+    assert "<script>" not in page, "markup from an error is shown as text"
+    assert "<!--" not in page
+    plan = json.loads(report.plan_path.read_text(encoding="utf-8"))
+    for decision in plan["decisions"]:
+        if decision["action"] in ("create", "update"):
+            assert html_lib.escape(decision["title"]) in page

@@ -172,3 +172,88 @@ def test_retries_are_reported_as_readable_lines(tmp_path: Path) -> None:
     assert "stamina.retry_scheduled" not in result.stderr
     assert "(1 retries, 1 pages)" in result.stderr
     assert SECRET not in result.stderr
+
+
+def _pull(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "selfheal", "pull", "sentry", "--out", str(tmp_path), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_a_wrong_organization_names_the_settings_to_check(tmp_path: Path) -> None:
+    """Issue 13: a wrong SENTRY_ORG was a bare 404."""
+    with FakeSentry.synthetic(3) as fake:
+        result = _pull(tmp_path, {**_env_for(fake), "SENTRY_ORG": "no-such-org"})
+    assert result.returncode == 3
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("selfheal: error: Sentry HTTP 404")
+    assert "organization 'no-such-org' not found" in line
+    assert "SENTRY_ORG" in line
+    assert "SENTRY_BASE_URL" in line
+
+
+def test_an_unknown_project_is_an_error_naming_sentry_project(tmp_path: Path) -> None:
+    """Issue 13: SENTRY_PROJECT=nope pulled 0 issues and exited 0 silently."""
+    with FakeSentry.synthetic(3) as fake:
+        result = _pull(tmp_path, {**_env_for(fake), "SENTRY_PROJECT": "nope"})
+        existing = {**_env_for(fake), "SENTRY_PROJECT": "pump-station"}
+        known = _pull(tmp_path / "known", existing, "--limit", "0")
+    assert result.returncode == 3
+    (line,) = result.stderr.splitlines()
+    assert "project 'nope' not found" in line
+    assert "SENTRY_PROJECT" in line
+    assert "pump-station" in line  # the projects that do exist
+    assert not (tmp_path / "sentry_errors.json").exists()
+    assert known.returncode == 0, known.stderr
+    assert len(json.loads((tmp_path / "known" / "sentry_errors.json").read_text())) == 3
+
+
+def test_without_a_terminal_progress_prints_a_line_at_least_every_ten_seconds(tmp_path: Path) -> None:
+    """Issue 13: in CI a 5,000-issue pull printed nothing for 38 s."""
+    import time
+
+    with FakeSentry.synthetic(60, latency=0.25) as fake:
+        began = time.monotonic()
+        result = _pull(tmp_path, _env_for(fake, CI="true"), "--limit", "0", "--concurrency", "1")
+        elapsed = time.monotonic() - began
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stderr.splitlines() if "issues listed" in line]
+    assert elapsed > 12, "the pull is long enough to need progress lines"
+    assert len(lines) >= int(elapsed // 10), result.stderr
+    assert "pulling:" in lines[0]
+    assert "Sentry done: 60 of 60 issues listed, 60 latest events fetched" in lines[-1]
+
+
+HEAVY_MODULES = ("httpx", "polars", "jsonschema", "github", "papermill", "nbconvert", "altair", "stamina")
+
+
+def test_help_starts_fast_without_importing_heavy_modules() -> None:
+    """Issue 13: `selfheal --help` took 3.2 s (jsonschema's format checker and other imports)."""
+    import time
+
+    probe = (
+        "import sys\n"
+        "from selfheal.cli import build_parser\n"
+        "build_parser().format_help()\n"
+        f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY_MODULES!r})))\n"
+    )
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == "[]"
+    timings = []
+    for _ in range(3):
+        began = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "selfheal", "--help"], capture_output=True, check=True)
+        timings.append(time.perf_counter() - began)
+    assert min(timings) < 0.5
+
+
+def test_the_cli_default_concurrency_is_the_clients() -> None:
+    from selfheal.cli.pull import DEFAULT_CONCURRENCY
+    from selfheal.sources.http import DEFAULT_CONCURRENCY as CLIENT_DEFAULT
+
+    assert DEFAULT_CONCURRENCY == CLIENT_DEFAULT

@@ -226,8 +226,10 @@ def test_junit_cases_from_two_projects_are_two_occurrences_not_one_twice() -> No
 @pytest.mark.parametrize(
     ("env", "expected"),
     [
-        ({}, "sample"),
-        ({"SENTRY_AUTH_TOKEN": "t"}, "sample"),
+        # Issue 13: `auto` never means the sample (only `selfheal demo` and an explicit
+        # source = "sample" read it); without credentials or an export it pulls nothing.
+        ({}, "none"),
+        ({"SENTRY_AUTH_TOKEN": "t"}, "none"),
         ({"SENTRY_AUTH_TOKEN": "t", "SENTRY_ORG": "acme"}, "sentry"),
     ],
 )

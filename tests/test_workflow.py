@@ -4,6 +4,7 @@ and `selfheal init-workflow` writes it without clobbering anything."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -196,7 +197,16 @@ def test_secrets_reach_only_the_selfheal_steps_that_need_them(reference: dict[An
 def test_runs_weekly_on_monday_0900_utc_and_by_hand_with_inputs(reference: dict[Any, Any]) -> None:
     assert reference["on"]["schedule"] == [{"cron": "0 9 * * 1"}]
     inputs = reference["on"]["workflow_dispatch"]["inputs"]
-    assert set(inputs) == {"limit", "severities", "dry_run", "publish_pages", "retention_days"}
+    # Issue 13 adds the test job's report: an artifact name and the report's path in it.
+    assert set(inputs) == {
+        "limit",
+        "severities",
+        "dry_run",
+        "publish_pages",
+        "retention_days",
+        "test_artifact",
+        "test_report",
+    }
     assert inputs["dry_run"]["type"] == "boolean"
     assert inputs["publish_pages"] == {
         "description": "Publish reports/ to GitHub Pages",
@@ -214,7 +224,8 @@ def test_two_runs_never_overlap(reference: dict[Any, Any]) -> None:
 def test_only_the_pull_request_job_can_write(reference: dict[Any, Any]) -> None:
     assert reference["permissions"] == {}
     jobs = reference["jobs"]
-    assert jobs["report"]["permissions"] == {"contents": "read", "actions": "read"}
+    # Issue 13: the report job reads pull requests, so its PR plan says update / unchanged.
+    assert jobs["report"]["permissions"] == {"contents": "read", "actions": "read", "pull-requests": "read"}
     assert jobs["pull-requests"]["permissions"] == {
         "contents": "write",
         "pull-requests": "write",
@@ -255,15 +266,23 @@ def test_report_job_runs_the_notebooks_on_sentry_data_with_declared_parameters(
 ) -> None:
     (step,) = [s for s in reference["jobs"]["report"]["steps"] if "selfheal run" in s.get("run", "")]
     assert step["env"]["PREVIOUS_TASKS"] == "${{ steps.previous.outputs.tasks }}"
+    assert step["env"]["PLAYWRIGHT_REPORT"] == "${{ steps.previous.outputs.playwright }}"
+    assert step["env"]["GITHUB_TOKEN"] == "${{ github.token }}"  # read-only: the plan sees existing PRs
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     _fake_selfheal(bin_dir, 'test "$1 $2" = "run --params" && cat "$3"\n')
     declared = {name for nb in find_notebooks(REPO / "notebooks") for name in declared_parameters(nb)}
-    for previous, expected in (
-        ("", {"source": "sentry", "playwright_report": ""}),
+    # Issue 13: test reports are no longer switched off (""); the fetched one is passed on.
+    for previous, playwright, expected in (
+        ("", "", {"source": "sentry"}),
         (
             "/tmp/prev/patchtasks.json",
-            {"source": "sentry", "playwright_report": "", "previous_tasks": "/tmp/prev/patchtasks.json"},
+            "/tmp/t/report.json",
+            {
+                "source": "sentry",
+                "previous_tasks": "/tmp/prev/patchtasks.json",
+                "playwright_report": "/tmp/t/report.json",
+            },
         ),
     ):
         result = subprocess.run(
@@ -274,6 +293,7 @@ def test_report_job_runs_the_notebooks_on_sentry_data_with_declared_parameters(
                 "PATH": f"{bin_dir}:{Path(sys.executable).parent}:/usr/bin:/bin",
                 "RUNNER_TEMP": str(tmp_path),
                 "PREVIOUS_TASKS": previous,
+                "PLAYWRIGHT_REPORT": playwright,
             },
             capture_output=True,
             text=True,
@@ -407,3 +427,94 @@ def test_init_workflow_rejects_an_install_spec_that_could_break_the_file(
     assert main(["init-workflow", "--install-spec", spec]) == 2
     assert "--install-spec" in capsys.readouterr().err
     assert not (user_repo / ".github").exists()
+
+
+@pytest.mark.parametrize("subfolder", [".github", "src/deep", ".github/workflows"])
+def test_init_workflow_from_a_subfolder_writes_at_the_git_root(
+    user_repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], subfolder: str
+) -> None:
+    """Issue 13: from .github/ it wrote .github/.github/workflows/…, a workflow that never runs."""
+    here = user_repo / subfolder
+    here.mkdir(parents=True)
+    monkeypatch.chdir(here)
+    assert main(["init-workflow"]) == 0
+    written = user_repo / ".github" / "workflows" / "self-healing.yml"
+    assert written.read_text(encoding="utf-8") == render_workflow()
+    assert list(user_repo.rglob("*.yml")) == [written]
+    assert str(Path(os.path.relpath(written, here))) in capsys.readouterr().out
+
+
+_FAKE_GH = r"""
+case "$1 $2" in
+  "run list") echo 123 ;;
+  "api repos/acme/shop/actions/artifacts?name=e2e-report&per_page=1") echo 456 ;;
+  "run download")
+    dir=""; name=""
+    while [ $# -gt 0 ]; do
+      case "$1" in --dir) dir="$2"; shift ;; --name) name="$2"; shift ;; esac
+      shift
+    done
+    mkdir -p "$dir"
+    case "$name" in
+      selfheal-out) echo '[]' > "$dir/patchtasks.json" ;;
+      selfheal-reports) echo '{"version": 1, "runs": []}' > "$dir/history.json" ;;
+      e2e-report) mkdir -p "$dir/results" && echo '{"suites": []}' > "$dir/results/report.json" ;;
+      *) exit 1 ;;
+    esac ;;
+  *) exit 1 ;;
+esac
+"""
+
+
+def _outputs(path: Path) -> dict[str, str]:
+    return dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+
+
+@pytest.mark.parametrize(
+    ("artifact", "report", "expected"),
+    [
+        ("e2e-report", "results/report.json", ("playwright", "test-report/results/report.json")),
+        ("", "build/junit.xml", ("junit", "build/junit.xml")),
+    ],
+)
+def test_the_weekly_job_fetches_history_previous_tasks_and_the_test_report(
+    reference: dict[Any, Any], tmp_path: Path, artifact: str, report: str, expected: tuple[str, str]
+) -> None:
+    """Issue 13: the workflow passed `playwright_report: ""`, ignoring test failures."""
+    (step,) = [s for s in reference["jobs"]["report"]["steps"] if s.get("id") == "previous"]
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    gh = bin_dir / "gh"
+    gh.write_text("#!/usr/bin/env bash\n" + _FAKE_GH)
+    gh.chmod(0o755)
+    curl = bin_dir / "curl"  # the Pages fallback is never needed here
+    curl.write_text("#!/usr/bin/env bash\nexit 22\n")
+    curl.chmod(0o755)
+    work = tmp_path / "work"
+    (work / "build").mkdir(parents=True)
+    (work / "build" / "junit.xml").write_text("<testsuites/>")
+    outputs = tmp_path / "outputs"
+    outputs.touch()
+    subprocess.run(
+        ["bash", "-e", "-c", step["run"]],
+        cwd=work,
+        env={
+            "PATH": f"{bin_dir}:/usr/bin:/bin",
+            "RUNNER_TEMP": str(tmp_path),
+            "GITHUB_OUTPUT": str(outputs),
+            "GH_REPO": "acme/shop",
+            "WORKFLOW_NAME": "Self-healing",
+            "TEST_ARTIFACT": artifact,
+            "TEST_REPORT": report,
+        },
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    found = _outputs(outputs)
+    assert found["tasks"] == f"{tmp_path}/previous-out/patchtasks.json"
+    kind, path = expected
+    assert found[kind].endswith(path)
+    assert Path(found[kind] if Path(found[kind]).is_absolute() else work / found[kind]).is_file()
+    assert json.loads((work / "reports" / "history.json").read_text()) == {"version": 1, "runs": []}

@@ -85,7 +85,8 @@ def test_weekly_run_steps_report_and_open_draft_prs_against_the_fakes(tmp_path: 
         ran = _run_steps(jobs["report"], repository, report_env, {"SENTRY_AUTH_TOKEN": SENTRY_TOKEN})
         assert ran == [
             "Check configuration and Sentry access",
-            "Fetch last week's PatchTasks",  # no gh and no earlier run here: every task is new
+            # Issue 13 renamed it: it also restores the dashboard history and fetches the test report.
+            "Fetch last week's results and the test report",  # no gh and no earlier run: all new
             "Pull, normalize, analyze (notebooks via papermill)",
         ]
         assert (repository / "reports" / "index.html").is_file()

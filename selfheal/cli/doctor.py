@@ -7,8 +7,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-from selfheal.doctor import run_doctor, terminal_supports_unicode
-
 
 def register(sub: Any) -> None:
     parser: argparse.ArgumentParser = sub.add_parser(
@@ -43,6 +41,8 @@ def register(sub: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from selfheal.doctor import run_doctor, terminal_supports_unicode  # heavy: loaded when run
+
     report = run_doctor(
         root=args.root,
         environ=os.environ,

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import Any
 
-from selfheal.workflow import DEFAULT_INSTALL_SPEC, DEFAULT_WORKFLOW_PATH, write_workflow
+from selfheal.workflow import DEFAULT_INSTALL_SPEC, DEFAULT_WORKFLOW_PATH, workflow_target, write_workflow
 
 _NEXT_STEPS = """\
 Next steps (details: docs/ci.md in selfheal's repository):
@@ -30,9 +31,12 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "--path",
         type=Path,
-        default=Path(DEFAULT_WORKFLOW_PATH),
+        default=None,
         metavar="FILE",
-        help=f"where to write the workflow (default: {DEFAULT_WORKFLOW_PATH})",
+        help=(
+            f"where to write the workflow (default: {DEFAULT_WORKFLOW_PATH}); a relative path is "
+            "taken from the git repository's root, from whatever sub-folder this runs"
+        ),
     )
     parser.add_argument(
         "--force",
@@ -53,11 +57,12 @@ def register(sub: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    result = write_workflow(args.path, install_spec=args.install_spec, force=args.force)
+    result = write_workflow(workflow_target(args.path), install_spec=args.install_spec, force=args.force)
+    shown = Path(os.path.relpath(result.path))  # as the user would type it from here
     if result.outcome == "unchanged":
-        print(f"{result.path} is already up to date (installs {result.install_spec}).")
+        print(f"{shown} is already up to date (installs {result.install_spec}).")
         return 0
     verb = "Wrote" if result.outcome == "created" else "Replaced"
-    print(f"{verb} {result.path} (installs {result.install_spec}).")
+    print(f"{verb} {shown} (installs {result.install_spec}).")
     print(_NEXT_STEPS)
     return 0

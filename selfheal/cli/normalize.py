@@ -8,7 +8,6 @@ from typing import Any
 
 from selfheal.cli.common import add_out_option, info
 from selfheal.errors import ConfigError
-from selfheal.pipeline import normalize
 
 HELP = """\
 examples:
@@ -107,6 +106,8 @@ def _inputs(args: argparse.Namespace) -> dict[str, Path]:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from selfheal.pipeline import normalize  # polars and jsonschema load only for this command
+
     inputs = _inputs(args)
     summary = normalize(
         args.out,

@@ -11,7 +11,7 @@ from selfheal.cli.common import add_out_option, info
 from selfheal.config import Config, load_config
 from selfheal.errors import ConfigError
 from selfheal.models import SEVERITIES
-from selfheal.pullrequests import run_pr
+from selfheal.project import in_project, project_root, relative_to_project
 
 HELP = """\
 examples:
@@ -27,7 +27,15 @@ examples:
 
 environment: GITHUB_TOKEN (fine-grained: contents: write, pull requests: write,
 issues: write), GITHUB_OWNER, GITHUB_REPO, GITHUB_API_URL (GitHub Enterprise).
+
+an unreachable GitHub: each retry prints a line; after 3 retries (waits 1, 2, 4 s; 10 s per
+attempt) the command gives up, at most about 50 s after it began.
 """
+
+#: `selfheal pr`'s patience with GitHub: 4 attempts of at most 10 s, 1 + 2 + 4 s between them.
+GITHUB_TIMEOUT_SECONDS = 10
+GITHUB_RETRIES = 3
+GITHUB_BACKOFF_SECONDS = 1.0
 
 
 def register(sub: Any) -> None:
@@ -90,18 +98,28 @@ def _run(args: argparse.Namespace) -> int:
         raise ConfigError("--max-new", f"must not be negative, got {args.max_new}")
     if args.include_all and args.severity:
         raise ConfigError("--severity", "use either --all or --severity, not both")
+    from selfheal.pullrequests import GitHubOptions, run_pr  # PyGithub loads only for this command
+
+    options = GitHubOptions(
+        timeout=GITHUB_TIMEOUT_SECONDS,
+        retries=GITHUB_RETRIES,
+        backoff_seconds=GITHUB_BACKOFF_SECONDS,
+        on_retry=lambda line: info(f"selfheal: {line}"),
+    )
     report = run_pr(
-        args.out,
-        _with_agent(load_config("."), args),
+        in_project(args.out),  # the project's out/ and configuration, from any sub-folder
+        _with_agent(load_config(project_root()), args),
         dry_run=args.dry_run,
         include_all=args.include_all,
         severities=args.severity,
         max_new=args.max_new,
         draft=not args.no_draft,
         close_resolved=args.close_resolved,
+        options=options,
     )
-    info(f"plan: {report.plan_path}")
+    info(f"plan: {relative_to_project(report.plan_path)}")
     if report.previews:
-        info(f"previews: {report.plan_path.parent / 'pr_previews'}/ ({len(report.previews)} files)")
+        previews = relative_to_project(report.plan_path.parent / "pr_previews")
+        info(f"previews: {previews}/ ({len(report.previews)} files)")
     print(report.summary())
     return 0

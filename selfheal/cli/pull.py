@@ -10,15 +10,20 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
-
-from stamina.instrumentation import RetryDetails, get_on_retry_hooks, set_on_retry_hooks
+from typing import TYPE_CHECKING, Any
 
 from selfheal.cli.common import add_out_option, info
+from selfheal.project import in_project
 from selfheal.settings import BugsinkSettings, SentrySettings
-from selfheal.sources.bugsink import pull_bugsink
-from selfheal.sources.http import DEFAULT_CONCURRENCY, describe_retry
-from selfheal.sources.sentry_api import PullReport, pull_sentry
+
+if TYPE_CHECKING:  # httpx, stamina and the clients load only when a pull runs
+    from stamina.instrumentation import RetryDetails
+
+    from selfheal.sources.sentry_api import PullReport
+
+#: Requests in flight at once by default; the same number as ``selfheal.sources.http.DEFAULT_CONCURRENCY``
+#: (kept here so ``selfheal --help`` does not import httpx; a test checks they agree).
+DEFAULT_CONCURRENCY = 8
 
 __all__ = ["register"]
 
@@ -154,12 +159,16 @@ def _report(report: PullReport) -> int:
 
 
 def _print_retry(details: RetryDetails) -> None:
+    from selfheal.sources.http import describe_retry
+
     info(f"selfheal: {describe_retry(details.retry_num, details.wait_for, details.caused_by)}")
 
 
 @contextmanager
 def _retries_reported() -> Iterator[None]:
     """Retries print one readable line each (instead of stamina's bare log records)."""
+    from stamina.instrumentation import get_on_retry_hooks, set_on_retry_hooks
+
     previous = get_on_retry_hooks()
     set_on_retry_hooks([_print_retry])
     try:
@@ -177,10 +186,13 @@ def _with_retries_reported(run: Callable[[argparse.Namespace], int]) -> Callable
 
 
 def _run_sentry(args: argparse.Namespace) -> int:
+    from selfheal.pipeline import record_pull
+    from selfheal.sources.sentry_api import pull_sentry
+
     settings = SentrySettings.from_env()
     report = pull_sentry(
         settings,
-        out=args.out,
+        out=in_project(args.out),  # the project's out/, from any sub-folder
         limit=args.limit,
         projects=tuple(args.project),
         environment=args.environment,
@@ -193,18 +205,24 @@ def _run_sentry(args: argparse.Namespace) -> int:
         concurrency=args.concurrency,
         progress=args.progress,
     )
+    chosen = ",".join(args.project or settings.projects) or "all projects"
+    record_pull(report.path, "sentry", f"{settings.org}/{chosen}")
     return _report(report)
 
 
 def _run_bugsink(args: argparse.Namespace) -> int:
+    from selfheal.pipeline import record_pull
+    from selfheal.sources.bugsink import pull_bugsink
+
     settings = BugsinkSettings.from_env()
     report = pull_bugsink(
         settings,
-        out=args.out,
+        out=in_project(args.out),  # the project's out/, from any sub-folder
         limit=args.limit,
         state=args.state,
         query=args.query,
         concurrency=args.concurrency,
         progress=args.progress,
     )
+    record_pull(report.path, "bugsink", f"project {settings.project}")
     return _report(report)

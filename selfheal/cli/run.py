@@ -6,8 +6,6 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from selfheal.cli.common import add_notebooks_option, add_out_option, info
 from selfheal.errors import InputError
 from selfheal.storage import read_json, read_text
@@ -19,6 +17,8 @@ MAX_PARAMS_BYTES = 1024 * 1024
 
 def load_params(path: str | Path) -> dict[str, Any]:
     """A parameters file: a JSON or YAML mapping of notebook parameter names to literals."""
+    import yaml  # only a parameters file needs it
+
     p = Path(path)
     if p.suffix.lower() == ".json":
         data = read_json(p, max_bytes=MAX_PARAMS_BYTES)

@@ -71,6 +71,8 @@ class GitHubOptions:
     #: PyGithub's spacing of requests and of writes (GitHub asks for serial, spaced writes).
     seconds_between_requests: float | None = 0.25
     seconds_between_writes: float | None = 1.0
+    #: Told about every retry before its wait ("retry 1 of 4 in 2.0 s: …"); the CLI prints it.
+    on_retry: Callable[[str], None] | None = None
 
     @classmethod
     def for_tests(cls) -> GitHubOptions:
@@ -183,6 +185,12 @@ class GitHubGateway:
         self._client.close()
 
     # -- the one place requests are made -------------------------------------------------
+    def _tell_retry(self, attempt: int, wait: float, what: str, why: str) -> None:
+        if self.options.on_retry is not None:
+            self.options.on_retry(
+                f"retry {attempt + 1} of {self.options.retries} in {wait:.1f} s: could not {what} ({why})"
+            )
+
     def _sleep(self, seconds: float) -> None:
         time.sleep(seconds * self.options.sleep_scale)
 
@@ -222,13 +230,16 @@ class GitHubGateway:
                     if attempt >= self.options.retries:
                         raise self._translate(exc, what) from exc
                     self.stats.rate_limit_waits.append(wait)
+                    self._tell_retry(attempt, wait, what, "rate limited")
                     self._sleep(wait)
                 elif exc.status >= 500:
                     if not replay_safe:
                         raise _MaybeApplied(exc) from exc
                     if attempt >= self.options.retries:
                         raise self._translate(exc, what) from exc
-                    self._sleep(self.options.backoff_seconds * (2.0**attempt))
+                    wait = self.options.backoff_seconds * (2.0**attempt)
+                    self._tell_retry(attempt, wait, what, f"HTTP {exc.status}")
+                    self._sleep(wait)
                 else:
                     raise
             except (requests.ConnectionError, requests.Timeout) as exc:
@@ -236,9 +247,13 @@ class GitHubGateway:
                     raise _MaybeApplied(exc) from exc
                 if attempt >= self.options.retries:
                     raise GitHubError(
-                        f"could not {what}: {type(exc).__name__}", url=self.settings.api_url
+                        f"could not {what}: {type(exc).__name__} after {attempt + 1} attempts "
+                        f"({self.settings.api_url} unreachable? check GITHUB_API_URL and the network)",
+                        url=self.settings.api_url,
                     ) from exc
-                self._sleep(self.options.backoff_seconds * (2.0**attempt))
+                wait = self.options.backoff_seconds * (2.0**attempt)
+                self._tell_retry(attempt, wait, what, type(exc).__name__)
+                self._sleep(wait)
             attempt += 1
             self.stats.retries += 1
 

@@ -43,6 +43,8 @@ class PageInfo:
     failed: bool = False
     cell: int | None = None
     error: str = ""
+    #: Which data the page shows and when it was pulled ("Data: playwright: file (…)").
+    data: str = ""
 
 
 @cache
@@ -147,6 +149,7 @@ def notebook_to_html(nb: nbformat.NotebookNode, page: PageInfo) -> str:
             "failed": page.failed,
             "cell": "?" if page.cell is None else page.cell,
             "error": page.error,
+            "data": page.data,
             "vega_js": vega_javascript() if count else "",
         },
         "metadata": {"name": page.notebook},

@@ -3,14 +3,16 @@
 Every text cell is scrubbed (:func:`selfheal.scrub.scrub_text`), HTML-escaped and cut to a
 bounded length; links are kept only when they are ``http(s)`` URLs (a Sentry permalink, a pull
 request), so a hostile title or URL from an error cannot inject markup or script into a report.
-Pure: no files, no network.
+PR previews are rendered from markdown with raw HTML off. Pure: no files, no network.
 """
 
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -18,11 +20,17 @@ from selfheal.dedup import diff_excerpts
 from selfheal.models import SEVERITIES, PatchTask
 from selfheal.scrub import scrub_text
 
+if TYPE_CHECKING:
+    from selfheal.pipeline import FailingTest
+
 __all__ = [
     "Cell",
     "HtmlTable",
+    "PrPreviews",
+    "failing_tests_table",
     "merged_tasks_table",
     "near_duplicates_table",
+    "pr_previews",
     "records_table",
     "task_table",
 ]
@@ -113,13 +121,15 @@ def records_table(
     return HtmlTable(tuple(columns), cells, caption, total=len(rows))
 
 
-def task_table(frame: pl.DataFrame, *, limit: int = 25, caption: str = "Tasks") -> HtmlTable:
-    """Tasks from :func:`selfheal.charts.tasks_frame`, most severe then most frequent first.
+def task_table(frame: pl.DataFrame, *, limit: int = 25, caption: str = "Open tasks") -> HtmlTable:
+    """Open tasks from :func:`selfheal.charts.tasks_frame`, most severe then most frequent first.
 
-    Titles link to the Sentry permalink when there is one.
+    Resolved tasks are left out (the week-over-week view counts them). Titles link to the
+    Sentry permalink when there is one.
     """
     ordered = (
-        frame.with_columns(
+        frame.filter(pl.col("status") != "resolved")
+        .with_columns(
             pl.col("severity").cast(pl.String),
             pl.col("status").cast(pl.String),
             pl.col("files_hint").list.join(", ").alias("files"),
@@ -199,3 +209,106 @@ def near_duplicates_table(candidates: pl.DataFrame, *, limit: int = 25) -> HtmlT
         caption="Near-duplicate candidates (merge when the same bug, split when not)",
         limit=limit,
     )
+
+
+_COMMENT = re.compile(r"<!--(.*?)-->", re.DOTALL)
+_PREVIEW_HEADER = re.compile(r"^selfheal preview: (?P<action>\w+) \((?P<reason>.*)\)$", re.DOTALL)
+
+
+@dataclass(frozen=True, slots=True)
+class PrPreviews:
+    """Ready HTML for a notebook or a report: PR previews, the failing-tests table."""
+
+    html: str
+    count: int
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+
+def _render_markdown(text: str) -> str:
+    from markdown_it import MarkdownIt  # only the PR notebook renders markdown
+
+    # Raw HTML off: a body quoting an error's markup shows it as text, never as markup.
+    renderer = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+    rendered: str = renderer.render(text)
+    return rendered
+
+
+def pr_previews(previews: Sequence[str]) -> PrPreviews:
+    """The previews ``selfheal pr --dry-run`` wrote (``out/pr_previews/*.md``), whole and formatted.
+
+    The summary line of each says the action, the PR title, its branch and why; the body is the
+    full markdown (never cut), the hidden markers left out. Text is already scrubbed by the
+    planner; markdown is rendered with raw HTML disabled and only safe link schemes.
+    """
+    blocks = []
+    for text in previews:
+        notes = [m.strip() for m in _COMMENT.findall(text)]
+        header = next((m for n in notes if (m := _PREVIEW_HEADER.match(n))), None)
+        title = next((n.removeprefix("title: ") for n in notes if n.startswith("title: ")), "")
+        branch = next((n.removeprefix("branch: ") for n in notes if n.startswith("branch: ")), "")
+        body = _COMMENT.sub("", text).strip()
+        action = header["action"] if header else "preview"
+        reason = header["reason"] if header else ""
+        summary = (
+            f"<strong>{html.escape(action)}</strong> · {html.escape(title or 'pull request')}"
+            + (f" <code>{html.escape(branch)}</code>" if branch else "")
+            + (f" — {html.escape(reason)}" if reason else "")
+        )
+        blocks.append(
+            f'<details class="selfheal-pr-preview"><summary>{summary}</summary>'
+            f'<div class="selfheal-pr-body">{_render_markdown(body)}</div></details>'
+        )
+    if not blocks:
+        return PrPreviews(html="<p><em>No PR to create or update in this plan.</em></p>", count=0)
+    return PrPreviews(html="".join(blocks), count=len(blocks))
+
+
+#: Thumbnails are drawn at most this big (the data itself is capped by the pipeline).
+_THUMB_STYLE = "max-width: 240px; max-height: 160px; border: 1px solid #ddd"
+
+
+def failing_tests_table(tests: Sequence[FailingTest], *, limit: int = 30) -> PrPreviews:
+    """Failing tests with their evidence: file and line (linked), projects, attempts, flaky,
+    the screenshot as a size-capped thumbnail and the trace file."""
+    rows = []
+    for t in tests[:limit]:
+        where = f"{t.file}:{t.line}" if t.line else t.file
+        href = _safe_href(t.file_url)
+        place = html.escape(where or "?")
+        if href:
+            place = f'<a href="{html.escape(href, quote=True)}" rel="noopener noreferrer">{place}</a>'
+        shot = ""
+        if t.thumbnail and t.thumbnail.startswith("data:image/"):
+            alt_text = html.escape(f"screenshot: {t.screenshot}", quote=True)
+            shot = (
+                f'<img src="{html.escape(t.thumbnail, quote=True)}" alt="{alt_text}" style="{_THUMB_STYLE}">'
+            )
+        elif t.screenshot:
+            shot = f"<code>{html.escape(t.screenshot)}</code> (not embedded)"
+        trace = f"<code>{html.escape(t.trace)}</code>" if t.trace else ""
+        cells = (
+            html.escape(_bounded(scrub_text(t.title).text)),
+            html.escape(t.source),
+            place,
+            html.escape(", ".join(t.projects)),
+            f"{t.failed_attempts} of {t.attempts}",
+            "flaky" if t.flaky else "",
+            shot,
+            trace,
+        )
+        rows.append("<tr>" + "".join(f'<td style="{_CELL_STYLE}">{c}</td>' for c in cells) + "</tr>")
+    head = "".join(
+        f'<th style="{_CELL_STYLE}">{c}</th>'
+        for c in ("test", "source", "file", "projects", "failed", "flaky", "screenshot", "trace")
+    )
+    more = f" (first {limit} of {len(tests)})" if len(tests) > limit else ""
+    caption = f"<caption>Failing tests and their evidence{more}</caption>"
+    if not rows:
+        return PrPreviews(html="<p><em>No failing test in this run's test reports.</em></p>", count=0)
+    body = "".join(rows)
+    table = (
+        f'<table class="selfheal-table">{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    )
+    return PrPreviews(html=table, count=len(rows))

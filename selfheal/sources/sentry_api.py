@@ -185,10 +185,68 @@ class _RichProgress:
         self._progress.stop()
 
 
+#: Seconds between two progress lines when stderr is not a terminal (CI logs).
+LINE_PROGRESS_SECONDS = 5.0
+
+
+class _LineProgress:
+    """Plain lines on stderr for logs (CI): one at least every ``interval`` seconds, and one at the end."""
+
+    def __init__(self, source: str, interval: float = LINE_PROGRESS_SECONDS) -> None:
+        self._source = source
+        self._interval = interval
+        self._listed = 0
+        self._expected: int | None = None
+        self._events = 0
+        self._began = time.monotonic()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._tick, name="selfheal-progress", daemon=True)
+
+    def _line(self, final: bool = False) -> None:
+        of = f" of {self._expected}" if self._expected is not None else ""
+        state = "done" if final else "pulling"
+        elapsed = time.monotonic() - self._began
+        print(
+            f"selfheal: {self._source} {state}: {self._listed}{of} issues listed, "
+            f"{self._events} latest events fetched ({elapsed:.0f} s)",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    def _tick(self) -> None:
+        while not self._stop.wait(self._interval):
+            self._line()
+
+    def issues_listed(self, count: int, expected: int | None) -> None:
+        self._listed += count
+        self._expected = expected
+
+    def event_done(self) -> None:
+        self._events += 1
+
+    def __enter__(self) -> Self:
+        self._began = time.monotonic()
+        self._thread.start()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        if exc_type is None:  # a failure prints its one error line, nothing more
+            self._line(final=True)
+
+
 def progress_for(progress: bool | None, source: str = "Sentry") -> PullProgress:
-    """A bar when asked, or by default on a terminal outside CI and outside notebooks."""
+    """A bar when asked, or by default on a terminal outside CI and outside notebooks.
+
+    By default, when stderr is not a terminal (CI, a pipe), a plain line every
+    :data:`LINE_PROGRESS_SECONDS` seconds instead; in a notebook, nothing. ``False``: nothing.
+    """
     if progress is None:
-        progress = sys.stderr.isatty() and not os.environ.get("CI") and "ipykernel" not in sys.modules
+        in_notebook = "ipykernel" in sys.modules
+        if sys.stderr.isatty() and not os.environ.get("CI") and not in_notebook:
+            return _RichProgress(source)
+        return _SilentProgress() if in_notebook else _LineProgress(source)
     return _RichProgress(source) if progress else _SilentProgress()
 
 
@@ -365,6 +423,32 @@ class _IssueQuery:
         return params
 
 
+async def _check_projects(client: ApiClient, settings: SentrySettings, projects: Sequence[str]) -> None:
+    """After an empty pull: a project that does not exist is an error naming SENTRY_PROJECT."""
+    for project in projects:
+        try:
+            await client.get_json(f"api/0/projects/{settings.org}/{project}/", None, scope="project:read")
+        except SentryError as exc:
+            if exc.status != 404:
+                return  # cannot tell (no project:read scope, …): an empty result stays empty
+            known = ""
+            try:
+                listed = await client.get_json(
+                    f"api/0/organizations/{settings.org}/projects/", None, scope="org:read"
+                )
+                found = listed.data if isinstance(listed.data, list) else []
+                slugs = [str(p.get("slug")) for p in found if isinstance(p, dict)][:20]
+                known = f"; its projects: {', '.join(slugs)}" if slugs else ""
+            except SentryError:
+                pass
+            raise SentryError(
+                f"project {project!r} not found in organization {settings.org!r}: check SENTRY_PROJECT "
+                f"(or --project){known}",
+                status=404,
+                url=exc.url,
+            ) from exc
+
+
 async def pull_sentry_async(
     settings: SentrySettings,
     *,
@@ -425,7 +509,20 @@ async def pull_sentry_async(
             params = issue_query.params(page_size)
             cursors_seen: set[str] = set()
             while True:
-                page = await client.get_json(f"{org_path}/issues/", params, scope="event:read", urgent=True)
+                try:
+                    page = await client.get_json(
+                        f"{org_path}/issues/", params, scope="event:read", urgent=True
+                    )
+                except SentryError as exc:
+                    if exc.status == 404 and not cursors_seen:
+                        raise SentryError(
+                            f"organization {settings.org!r} not found at {settings.base_url}; check "
+                            "SENTRY_ORG (the slug in your Sentry URL) and SENTRY_BASE_URL (a region "
+                            "host such as https://de.sentry.io, or your self-hosted address)",
+                            status=404,
+                            url=exc.url,
+                        ) from exc
+                    raise
                 pages_fetched += 1
                 if not isinstance(page.data, list):
                     raise SentryError("expected a JSON list of issues", status=page.status, url=page.url)
@@ -460,6 +557,8 @@ async def pull_sentry_async(
                 expected=lambda: hits[0],
                 on_item_done=encoder.add,
             )
+            if not items and issue_query.projects:
+                await _check_projects(client, settings, issue_query.projects)
         fetch_seconds = time.monotonic() - began
         write_text(target, encoder.text(items))
         return PullReport.of_run(

@@ -1,0 +1,236 @@
+"""Issue 13: reports/index.html is a Monday dashboard, not a run log: trends across runs,
+the latest top tasks with their PR and Sentry links, a legend, relative paths, history kept
+across CI runs (reports/history.json), and the last run's tasks as `previous` by default."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from selfheal.reporting.index import Headline, NotebookRecord, RunRecord, render_index
+from selfheal.runner import rebuild_index, run_notebooks
+
+FIXTURES = Path(__file__).parent / "fixtures" / "real_use"
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+OK = (NotebookRecord(name="01-pull", status="ok", html="01-pull.html"),)
+
+
+def record(run_id: str, started: str, by_severity: dict[str, int], by_status: dict[str, int]) -> RunRecord:
+    return RunRecord(
+        run_id=run_id,
+        started=started,
+        finished=started,
+        params={"out_dir": "out"},
+        notebooks=OK,
+        headline=Headline(
+            tasks=sum(by_severity.values()),
+            events=10,
+            by_severity=by_severity,
+            by_status=by_status,
+        ),
+        data=({"kind": "sentry", "origin": "sentry", "path": "out/sentry_errors.json", "pulled": started},),
+        top_tasks=(
+            {
+                "title": f"KeyError in {run_id}",
+                "severity": "high",
+                "status": "new",
+                "frequency": 5,
+                "users": 2,
+                "owner": "api",
+                "source": "sentry",
+                "sentryUrl": "https://acme.sentry.io/issues/9002/",
+                "prUrl": "https://github.com/acme/api/pull/17",
+            },
+        ),
+    )
+
+
+def bars_of(page: str, chart_title: str) -> list[str]:
+    """The tooltips of one trend chart's bars ("<run>: <n> <series>")."""
+    svg = re.search(rf'<svg class="trend"[^>]*aria-label="{re.escape(chart_title)}".*?</svg>', page, re.S)
+    assert svg is not None, chart_title
+    return re.findall(r"<rect class=\"bar\"[^>]*><title>([^<]+)</title>", svg.group(0))
+
+
+def test_the_index_draws_trends_across_runs_with_a_legend_and_the_latest_top_tasks() -> None:
+    runs = [
+        record("w1", "2026-11-02T09:00:00+00:00", {"high": 3, "low": 1}, {"new": 4}),
+        record(
+            "w2",
+            "2026-11-09T09:00:00+00:00",
+            {"high": 2, "blocker": 1},
+            {"ongoing": 2, "new": 1, "resolved": 1},
+        ),
+        record(
+            "w3", "2026-11-16T09:00:00+00:00", {"medium": 2}, {"ongoing": 1, "regressed": 1, "resolved": 2}
+        ),
+    ]
+    page = render_index(runs)
+    severity = bars_of(page, "Open tasks by severity")
+    assert "w1: 3 high" in severity
+    assert "w2: 1 blocker" in severity
+    assert "w3: 2 medium" in severity
+    changes = bars_of(page, "New, regressed and resolved per run")
+    assert {"w1: 4 new", "w2: 1 resolved", "w3: 1 regressed", "w3: 2 resolved"} <= set(changes)
+    assert not [bar for bar in changes if "ongoing" in bar]
+    # The legend names every colour and what each status means.
+    for word in ("blocker", "high", "medium", "low", "new", "regressed", "resolved", "was resolved, is back"):
+        assert word in page
+    # The latest run's top tasks with links to the PR and to Sentry.
+    assert "KeyError in w3" in page
+    assert "KeyError in w1" not in page
+    assert 'href="https://github.com/acme/api/pull/17"' in page
+    assert 'href="https://acme.sentry.io/issues/9002/"' in page
+
+
+def test_a_failed_run_never_reads_zero_tasks() -> None:
+    failed = RunRecord(
+        run_id="broken",
+        started="2026-11-23T09:00:00+00:00",
+        finished="2026-11-23T09:00:05+00:00",
+        params={},
+        notebooks=(NotebookRecord(name="01-pull", status="failed", error="SentryError: 404"),),
+        counted=False,
+    )
+    page = render_index([record("w1", "2026-11-16T09:00:00+00:00", {"high": 1}, {"new": 1}), failed])
+    assert "0 open tasks" not in page
+    assert "0 tasks · 0 events" not in page
+    assert "no numbers: this run wrote no PatchTasks (failed at 01-pull)" in page
+    assert not [bar for bar in bars_of(page, "Open tasks by severity") if bar.startswith("broken")]
+
+
+def test_history_json_keeps_runs_whose_folders_are_gone(tmp_path: Path) -> None:
+    """What CI does: only reports/history.json is restored from the previous run."""
+    last_week = tmp_path / "last-week"
+    for run in (
+        record("w1", "2026-11-02T09:00:00+00:00", {"high": 3}, {"new": 3}),
+        record("w2", "2026-11-09T09:00:00+00:00", {"high": 2}, {"ongoing": 2, "resolved": 1}),
+    ):
+        (last_week / run.run_id).mkdir(parents=True)
+        (last_week / run.run_id / "run.json").write_text(json.dumps(run.to_json()), encoding="utf-8")
+    rebuild_index(last_week)
+
+    this_week = tmp_path / "reports"
+    (this_week / "w3").mkdir(parents=True)
+    shutil.copy(last_week / "history.json", this_week / "history.json")
+    run = record("w3", "2026-11-16T09:00:00+00:00", {"low": 1}, {"ongoing": 1, "resolved": 1})
+    (this_week / "w3" / "run.json").write_text(json.dumps(run.to_json()), encoding="utf-8")
+    page = rebuild_index(this_week).read_text(encoding="utf-8")
+    assert [r["runId"] for r in json.loads((this_week / "history.json").read_text())["runs"]] == [
+        "w1",
+        "w2",
+        "w3",
+    ]
+    severity = bars_of(page, "Open tasks by severity")
+    assert {"w1: 3 high", "w2: 2 high", "w3: 1 low"} <= set(severity)
+    assert "3 run(s)" in page
+    assert 'href="w3/01-pull.html"' in page
+    assert 'href="w1/' not in page, "no dead link to a run whose reports are gone"
+
+
+@pytest.fixture(scope="module")
+def three_runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Three weekly `selfheal run`s in a team's repository: same data, same data, Sentry gone."""
+    repo = tmp_path_factory.mktemp("dashboard") / "acme"
+    (repo / "out").mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    (repo / "pyproject.toml").write_text('[project]\nname = "acme"\nversion = "1"\n', encoding="utf-8")
+    shutil.copy(FIXTURES / "sentry_errors.json", repo / "out" / "sentry_errors.json")
+    (repo / "playwright-report").mkdir()
+    shutil.copy(FIXTURES / "playwright-report.json", repo / "playwright-report" / "report.json")
+    with pytest.MonkeyPatch.context() as mp:
+        for name in list(os.environ):
+            if name.startswith(("SENTRY_", "GITHUB_", "BUGSINK_", "SELFHEAL_")):
+                mp.delenv(name)
+        mp.chdir(repo)
+        for week in ("w1", "w2", "w3"):
+            if week == "w3":
+                (repo / "out" / "sentry_errors.json").unlink()  # no production errors this week
+            run_notebooks(NOTEBOOKS, run_id=week, cwd=repo)
+            time.sleep(1.1)  # distinct file times between runs
+    return repo
+
+
+@pytest.mark.slow
+def test_three_real_runs_make_a_trend_and_each_compares_with_the_last(three_runs: Path) -> None:
+    reports = three_runs / "reports"
+    runs = {r["runId"]: r for r in json.loads((reports / "history.json").read_text())["runs"]}
+    assert list(runs) == ["w1", "w2", "w3"]
+    first, second, third = (runs[w]["headline"] for w in ("w1", "w2", "w3"))
+    assert set(first["byStatus"]) == {"new"}
+    # Issue 13: two runs in a row both said "14 new"; the last run's tasks are now `previous`.
+    assert "new" not in second["byStatus"]
+    assert second["byStatus"]["ongoing"] == first["tasks"]
+    # Week 3 had no Sentry export: last week's Sentry-only tasks are resolved (kept aside as previous).
+    last_week = json.loads((three_runs / "out" / "previous" / "patchtasks.json").read_text())
+    sentry_only = [t for t in last_week if t.get("sources", [t["source"]]) == ["sentry"]]
+    assert sentry_only
+    assert third["byStatus"]["resolved"] == len(sentry_only)
+    page = (reports / "index.html").read_text(encoding="utf-8")
+    severity = bars_of(page, "Open tasks by severity")
+    assert {bar.split(":")[0] for bar in severity} == {"w1", "w2", "w3"}
+    assert str(three_runs) not in page, "paths relative to the project"
+    assert "https://acme-corp.sentry.io/issues/" in (reports / "w2" / "run.json").read_text()
+    assert not (three_runs / "notebooks").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_the_dashboard_renders_offline_in_chromium_with_its_charts_drawn(three_runs: Path) -> None:
+    from browser_support.chromium import chromium_devtools, find_chromium, visit
+
+    if find_chromium() is None:
+        pytest.fail("chromium is not installed: run `make browser` (Debian package `chromium`)")
+    index = three_runs / "reports" / "index.html"
+    with chromium_devtools() as tools:
+        seen = visit(tools, index, settle_seconds=3)
+        target = tools.send("Target.createTarget", {"url": index.resolve().as_uri()})["targetId"]
+        session = tools.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+        drawn = 0
+        for _ in range(40):
+            tools.pump(0.25)
+            drawn = tools.send(
+                "Runtime.evaluate",
+                {
+                    "expression": "[...document.querySelectorAll('svg.trend rect.bar')]"
+                    ".map(r => r.getBoundingClientRect())"
+                    ".filter(box => box.width > 0 && box.height > 0).length",
+                    "returnByValue": True,
+                },
+                session=session,
+            )["result"].get("value", 0)
+            if drawn:
+                break
+        tools.send("Target.closeTarget", {"targetId": target})
+    assert seen.off_filesystem_requests == []
+    assert seen.console_errors == []
+    assert seen.exceptions == []
+    assert "Open tasks by severity" in (seen.text + index.read_text(encoding="utf-8"))
+    assert "Top open tasks" in seen.text
+    assert drawn >= 6, "bars of three runs in two trend charts"
+
+
+def test_top_tasks_link_tests_to_their_file_and_line_and_skip_resolved_ones() -> None:
+    from selfheal.config import Config
+    from selfheal.normalize import build_tasks
+    from selfheal.reporting.index import top_tasks_of
+    from selfheal.sources.playwright import load_playwright_report
+
+    tasks = build_tasks(load_playwright_report(FIXTURES / "playwright-report.json"), Config())
+    tasks[0] = tasks[0].with_changes(status="resolved")
+    top = top_tasks_of(tasks, limit=100, blob_url="https://github.com/acme/shop/blob/HEAD")
+    assert len(top) == len(tasks) - 1
+    assert tasks[0].title not in {t["title"] for t in top}
+    for row in top:
+        task = next(t for t in tasks if t.fingerprint == row["fingerprint"])
+        frame = next(f for f in task.evidence.frames if f.path)
+        assert row["codeUrl"] == f"https://github.com/acme/shop/blob/HEAD/{frame.path}#L{frame.lineno}"
+    page = render_index([RunRecord("r", "2026-11-30T09:00:00", "", {}, OK, top_tasks=top)])
+    assert page.count(">code</a>") == len(top)
