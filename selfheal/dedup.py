@@ -262,8 +262,14 @@ def plan_clusters(failures: Sequence[Failure], fingerprints: Sequence[str], rule
     clusters.apply_merge_rules()
     split_fingerprints = {assignment[key] for key in rules.split if key in assignment}
     linkable = {fp: group for fp, group in groups.items() if fp not in split_fingerprints}
-    links = (*_same_line_links(linkable), *_helper_links(linkable), *_mention_links(linkable))
-    for a, b, reason in links:
+    for a, b, reason in (*_same_line_links(linkable), *_helper_links(linkable)):
+        clusters.union(a, b, reason)
+    # Tests are linked to what the error-tracker clusters have become: one bug's issues from two
+    # releases (or two lines) are one signature by then, not two that a text cannot tell apart.
+    joined: dict[str, list[Failure]] = defaultdict(list)
+    for fp, group in linkable.items():
+        joined[clusters.find(fp)].extend(group)
+    for a, b, reason in _mention_links(joined):
         clusters.union(a, b, reason)
     tracker = frozenset(fp for fp, group in groups.items() if any(f.source in _TRACKERS for f in group))
     names = clusters.names(tracker)
@@ -427,24 +433,25 @@ def _same_line_links(groups: Mapping[str, Sequence[Failure]]) -> Iterator[tuple[
 
 
 def _signatures(groups: Mapping[str, Sequence[Failure]]) -> list[Signature]:
+    """One signature per cluster and distinct error it holds (type, normalized first line)."""
     out = []
     for fp, group in groups.items():
-        trackers = _trackers(group)
-        if not trackers:
-            continue
-        rep = trackers[0]
-        crash = [fs[0] for f in trackers if (fs := in_app_frames(f)) and fs[0].function not in _ANONYMOUS]
-        out.append(
-            Signature(
-                key=fp,
-                exception_type=rep.exception_type,
-                message=normalize_message(_raw_first_line(rep)),
-                raw_messages=frozenset(_raw_first_line(f) for f in trackers),
-                functions=frozenset(frame.function for frame in crash),
-                site=_display_site(crash[0]) if crash else "",
-                source=rep.source,
+        said: dict[tuple[str, str], list[Failure]] = defaultdict(list)
+        for failure in _trackers(group):
+            said[(failure.exception_type, normalize_message(_raw_first_line(failure)))].append(failure)
+        for (exception_type, message), trackers in said.items():
+            crash = [fs[0] for f in trackers if (fs := in_app_frames(f)) and fs[0].function not in _ANONYMOUS]
+            out.append(
+                Signature(
+                    key=fp,
+                    exception_type=exception_type,
+                    message=message,
+                    raw_messages=frozenset(_raw_first_line(f) for f in trackers),
+                    functions=frozenset(frame.function for frame in crash),
+                    site=_display_site(crash[0]) if crash else "",
+                    source=trackers[0].source,
+                )
             )
-        )
     return out
 
 

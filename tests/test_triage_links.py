@@ -162,6 +162,33 @@ def test_a_check_moved_into_a_helper_in_a_new_release_is_the_same_bug() -> None:
     assert len(build_tasks(same_release, Config())) == 2  # both paths exist in one release: two places
 
 
+def test_a_test_showing_an_error_whose_check_moved_into_a_helper_joins_both_releases_issues() -> None:
+    # The check moved into a helper, so the bug has two Sentry issues (two crash functions)
+    # that say the same thing. A test showing that error means the bug, not one of two
+    # look-alike issues: it links once they are one cluster (found on a held-out corpus).
+    apply_code = PyFrame("billing.discounts", "apply_code", 30)
+    check_code = PyFrame("billing.discounts", "check_code", 52)
+    failures = sentry_failures(
+        sentry_issue(
+            "1", "ValueError", "code ACME-7 is expired", [apply_code, CHECKOUT], release="shop@2.0.0"
+        ),
+        sentry_issue(
+            "2", "ValueError", "code BETA-22 is expired", [check_code, apply_code], release="shop@2.1.0"
+        ),
+    )
+    ui = (
+        "Error: expect(locator).toHaveText(expected) failed\n\n"
+        "Locator:  getByRole('alert')\n"
+        'Expected: "Code applied"\n'
+        'Received: "Sorry! (ValueError: code XMAS-9 is expired) Please try again"\n'
+    )
+    tests = playwright_failures([Spec("coupons.spec.ts", ("Coupons", "applies XMAS-9"), ui)])
+    tasks = build_tasks(failures + tests, Config())
+    assert groups(tasks) == {frozenset({"sentry:1", "sentry:2", f"playwright:{tests[0].item_id}"})}
+    [task] = tasks
+    assert any("shows the Sentry error ValueError: code XMAS-9 is expired" in r for r in task.merge_reasons)
+
+
 def test_a_test_showing_the_servers_error_text_joins_the_sentry_issue() -> None:
     failures = sentry_failures(
         sentry_issue("1", "KeyError", "'ACME-7'", [LOOKUP, CHECKOUT]),

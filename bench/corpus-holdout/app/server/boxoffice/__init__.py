@@ -1,0 +1,1 @@
+"""Box office: ticketing for a small concert venue."""
