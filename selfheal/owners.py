@@ -34,6 +34,8 @@ class EventRuntime:
     has_browser: bool = False
     event_type: str = ""
     """``error`` / ``default`` / ``csp`` / ``hpkp`` / ``expectct`` …"""
+    mobile_stack: bool = False
+    """The stack holds frames only a mobile runtime has (Android framework, ART, Unity engine)."""
 
 
 #: SDK names (``sentry.<language>.<integration>``) whose events come from a mobile app.
@@ -106,6 +108,8 @@ def area_from_runtime(runtime: EventRuntime) -> str:
         return "mobile"
     if platform in _MOBILE_PLATFORMS:
         return "frontend" if os_name.startswith("macos") else "mobile"
+    if runtime.mobile_stack and not os_name and not runtime.has_browser:
+        return "mobile"  # no os context, but the stack runs on Android or in Unity
     if _FRONTEND_SDK.match(sdk):
         return "frontend"
     if _BACKEND_SDK.match(sdk) or platform in _BACKEND_PLATFORMS:
