@@ -99,7 +99,10 @@ def _frame_path(raw: Mapping[str, Any], *, mappings: Sequence[PathMapping], tree
     filename = _str(raw.get("filename"))
     abs_path = _str(raw.get("absPath") or raw.get("abs_path"))
     module = _str(raw.get("module"))
-    candidates = [filename] if "/" in filename.strip("/") and "://" not in filename else []
+    # Python's SDK writes ``filename`` relative to the sys.path entry (the project root for the
+    # app's own modules: ``manage.py``, ``shop/cart.py``), a better repository path than absPath.
+    relative = "/" in filename.strip("/") or (filename.endswith(".py") and not filename.startswith("/"))
+    candidates = [filename] if relative and "://" not in filename else []
     candidates += [abs_path, filename]
     if re.fullmatch(r"[\w$]+\.(?:java|kt|scala|groovy)", filename) and "." in module:
         package = module.rsplit(".", 1)[0]  # the module is the class: com.example.app.MainActivity
