@@ -66,6 +66,11 @@ _JAVA_FILE = re.compile(
     r"^(?:[\w$.-]+\.(?:java|kt|kts|scala|groovy|clj|aj)|Native Method|Unknown Source|<generated>|)$"
 )
 #: .NET: ``at Shop.Tests.Steps.Total(Int32 n) in C:\src\Steps.cs:line 26`` (the file part optional).
+#: TRX converters join the message and the .NET stack on one line with spaces:
+#: ``System.Exception : Test   at Ns.Type.Method() in C:\src\X.cs:line 39``.
+_JOINED_DOTNET_FRAME = re.compile(
+    r"(?<=\S)[ \t]{2,}(?=at [\w.`<>\[\]]+ ?\([^()\n]*\)(?: in |[ \t]*$))", re.MULTILINE
+)
 #: Mono writes ``at Ns.Type.Method () [0x00000] in /src/File.cs:121``; localized runtimes write
 #: their own words (``bei … in C:\src\Steps.cs:Zeile 18.``, ``à … dans …:ligne 18``).
 _DOTNET_FRAME = re.compile(
@@ -737,6 +742,7 @@ def _case_failure(case: _Case, anchors: _Anchors, index: int) -> Failure | None:
     message_attr = strip_ansi(element.get("message") or "").strip()
     if not raw_text.strip() and "\n" in message_attr:
         raw_text = message_attr  # the whole failure (a traceback) is in the attribute, the body empty
+    raw_text = _JOINED_DOTNET_FRAME.sub("\n   ", raw_text)
     stack = _split_text(raw_text, anchors, classname=classname)
     if declared_at and not stack.frames:
         # No stack (a test.fail that passed): point at the test's declaration, as the JSON does.
