@@ -44,6 +44,10 @@ bench: $(STAMP)
 	$(BIN)/python bench/pull.py
 	$(BIN)/python bench/normalize.py
 	$(BIN)/python bench/report_size.py
+	$(BIN)/python bench/triage.py
+	$(BIN)/python bench/triage.py --corpus bench/corpus-holdout --no-samples
+	$(BIN)/python bench/sources.py
+	$(BIN)/python bench/cli_startup.py
 
 clean:
 	rm -rf out reports/*/ reports/index.html .pytest_cache .mypy_cache .ruff_cache

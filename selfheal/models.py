@@ -8,7 +8,7 @@ our extended schema (``schemas/patchtask.schema.json``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, cast
 
@@ -300,11 +300,3 @@ class PatchTask:
             merge_reasons=tuple(str(s) for s in data.get("mergeReasons") or ()),
             merged_fingerprints=tuple(str(s) for s in data.get("mergedFingerprints") or ()),
         )
-
-
-def tasks_to_json(tasks: Iterable[PatchTask]) -> list[dict[str, Any]]:
-    return [t.to_json() for t in tasks]
-
-
-def tasks_from_json(items: Sequence[Mapping[str, Any]]) -> list[PatchTask]:
-    return [PatchTask.from_json(i) for i in items]

@@ -8,23 +8,25 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import CliRunner
 
 from selfheal.cli import main
 from selfheal.contracts import contract_errors
 from selfheal.pipeline import sample_path
 
 
-def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "selfheal", *args], cwd=cwd, capture_output=True, text=True, check=False
-    )
-
-
-def test_normalize_sentry_writes_valid_patchtasks(tmp_path: Path) -> None:
+def test_normalize_sentry_in_a_real_process_writes_valid_patchtasks(tmp_path: Path) -> None:
+    """The one subprocess smoke test of `normalize`; the others call ``main(argv)`` in-process."""
     out = tmp_path / "out"
     out.mkdir()
     (out / "sentry_errors.json").write_bytes(sample_path("sentry_errors.json").read_bytes())
-    result = _run("normalize", "sentry", cwd=tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "selfheal", "normalize", "sentry"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     tasks = json.loads((out / "patchtasks.json").read_text())
     assert len(tasks) == 8
@@ -42,12 +44,12 @@ def test_min_frequency_flag_beats_environment(tmp_path: Path) -> None:
     assert {t["frequency"] >= 50 for t in tasks} == {True}
 
 
-def test_playwright_default_locations_like_the_original(tmp_path: Path) -> None:
+def test_playwright_default_locations_like_the_original(tmp_path: Path, run_cli: CliRunner) -> None:
     (tmp_path / "test-results").mkdir()
     (tmp_path / "test-results" / "report.json").write_bytes(
         sample_path("playwright-report.json").read_bytes()
     )
-    result = _run("normalize", "playwright", cwd=tmp_path)
+    result = run_cli("normalize", "playwright", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     tasks = json.loads((tmp_path / "out" / "playwright_patchtasks.json").read_text())
     assert len(tasks) == 8
@@ -81,14 +83,14 @@ def test_merged_normalize_writes_one_file_with_cross_source_tasks(tmp_path: Path
     ],
 )
 def test_bad_input_is_one_line_nonzero_and_keeps_the_previous_output(
-    tmp_path: Path, content: str, message: str
+    tmp_path: Path, content: str, message: str, run_cli: CliRunner
 ) -> None:
     out = tmp_path / "out"
     out.mkdir()
     (out / "sentry_errors.json").write_text(content)
     previous = '[{"kept": true}]'
     (out / "patchtasks.json").write_text(previous)
-    result = _run("normalize", "sentry", cwd=tmp_path)
+    result = run_cli("normalize", "sentry", cwd=tmp_path)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
@@ -99,18 +101,18 @@ def test_bad_input_is_one_line_nonzero_and_keeps_the_previous_output(
     assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []  # no temp files left
 
 
-def test_missing_input_and_missing_arguments_are_clear(tmp_path: Path) -> None:
-    result = _run("normalize", "sentry", cwd=tmp_path)
+def test_missing_input_and_missing_arguments_are_clear(tmp_path: Path, run_cli: CliRunner) -> None:
+    result = run_cli("normalize", "sentry", cwd=tmp_path)
     assert result.returncode == 2
     # Issue 13: a missing expected output also names the command that makes it.
     assert result.stderr.strip() == (
         "selfheal: error: out/sentry_errors.json: file not found; "
         "`selfheal pull sentry` (or `pull bugsink`) writes it"
     )
-    result = _run("normalize", "playwright", cwd=tmp_path)
+    result = run_cli("normalize", "playwright", cwd=tmp_path)
     assert result.returncode == 2
     assert "playwright-report/report.json" in result.stderr
-    result = _run("normalize", cwd=tmp_path)
+    result = run_cli("normalize", cwd=tmp_path)
     assert result.returncode == 2
     assert "say what to normalize" in result.stderr
 

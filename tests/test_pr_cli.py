@@ -125,6 +125,7 @@ def test_missing_tasks_and_conflicting_options_fail_clearly(
     assert "either --all or --severity" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # the production backoff (1 + 2 + 4 s) is the property under test: 7 s of waiting
 def test_an_unreachable_github_prints_each_retry_and_gives_up_in_bounded_time(
     workdir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

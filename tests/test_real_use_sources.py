@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import CliRunner
 
 from selfheal.config import Config
 from selfheal.errors import ConfigError
@@ -46,6 +47,7 @@ def foreign_repo(tmp_path: Path, *, export: bool = True, playwright: bool = True
 
 
 def selfheal(repo: Path, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """A real `python -m selfheal` process: the smoke test of `demo`; `run` is called in-process."""
     return subprocess.run(
         [sys.executable, "-m", "selfheal", *args],
         cwd=cwd or repo,
@@ -83,11 +85,13 @@ def test_the_sample_never_replaces_a_real_export(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_selfheal_run_in_a_foreign_repository_reports_only_the_teams_data(tmp_path: Path) -> None:
+def test_selfheal_run_in_a_foreign_repository_reports_only_the_teams_data(
+    tmp_path: Path, run_cli: CliRunner
+) -> None:
     repo = foreign_repo(tmp_path)
     export_before = (repo / "out" / "sentry_errors.json").read_bytes()
 
-    result = selfheal(repo, "run", "--run-id", "week1")
+    result = run_cli("run", "--run-id", "week1", cwd=repo, env=clean_env())
     assert result.returncode == 0, result.stderr
 
     assert (repo / "out" / "sentry_errors.json").read_bytes() == export_before  # not overwritten
@@ -116,9 +120,9 @@ def test_selfheal_run_in_a_foreign_repository_reports_only_the_teams_data(tmp_pa
 
 
 @pytest.mark.slow
-def test_selfheal_run_without_any_data_names_what_to_set(tmp_path: Path) -> None:
+def test_selfheal_run_without_any_data_names_what_to_set(tmp_path: Path, run_cli: CliRunner) -> None:
     repo = foreign_repo(tmp_path, export=False, playwright=False)
-    result = selfheal(repo, "run", "--run-id", "empty")
+    result = run_cli("run", "--run-id", "empty", cwd=repo, env=clean_env())
     assert result.returncode == 4
     assert "SENTRY_AUTH_TOKEN" in result.stderr
     assert "playwright-report/report.json" in result.stderr
@@ -156,9 +160,11 @@ def test_the_project_root_is_found_from_any_sub_folder_or_the_environment(tmp_pa
 
 
 @pytest.mark.slow
-def test_selfheal_run_from_a_sub_folder_writes_the_projects_out_and_reports(tmp_path: Path) -> None:
+def test_selfheal_run_from_a_sub_folder_writes_the_projects_out_and_reports(
+    tmp_path: Path, run_cli: CliRunner
+) -> None:
     repo = foreign_repo(tmp_path)
-    result = selfheal(repo, "run", "--run-id", "from-src", cwd=repo / "src")
+    result = run_cli("run", "--run-id", "from-src", cwd=repo / "src", env=clean_env())
     assert result.returncode == 0, result.stderr
     assert (repo / "out" / "patchtasks.json").is_file()
     assert (repo / "reports" / "from-src" / "03-analyze.html").is_file()

@@ -6,9 +6,11 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import CliResult, CliRunner
 
 from selfheal.cli import main
 from selfheal.testing.fake_sentry import FakeSentry
@@ -114,18 +116,11 @@ def test_bad_environment_is_one_line_and_exit_2(
     assert not (tmp_path / "sentry_errors.json").exists()
 
 
-def test_a_rejected_token_is_one_line_exit_3_and_never_printed(tmp_path: Path) -> None:
+def test_a_rejected_token_is_one_line_exit_3_and_never_printed(tmp_path: Path, run_cli: CliRunner) -> None:
     with FakeSentry.synthetic(3) as fake:
         env = _env_for(fake)
         env["SENTRY_AUTH_TOKEN"] = SECRET
-        result = subprocess.run(
-            [sys.executable, "-m", "selfheal", "pull", "sentry", "--out", str(tmp_path)],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        result = run_cli("pull", "sentry", "--out", str(tmp_path), env=env)
     assert result.returncode == 3
     assert result.stderr.count("\n") == 1
     assert "HTTP 401" in result.stderr
@@ -154,17 +149,10 @@ def test_bad_options_are_refused_by_the_parser(capsys: pytest.CaptureFixture[str
     assert "must not be negative" in capsys.readouterr().err
 
 
-def test_retries_are_reported_as_readable_lines(tmp_path: Path) -> None:
+def test_retries_are_reported_as_readable_lines(tmp_path: Path, run_cli: CliRunner) -> None:
     with FakeSentry.synthetic(3, token=SECRET) as fake:
         fake.inject("error", status=503, path_contains="/events/")
-        result = subprocess.run(
-            [sys.executable, "-m", "selfheal", "pull", "sentry", "--out", str(tmp_path)],
-            env=_env_for(fake, CI="true"),
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        result = run_cli("pull", "sentry", "--out", str(tmp_path), env=_env_for(fake, CI="true"))
     assert result.returncode == 0, result.stderr
     (retry_line,) = [line for line in result.stderr.splitlines() if "retry" in line and "after" in line]
     assert retry_line.startswith("selfheal: retry 1 in ")
@@ -174,21 +162,20 @@ def test_retries_are_reported_as_readable_lines(tmp_path: Path) -> None:
     assert SECRET not in result.stderr
 
 
-def _pull(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "selfheal", "pull", "sentry", "--out", str(tmp_path), *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+@pytest.fixture
+def pull_sentry_cli(run_cli: CliRunner) -> Callable[..., CliResult]:
+    def pull(tmp_path: Path, env: dict[str, str], *args: str) -> CliResult:
+        return run_cli("pull", "sentry", "--out", str(tmp_path), *args, env=env)
+
+    return pull
 
 
-def test_a_wrong_organization_names_the_settings_to_check(tmp_path: Path) -> None:
+def test_a_wrong_organization_names_the_settings_to_check(
+    tmp_path: Path, pull_sentry_cli: Callable[..., CliResult]
+) -> None:
     """Issue 13: a wrong SENTRY_ORG was a bare 404."""
     with FakeSentry.synthetic(3) as fake:
-        result = _pull(tmp_path, {**_env_for(fake), "SENTRY_ORG": "no-such-org"})
+        result = pull_sentry_cli(tmp_path, {**_env_for(fake), "SENTRY_ORG": "no-such-org"})
     assert result.returncode == 3
     (line,) = result.stderr.splitlines()
     assert line.startswith("selfheal: error: Sentry HTTP 404")
@@ -197,12 +184,14 @@ def test_a_wrong_organization_names_the_settings_to_check(tmp_path: Path) -> Non
     assert "SENTRY_BASE_URL" in line
 
 
-def test_an_unknown_project_is_an_error_naming_sentry_project(tmp_path: Path) -> None:
+def test_an_unknown_project_is_an_error_naming_sentry_project(
+    tmp_path: Path, pull_sentry_cli: Callable[..., CliResult]
+) -> None:
     """Issue 13: SENTRY_PROJECT=nope pulled 0 issues and exited 0 silently."""
     with FakeSentry.synthetic(3) as fake:
-        result = _pull(tmp_path, {**_env_for(fake), "SENTRY_PROJECT": "nope"})
+        result = pull_sentry_cli(tmp_path, {**_env_for(fake), "SENTRY_PROJECT": "nope"})
         existing = {**_env_for(fake), "SENTRY_PROJECT": "pump-station"}
-        known = _pull(tmp_path / "known", existing, "--limit", "0")
+        known = pull_sentry_cli(tmp_path / "known", existing, "--limit", "0")
     assert result.returncode == 3
     (line,) = result.stderr.splitlines()
     assert "project 'nope' not found" in line
@@ -213,13 +202,16 @@ def test_an_unknown_project_is_an_error_naming_sentry_project(tmp_path: Path) ->
     assert len(json.loads((tmp_path / "known" / "sentry_errors.json").read_text())) == 3
 
 
-def test_without_a_terminal_progress_prints_a_line_at_least_every_ten_seconds(tmp_path: Path) -> None:
+@pytest.mark.slow  # the property needs a pull longer than the 10 s progress interval
+def test_without_a_terminal_progress_prints_a_line_at_least_every_ten_seconds(
+    tmp_path: Path, pull_sentry_cli: Callable[..., CliResult]
+) -> None:
     """Issue 13: in CI a 5,000-issue pull printed nothing for 38 s."""
     import time
 
     with FakeSentry.synthetic(60, latency=0.25) as fake:
         began = time.monotonic()
-        result = _pull(tmp_path, _env_for(fake, CI="true"), "--limit", "0", "--concurrency", "1")
+        result = pull_sentry_cli(tmp_path, _env_for(fake, CI="true"), "--limit", "0", "--concurrency", "1")
         elapsed = time.monotonic() - began
     assert result.returncode == 0, result.stderr
     lines = [line for line in result.stderr.splitlines() if "issues listed" in line]

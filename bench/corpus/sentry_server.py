@@ -2,8 +2,8 @@
 
 1. Processing: stack-trace rules (the project's ``path:**/vendor/** -app``), source context
    for JavaScript frames (Sentry fetches the served script; we read the deployed file).
-2. Grouping, as the default grouping is documented (develop.sentry.dev/grouping, and
-   ../../../shared/facts/sentry-grouping.md): a fingerprint from the SDK wins; else the
+2. Grouping, as the default grouping is documented (develop.sentry.dev/grouping): a
+   fingerprint from the SDK wins; else the
    stack trace of every exception in the chain (only in-app frames when there are any; per
    frame the module, or for JavaScript the normalized file name, the normalized function and
    the line's text, never the line number; the exception type counts, its message does not);

@@ -2,7 +2,7 @@
 
 Bugsink (a self-hosted error tracker that accepts events from the official sentry-sdk) has
 its own read API — ``/api/canonical/0/`` with ``{next, previous, results}`` cursor pages and
-events in the SDK's raw snake_case payload (facts: ../shared/facts/sentry-api.md, part 2).
+events in the SDK's raw snake_case payload.
 ``pull_bugsink`` lists a project's issues, fetches each one's newest event (event list, then
 detail) through the same :class:`~selfheal.sources.http.ApiClient` and pairing engine as the
 Sentry source, and maps both into Sentry's ``{"issue": ..., "latestEvent": ...}`` so

@@ -1,6 +1,6 @@
 """Sentry export (``out/sentry_errors.json``: ``[{issue, latestEvent}]``) → :class:`Failure`.
 
-Field facts (../shared/facts/sentry-api.md): ``count`` is a string, ``userCount`` an int;
+Fields as Sentry's issue and event API returns them: ``count`` is a string, ``userCount`` an int;
 environment and release live in the event's ``tags`` list; exception values are ordered
 oldest first with the main exception last, and frames oldest first with the crash frame last
 (we store frames crash-first). Issues of type ``default`` (log messages) have no exception

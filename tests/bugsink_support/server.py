@@ -2,10 +2,10 @@
 
 Bugsink installs generic top-level packages (``api``, ``events``, ``issues``, ``sentry`` ...),
 so it never goes into the project's environment: it lives in ``.cache/bugsink-venv``
-(reused between local runs; CI starts clean). Facts: ../shared/facts/sentry-api.md, part 2.
+(reused between local runs; CI starts clean).
 
-Bugsink 2.6.2 pins ``certifi>=2026.10.19``, newer than some package mirrors carry; as the
-facts describe, its other requirements are installed first, then ``bugsink`` with ``--no-deps``.
+Bugsink 2.6.2 pins ``certifi>=2026.10.19``, newer than some package mirrors carry; so its
+other requirements are installed first, then ``bugsink`` with ``--no-deps``.
 """
 
 from __future__ import annotations
