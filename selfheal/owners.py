@@ -34,6 +34,8 @@ class EventRuntime:
     has_browser: bool = False
     event_type: str = ""
     """``error`` / ``default`` / ``csp`` / ``hpkp`` / ``expectct`` …"""
+    mobile_stack: bool = False
+    """The stack holds frames only a mobile runtime has (Android framework, ART, Unity engine)."""
 
 
 #: SDK names (``sentry.<language>.<integration>``) whose events come from a mobile app.
@@ -92,7 +94,9 @@ def area_from_runtime(runtime: EventRuntime) -> str:
     """
     if runtime.event_type in _SECURITY_REPORTS:
         return "frontend"
-    sdk = runtime.sdk_name.lower()
+    # Older and some current SDKs name themselves with a dash (``sentry-cordova``, ``sentry-cocoa``,
+    # ``raven-python``): the same SDKs as ``sentry.cordova`` …
+    sdk = re.sub(r"^(?:sentry|raven)-", "sentry.", runtime.sdk_name.lower())
     os_name = runtime.os_name.lower().replace(" ", "")
     runtime_name = runtime.runtime_name.lower()
     platform = runtime.platform.lower()
@@ -100,12 +104,12 @@ def area_from_runtime(runtime: EventRuntime) -> str:
         return "mobile"
     if _EDGE_SDK.match(sdk) or runtime_name in _EDGE_RUNTIMES:
         return "edge"
-    if os_name.startswith(_MOBILE_OS) and (
-        platform in _MOBILE_PLATFORMS or platform in {"java", "javascript"}
-    ):
-        return "mobile"
+    if os_name.startswith(_MOBILE_OS):
+        return "mobile"  # an app on a phone: Java/Kotlin, JS (hybrid, React Native), native (NDK), …
     if platform in _MOBILE_PLATFORMS:
         return "frontend" if os_name.startswith("macos") else "mobile"
+    if runtime.mobile_stack and not os_name and not runtime.has_browser:
+        return "mobile"  # no os context, but the stack runs on Android or in Unity
     if _FRONTEND_SDK.match(sdk):
         return "frontend"
     if _BACKEND_SDK.match(sdk) or platform in _BACKEND_PLATFORMS:

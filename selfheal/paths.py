@@ -28,7 +28,7 @@ from pathlib import Path, PurePosixPath
 
 from selfheal.config import PathMapping
 
-__all__ = ["RepoTree", "is_plausible_file_path", "is_vendor_path", "to_repo_path"]
+__all__ = ["RepoTree", "is_plausible_file_path", "is_vendor_module", "is_vendor_path", "to_repo_path"]
 
 _URL_PREFIX = re.compile(
     r"^(?:webpack(?:-internal)?://[^/]*/|app:///|app://[^/]*/|[a-z][a-z0-9+.-]*://[^/]*/?)",
@@ -106,6 +106,21 @@ _BINARY_EXTENSIONS = frozenset(
     {"dll", "exe", "so", "dylib", "jar", "war", "ear", "aar", "class", "pyc", "pyo", "o", "obj", "a"}
     | {"lib", "pdb", "wasm", "apk", "ipa", "dex", "node", "bin", "bundle", "jsbundle", "hbc"}
 )
+
+
+#: Qualified names of JVM, Android and .NET/Unity runtime and library code (``android.app.ActivityThread``,
+#: ``UnityEngine.EventSystems.EventSystem:Update``): events often leave ``in_app`` unset on them.
+_VENDOR_MODULE = re.compile(
+    r"^(?:java|javax|jdk|sun|com\.sun|kotlin|kotlinx|scala|android|androidx|dalvik|libcore|com\.android"
+    r"|com\.google\.android|com\.google\.common|okhttp3|retrofit2|io\.reactivex|org\.apache|org\.springframework"
+    r"|org\.jboss|org\.hibernate|org\.eclipse|org\.junit|junit|System|Microsoft|UnityEngine|UnityEditor"
+    r"|Mono|Xamarin)[.:]"
+)
+
+
+def is_vendor_module(qualified: str) -> bool:
+    """True for a JVM or .NET qualified name (module, class or function) of runtime or library code."""
+    return bool(_VENDOR_MODULE.match(qualified))
 
 
 def is_vendor_path(raw: str) -> bool:
@@ -294,7 +309,8 @@ def to_repo_path(
         # An absolute path from another machine: keep from the first folder that looks like
         # a source root, else the last two components.
         parts = [p for p in path.split("/") if p]
-        for marker in ("src", "app", "lib", "tests", "test", "packages", "apps", "web", "server"):
+        # (``Assets`` is a Unity project's source root: its scripts live under Assets/Scripts/)
+        for marker in ("Assets", "src", "app", "lib", "tests", "test", "packages", "apps", "web", "server"):
             if marker in parts[:-1]:
                 path = "/".join(parts[parts.index(marker) :])
                 break

@@ -66,8 +66,17 @@ _JAVA_FILE = re.compile(
     r"^(?:[\w$.-]+\.(?:java|kt|kts|scala|groovy|clj|aj)|Native Method|Unknown Source|<generated>|)$"
 )
 #: .NET: ``at Shop.Tests.Steps.Total(Int32 n) in C:\src\Steps.cs:line 26`` (the file part optional).
+#: TRX converters join the message and the .NET stack on one line with spaces:
+#: ``System.Exception : Test   at Ns.Type.Method() in C:\src\X.cs:line 39``.
+_JOINED_DOTNET_FRAME = re.compile(
+    r"(?<=\S)[ \t]{2,}(?=at [\w.`<>\[\]]+ ?\([^()\n]*\)(?: in |[ \t]*$))", re.MULTILINE
+)
+#: Mono writes ``at Ns.Type.Method () [0x00000] in /src/File.cs:121``; localized runtimes write
+#: their own words (``bei … in C:\src\Steps.cs:Zeile 18.``, ``à … dans …:ligne 18``).
 _DOTNET_FRAME = re.compile(
-    r"^\s*at (?P<qual>[^\s(]+)\((?P<args>[^)]*)\)(?: in (?P<file>.+?):line (?P<line>\d+))?\s*$"
+    r"^\s*(?:at|bei|à|en|em|в|w|bij|vid|場所|在)\s+(?P<qual>[^\s(]+) ?\((?P<args>[^)]*)\)"
+    r"(?: \[0x[0-9a-fA-F]+\])?"
+    r"(?:\s+(?:in|dans|en|na|em|в|w|i|位置|場所)\s+(?P<file>.+?):(?:[^\W\d_]+ ?)?(?P<line>\d+)\.?)?\s*$"
 )
 #: vitest: ``❯ src/cart.test.ts:5:17`` or ``❯ total src/cart.ts:12:9``.
 _VITEST_FRAME = re.compile(r"^\s*\u276f\s+(?:(?P<func>\S+)\s+)?(?P<loc>\S+?):(?P<line>\d+):(?P<col>\d+)\s*$")
@@ -95,9 +104,12 @@ _NOT_A_MESSAGE = re.compile(
     r"|--- (?:FAIL|PASS|SKIP): .*|self = <.*>|goroutine \d+ \[.*\]:|\.\.\. ?\d+ more"
     r"|--- End of .* ---|(?:Stack ?[Tt]race|Error Message|Failure Message|Call Stack):?"
     r"|---- \S+ std(?:out|err) ----|note: run with `RUST_BACKTRACE=1`.*"
-    r"|_{3,}.*_{3,}|[-=]{5,})\s*$"
+    r"|_{3,}.*_{3,}|[-=]{5,}"
+    # Mono's frames without a method: ``at <0x00000> <unknown method>``, ``at (wrapper …) …``
+    r"|at <0x[0-9a-fA-F]+> <unknown method>|at \(wrapper [^)]*\) .*)\s*$"
 )
-_INDENTED_PYTEST_ERROR = re.compile(r"^\s+E(?:   |$)")
+#: (some reporters re-indent pytest's output and squeeze ``E   `` to ``E ``)
+_INDENTED_PYTEST_ERROR = re.compile(r"^\s+E(?:\s|$)")
 #: PHPUnit's first failure line: ``Tests\Unit\CalcTest::testAdd`` (``with data set #0`` optional).
 _PHPUNIT_TEST_ID = re.compile(r"^[\w\\]+::\w+(?: with data set .*)?$")
 _JVM_VENDOR = re.compile(
@@ -663,11 +675,17 @@ def _playwright_last_attempt(text: str) -> tuple[str, int]:
     return "\n".join(_dedent(kept)).strip("\n"), len(retries) + 1
 
 
+#: NUnit and xUnit put a space before the colon: ``System.InvalidOperationException : cart is closed``.
+_NUNIT_TYPE_PREFIX = re.compile(r"^(?P<type>[A-Za-z_][\w.]*\.[A-Za-z_]\w*) : ")
+
+
 def _type_and_message(first_line_text: str) -> tuple[str, str]:
     """``("TypeError", "…")`` from ``TypeError: …``; a type alone on its line (``java.lang.AssertionError:``
     with the message below) gives the following lines."""
-    match = TYPE_PREFIX.match(first_line_text) or re.match(
-        r"^(?P<type>[A-Za-z_$][\w$.]*):[ \t]*(?:\n|$)", first_line_text
+    match = (
+        TYPE_PREFIX.match(first_line_text)
+        or re.match(r"^(?P<type>[A-Za-z_$][\w$.]*):[ \t]*(?:\n|$)", first_line_text)
+        or _NUNIT_TYPE_PREFIX.match(first_line_text)
     )
     if match and match["type"].rsplit(".", 1)[-1].endswith(("Error", "Exception", "Failure", "Failed")):
         return match["type"], first_line_text[match.end() :].lstrip("\n")
@@ -721,6 +739,10 @@ def _case_failure(case: _Case, anchors: _Anchors, index: int) -> Failure | None:
     declared_at = _PLAYWRIGHT_HEADER.search(raw_text) if playwright else None
     if playwright:
         raw_text, attempts = _playwright_last_attempt(raw_text)
+    message_attr = strip_ansi(element.get("message") or "").strip()
+    if not raw_text.strip() and "\n" in message_attr:
+        raw_text = message_attr  # the whole failure (a traceback) is in the attribute, the body empty
+    raw_text = _JOINED_DOTNET_FRAME.sub("\n   ", raw_text)
     stack = _split_text(raw_text, anchors, classname=classname)
     if declared_at and not stack.frames:
         # No stack (a test.fail that passed): point at the test's declaration, as the JSON does.
@@ -730,7 +752,6 @@ def _case_failure(case: _Case, anchors: _Anchors, index: int) -> Failure | None:
         stack = _Stack(stack.message_lines, (frame,), (_describe_line(frame),), stack.crash_type)
 
     type_attr = strip_ansi(element.get("type") or "").strip()
-    message_attr = strip_ansi(element.get("message") or "").strip()
     body = "\n".join(line.rstrip() for line in _dedent(stack.message_lines)).strip()
     exception_type, body = _type_and_message(body)
     timed_out = bool(re.match(r"Test timeout of \d+ms exceeded", body))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from selfheal.config import PathMapping
 from selfheal.errors import InputError
 from selfheal.models import Frame
 from selfheal.owners import EventRuntime, area_from_runtime
-from selfheal.paths import RepoTree, is_vendor_path, to_repo_path
+from selfheal.paths import RepoTree, is_vendor_module, is_vendor_path, to_repo_path
 from selfheal.records import Failure, strip_ansi
 from selfheal.storage import read_json
 
@@ -73,6 +74,8 @@ def _entries(event: Mapping[str, Any], kind: str) -> list[dict[str, Any]]:
     ]
     if not found and isinstance(event.get(kind), dict):
         found = [event[kind]]
+    elif not found and isinstance(event.get(kind), list):
+        found = [{"values": event[kind]}]  # older SDKs (Go, store format) send the bare list of values
     return found
 
 
@@ -96,7 +99,10 @@ def _frame_path(raw: Mapping[str, Any], *, mappings: Sequence[PathMapping], tree
     filename = _str(raw.get("filename"))
     abs_path = _str(raw.get("absPath") or raw.get("abs_path"))
     module = _str(raw.get("module"))
-    candidates = [filename] if "/" in filename.strip("/") and "://" not in filename else []
+    # Python's SDK writes ``filename`` relative to the sys.path entry (the project root for the
+    # app's own modules: ``manage.py``, ``shop/cart.py``), a better repository path than absPath.
+    relative = "/" in filename.strip("/") or (filename.endswith(".py") and not filename.startswith("/"))
+    candidates = [filename] if relative and "://" not in filename else []
     candidates += [abs_path, filename]
     if re.fullmatch(r"[\w$]+\.(?:java|kt|scala|groovy)", filename) and "." in module:
         package = module.rsplit(".", 1)[0]  # the module is the class: com.example.app.MainActivity
@@ -123,9 +129,16 @@ def _frames(
         filename = _str(raw.get("filename"))
         abs_path = _str(raw.get("absPath") or raw.get("abs_path"))
         in_app_raw = raw.get("inApp", raw.get("in_app"))
-        in_app = bool(in_app_raw) if in_app_raw is not None else not is_vendor_path(abs_path or filename)
+        qualified = _str(raw.get("module")) or _str(raw.get("function"))
+        in_app = (
+            bool(in_app_raw)
+            if in_app_raw is not None
+            else not is_vendor_path(abs_path or filename) and not is_vendor_module(qualified)
+        )
         lineno = raw.get("lineNo", raw.get("lineno"))
-        path = _frame_path(raw, mappings=mappings, tree=tree) if in_app else ""
+        # SDKs mark module caches in-app (Go's /go/pkg/mod, Rust's ~/.cargo/registry): no fix goes there.
+        vendored = is_vendor_path(abs_path) if abs_path else is_vendor_path(filename)
+        path = _frame_path(raw, mappings=mappings, tree=tree) if in_app and not vendored else ""
         frames.append(
             Frame(
                 filename=filename,
@@ -239,6 +252,7 @@ def _one(
         exc_type = exc_type or _SECURITY_REPORTS[event_type]
     platform = _str(issue.get("platform")) or _str(event.get("platform"))
     runtime = _runtime(event, tags, platform, event_type, _str(_dict(metadata.get("sdk")).get("name")))
+    runtime = replace(runtime, mobile_stack=_runs_on_mobile(stacks))
     level = (_str(issue.get("level")) or tags.get("level") or _str(event.get("level")) or "error").lower()
     return Failure(
         source="bugsink" if metadata.get("origin") == "bugsink" else "sentry",
@@ -298,6 +312,26 @@ def _event_type(issue: Mapping[str, Any], event: Mapping[str, Any]) -> str:
     if "directive" in metadata and "uri" in metadata:  # a CSP issue without its event
         return "csp"
     return declared
+
+
+#: Frames only a mobile runtime has: the Android framework and ART (``android.app.ActivityThread``,
+#: ``dalvik.system…``, ``/system/lib64/libc.so``) and the Unity engine (``UnityEngine.…``).
+_MOBILE_FRAME = re.compile(
+    r"^(?:(?:android|androidx|dalvik|com\.android)\.|UnityEngine[.:]|/system/(?:vendor/)?lib(?:64)?/"
+    r"|/apex/com\.android\.)"
+)
+
+
+def _runs_on_mobile(stacks: Sequence[Sequence[Any]]) -> bool:
+    """True when a stack holds frames of a mobile runtime (events that carry no os context)."""
+    for stack in stacks:
+        for raw in stack:
+            if isinstance(raw, dict) and any(
+                _MOBILE_FRAME.match(_str(raw.get(key)))
+                for key in ("module", "function", "package", "abs_path")
+            ):
+                return True
+    return False
 
 
 def _runtime(
