@@ -3,7 +3,7 @@
 The same pipeline as ``bench/corpus/build.py`` (whose Sentry-server code, ``sentry_server.py``,
 is imported, not copied), on a different app: the Riverside Hall box office in ``app/``.
 
-1. npm ci here (``@sentry/browser``, ``@playwright/test``, esbuild; never a browser download),
+1. npm ci in bench/corpus (``@sentry/browser``, ``@playwright/test``, esbuild; never a browser download),
    deploy ``app/`` to a fixed folder, bundle the browser SDK into the deployed web front end.
 2. Start the box office's HTTP server (``server/boxoffice/http.py``) with the REAL ``sentry-sdk``
    (in-memory transport); the server relays the browser SDK's envelopes.
@@ -38,7 +38,9 @@ PORT = 38533
 BASE = f"http://127.0.0.1:{PORT}"
 WEEK_START = datetime(2026, 10, 5, tzinfo=UTC)
 RELEASE_SWITCH = WEEK_START + timedelta(days=3)
-NODE_MODULES = HERE / "node_modules"
+#: The node tools (and the browser driver) are bench/corpus's: one package.json, one lock.
+TOOLS = HERE.parent / "corpus"
+NODE_MODULES = TOOLS / "node_modules"
 sys.path.insert(0, str(HERE.parent / "corpus"))
 import sentry_server  # noqa: E402 - bench/corpus's model of Sentry's server, shared on purpose
 
@@ -59,7 +61,7 @@ def run(cmd: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
 def prepare() -> None:
     if not (NODE_MODULES / "@playwright" / "test").is_dir() or not (NODE_MODULES / "@sentry").is_dir():
         env = {**os.environ, "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1"}
-        run(["npm", "ci", "--no-audit", "--no-fund"], cwd=HERE, env=env)
+        run(["npm", "ci", "--no-audit", "--no-fund"], cwd=TOOLS, env=env)
     if DEPLOY.exists():
         shutil.rmtree(DEPLOY)
     shutil.copytree(APP, DEPLOY, ignore=shutil.ignore_patterns("node_modules", "test-results", "__pycache__"))
@@ -264,7 +266,7 @@ def browser_traffic(rng: random.Random, day: datetime, count: int) -> None:
     for index, visit in enumerate(plan):
         plan_file.write_text(json.dumps([visit]))
         CLOCK.now = day + timedelta(hours=9 + index * 10 / max(1, count), seconds=rng.randint(0, 2000))
-        run(["node", str(HERE / "browse.mjs"), BASE, str(plan_file)], cwd=HERE, stdout=subprocess.DEVNULL)
+        run(["node", str(TOOLS / "browse.mjs"), BASE, str(plan_file)], cwd=TOOLS, stdout=subprocess.DEVNULL)
 
 
 def playwright_run() -> None:
