@@ -574,6 +574,9 @@ class GitHubGateway:
         pr = self._pulls.get(number)
         if pr is None or name.lower() not in {label.name.lower() for label in (pr.labels or [])}:
             return
+        self._remove_label(pr, number, name)
+
+    def _remove_label(self, pr: Any, number: int, name: str) -> None:
         try:
             self._call(
                 f"remove label {name} from PR #{number}", partial(pr.remove_from_labels, name), write=True
@@ -606,13 +609,7 @@ class GitHubGateway:
                 edit = partial(edit, title=decision.title)
             self._call(f"update PR #{number}", edit, write=True)  # one PATCH for both
         for name in decision.stale_labels:
-            try:
-                self._call(
-                    f"remove label {name} from PR #{number}", partial(pr.remove_from_labels, name), write=True
-                )
-            except GithubException as exc:
-                if exc.status != 404:  # already gone
-                    raise
+            self._remove_label(pr, number, name)
         if decision.missing_labels:
             self.ensure_labels(label for label in decision.labels if label.name in decision.missing_labels)
             self._call(f"label PR #{number}", lambda: pr.add_to_labels(*decision.missing_labels), write=True)

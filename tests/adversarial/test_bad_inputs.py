@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from adversarial.checks import one_error_line
 from selfheal.cli import main
 from selfheal.contracts import load_tasks
 
@@ -20,14 +21,8 @@ REPORT = FIXTURES / "playwright" / "report.json"
 ORIGINAL_TASKS = FIXTURES / "seed" / "real-patchtasks.json"
 
 
-def one_error_line(capsys: pytest.CaptureFixture[str], *needles: str) -> str:
-    err = capsys.readouterr().err
-    lines = [line for line in err.splitlines() if line.startswith("selfheal: error:")]
-    assert len(lines) == 1, err
-    assert "Traceback" not in err
-    for needle in needles:
-        assert needle in lines[0], lines[0]
-    return lines[0]
+def error_line(capsys: pytest.CaptureFixture[str], *needles: str) -> str:
+    return one_error_line(capsys.readouterr().err, *needles)
 
 
 @pytest.fixture
@@ -46,7 +41,7 @@ def test_a_device_as_the_report_is_refused_without_reading_it(
     before = earlier.read_bytes()
     capsys.readouterr()
     assert main(["normalize", "playwright", "/dev/zero", "--out", str(earlier.parent)]) == 2
-    one_error_line(capsys, "/dev/zero", "not a regular file")
+    error_line(capsys, "/dev/zero", "not a regular file")
     assert earlier.read_bytes() == before
 
 
@@ -59,7 +54,7 @@ def test_a_fifo_as_the_report_is_refused_without_hanging(
     before = earlier.read_bytes()
     capsys.readouterr()
     assert main(["normalize", "playwright", str(fifo), "--out", str(earlier.parent)]) == 2
-    one_error_line(capsys, "FIFO")
+    error_line(capsys, "FIFO")
     assert earlier.read_bytes() == before
 
 
@@ -116,7 +111,7 @@ def test_a_900_deep_extra_field_is_one_clear_error(
     path.parent.mkdir()
     path.write_text(json.dumps(tasks))
     assert main(["pr", "--dry-run", "--out", str(path.parent)]) == 2
-    one_error_line(capsys, "patchtasks.json", "nested")
+    error_line(capsys, "patchtasks.json", "nested")
 
 
 def test_original_pipeline_tasks_are_accepted_by_pr_and_as_previous(
@@ -147,7 +142,7 @@ def test_out_naming_a_file_is_one_clear_error(tmp_path: Path, capsys: pytest.Cap
     not_a_folder = tmp_path / "out"
     not_a_folder.write_text("a file")
     assert main(["normalize", "playwright", str(REPORT), "--out", str(not_a_folder)]) == 2
-    one_error_line(capsys, str(not_a_folder))
+    error_line(capsys, str(not_a_folder))
     assert not_a_folder.read_text() == "a file"
 
 
@@ -220,7 +215,7 @@ def test_every_configuration_key_is_type_checked_and_named(
         str(tmp_path / "o"),
     ]
     assert main(argv) == 2
-    one_error_line(capsys, named)
+    error_line(capsys, named)
     assert not (tmp_path / "o").exists()
 
 
@@ -237,7 +232,7 @@ def test_a_yaml_alias_bomb_is_refused_quickly(tmp_path: Path, capsys: pytest.Cap
     started = time.monotonic()
     assert main(["run", "--params", str(bomb), "--reports", str(tmp_path / "reports")]) == 2
     assert time.monotonic() - started < 10
-    one_error_line(capsys, "params.yaml", "aliases")
+    error_line(capsys, "params.yaml", "aliases")
     assert not (tmp_path / "reports").exists()
 
 
@@ -248,5 +243,5 @@ def test_a_wrong_typed_parameter_is_named_before_any_notebook_runs(
     params = tmp_path / "params.json"
     params.write_text(json.dumps({"limit": value}))
     assert main(["run", "--params", str(params), "--reports", str(tmp_path / "reports")]) == 2
-    one_error_line(capsys, "params.limit", f"as {declared}")
+    error_line(capsys, "params.limit", f"as {declared}")
     assert not (tmp_path / "reports").exists()

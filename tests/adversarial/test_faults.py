@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from task_builders import make_task
 
+from adversarial.checks import one_error_line
 from selfheal.cli import main
 from selfheal.contracts import save_tasks
 from selfheal.errors import SentryError
@@ -26,15 +27,6 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 EXPORT = FIXTURES / "seed" / "real-sentry_errors.json"
 GITHUB_TOKEN = "ghp_FaultsToken0123456789abcdefghijklmno"
 PASSWORD = "pw-Secret-7781"
-
-
-def one_error_line(err: str, *needles: str) -> str:
-    lines = [line for line in err.splitlines() if line.startswith("selfheal: error:")]
-    assert len(lines) == 1, err
-    assert "Traceback" not in err
-    for needle in needles:
-        assert needle in lines[0], lines[0]
-    return lines[0]
 
 
 @pytest.fixture
