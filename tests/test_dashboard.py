@@ -184,31 +184,20 @@ def test_three_real_runs_make_a_trend_and_each_compares_with_the_last(three_runs
 @pytest.mark.slow
 @pytest.mark.browser
 def test_the_dashboard_renders_offline_in_chromium_with_its_charts_drawn(three_runs: Path) -> None:
-    from browser_support.chromium import chromium_devtools, find_chromium, visit
+    from browser_support.chromium import chromium_devtools, count_on_page, find_chromium, visit
 
     if find_chromium() is None:
         pytest.fail("chromium is not installed: run `make browser` (Debian package `chromium`)")
     index = three_runs / "reports" / "index.html"
     with chromium_devtools() as tools:
         seen = visit(tools, index, settle_seconds=3)
-        target = tools.send("Target.createTarget", {"url": index.resolve().as_uri()})["targetId"]
-        session = tools.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
-        drawn = 0
-        for _ in range(40):
-            tools.pump(0.25)
-            drawn = tools.send(
-                "Runtime.evaluate",
-                {
-                    "expression": "[...document.querySelectorAll('svg.trend rect.bar')]"
-                    ".map(r => r.getBoundingClientRect())"
-                    ".filter(box => box.width > 0 && box.height > 0).length",
-                    "returnByValue": True,
-                },
-                session=session,
-            )["result"].get("value", 0)
-            if drawn:
-                break
-        tools.send("Target.closeTarget", {"targetId": target})
+        drawn = count_on_page(
+            tools,
+            index,
+            "[...document.querySelectorAll('svg.trend rect.bar')]"
+            ".map(r => r.getBoundingClientRect())"
+            ".filter(box => box.width > 0 && box.height > 0).length",
+        )
     assert seen.off_filesystem_requests == []
     assert seen.console_errors == []
     assert seen.exceptions == []

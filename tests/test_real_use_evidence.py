@@ -100,7 +100,7 @@ def test_failing_tests_carry_flaky_rate_projects_links_thumbnails_and_traces(rep
 @pytest.mark.slow
 @pytest.mark.browser
 def test_the_normalize_report_shows_the_thumbnail_and_the_flaky_view_in_chromium(repo: Path) -> None:
-    from browser_support.chromium import chromium_devtools, find_chromium, visit
+    from browser_support.chromium import chromium_devtools, count_on_page, find_chromium, visit
 
     from selfheal.runner import run_notebooks
 
@@ -115,23 +115,12 @@ def test_the_normalize_report_shows_the_thumbnail_and_the_flaky_view_in_chromium
     page = repo / "reports" / "qa" / "02-normalize.html"
     with chromium_devtools() as tools:
         seen = visit(tools, page)
-        target = tools.send("Target.createTarget", {"url": page.resolve().as_uri()})["targetId"]
-        session = tools.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
-        shown = 0
-        for _ in range(40):
-            tools.pump(0.25)
-            shown = tools.send(
-                "Runtime.evaluate",
-                {
-                    "expression": "[...document.querySelectorAll('img[src^=\"data:image/png\"]')]"
-                    ".filter(i => i.complete && i.naturalWidth > 0 && i.width <= 240).length",
-                    "returnByValue": True,
-                },
-                session=session,
-            )["result"].get("value", 0)
-            if shown:
-                break
-        tools.send("Target.closeTarget", {"targetId": target})
+        shown = count_on_page(
+            tools,
+            page,
+            "[...document.querySelectorAll('img[src^=\"data:image/png\"]')]"
+            ".filter(i => i.complete && i.naturalWidth > 0 && i.width <= 240).length",
+        )
     assert seen.off_filesystem_requests == []
     assert seen.console_errors == []
     assert seen.drawn == seen.charts

@@ -222,3 +222,19 @@ def visit(tools: DevTools, path: Path, *, settle_seconds: float = 20.0) -> PageV
     result.title = str(state.get("title", ""))
     result.text = str(text)
     return result
+
+
+def count_on_page(tools: DevTools, path: Path, expression: str, *, tries: int = 40) -> int:
+    """Open ``path`` in a new tab and poll ``expression`` (a JS number) until it is non-zero."""
+    target = tools.send("Target.createTarget", {"url": path.resolve().as_uri()})["targetId"]
+    session = tools.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+    count = 0
+    for _ in range(tries):
+        tools.pump(0.25)
+        count = tools.send(
+            "Runtime.evaluate", {"expression": expression, "returnByValue": True}, session=session
+        )["result"].get("value", 0)
+        if count:
+            break
+    tools.send("Target.closeTarget", {"targetId": target})
+    return count
