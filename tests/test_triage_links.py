@@ -30,6 +30,9 @@ APP_JS = "http://localhost:3000/static/app.js"
 LOOKUP = PyFrame("billing.discounts", "lookup_code", 41)
 CHECKOUT = PyFrame("api.views", "checkout", 88)
 NIGHTLY = PyFrame("jobs.nightly", "recompute", 12)
+#: A release moved the check that apply_code made into the helper check_code.
+APPLY_CODE = PyFrame("billing.discounts", "apply_code", 30)
+CHECK_CODE = PyFrame("billing.discounts", "check_code", 52)
 
 
 def groups(tasks: list[PatchTask]) -> set[frozenset[str]]:
@@ -139,24 +142,22 @@ def test_same_exception_type_is_not_the_same_bug() -> None:
 
 
 def test_a_check_moved_into_a_helper_in_a_new_release_is_the_same_bug() -> None:
-    apply_code = PyFrame("billing.discounts", "apply_code", 30)
-    check_code = PyFrame("billing.discounts", "check_code", 52)
     failures = sentry_failures(
         sentry_issue(
-            "1", "ValueError", "code ACME-7 is expired", [apply_code, CHECKOUT], release="shop@2.0.0"
+            "1", "ValueError", "code ACME-7 is expired", [APPLY_CODE, CHECKOUT], release="shop@2.0.0"
         ),
         sentry_issue(
-            "2", "ValueError", "code BETA-22 is expired", [check_code, apply_code], release="shop@2.1.0"
+            "2", "ValueError", "code BETA-22 is expired", [CHECK_CODE, APPLY_CODE], release="shop@2.1.0"
         ),
     )
     [task] = build_tasks(failures, Config())
     assert any("the check moved into a helper" in r for r in task.merge_reasons)
     same_release = sentry_failures(
         sentry_issue(
-            "1", "ValueError", "code ACME-7 is expired", [apply_code, CHECKOUT], release="shop@2.1.0"
+            "1", "ValueError", "code ACME-7 is expired", [APPLY_CODE, CHECKOUT], release="shop@2.1.0"
         ),
         sentry_issue(
-            "2", "ValueError", "code BETA-22 is expired", [check_code, apply_code], release="shop@2.1.0"
+            "2", "ValueError", "code BETA-22 is expired", [CHECK_CODE, APPLY_CODE], release="shop@2.1.0"
         ),
     )
     assert len(build_tasks(same_release, Config())) == 2  # both paths exist in one release: two places
@@ -166,14 +167,12 @@ def test_a_test_showing_an_error_whose_check_moved_into_a_helper_joins_both_rele
     # The check moved into a helper, so the bug has two Sentry issues (two crash functions)
     # that say the same thing. A test showing that error means the bug, not one of two
     # look-alike issues: it links once they are one cluster (found on a held-out corpus).
-    apply_code = PyFrame("billing.discounts", "apply_code", 30)
-    check_code = PyFrame("billing.discounts", "check_code", 52)
     failures = sentry_failures(
         sentry_issue(
-            "1", "ValueError", "code ACME-7 is expired", [apply_code, CHECKOUT], release="shop@2.0.0"
+            "1", "ValueError", "code ACME-7 is expired", [APPLY_CODE, CHECKOUT], release="shop@2.0.0"
         ),
         sentry_issue(
-            "2", "ValueError", "code BETA-22 is expired", [check_code, apply_code], release="shop@2.1.0"
+            "2", "ValueError", "code BETA-22 is expired", [CHECK_CODE, APPLY_CODE], release="shop@2.1.0"
         ),
     )
     ui = (
@@ -445,15 +444,14 @@ def test_errors_shown_as_a_repr_or_inside_json_are_found(exception_type: str, va
 
 
 def test_a_check_moved_two_levels_down_is_still_the_same_bug() -> None:
-    apply_code = PyFrame("billing.discounts", "apply_code", 30)
     validate = PyFrame("billing.rules", "validate", 8)
     check = PyFrame("billing.rules", "check_expiry", 19)
     failures = sentry_failures(
         sentry_issue(
-            "1", "ValueError", "code ACME-7 is expired", [apply_code, CHECKOUT], release="shop@2.0.0"
+            "1", "ValueError", "code ACME-7 is expired", [APPLY_CODE, CHECKOUT], release="shop@2.0.0"
         ),
         sentry_issue(
-            "2", "ValueError", "code BETA-22 is expired", [check, validate, apply_code], release="shop@2.1.0"
+            "2", "ValueError", "code BETA-22 is expired", [check, validate, APPLY_CODE], release="shop@2.1.0"
         ),
     )
     [task] = build_tasks(failures, Config())
