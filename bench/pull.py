@@ -25,7 +25,7 @@ from pathlib import Path
 import httpx
 
 from selfheal.settings import SentrySettings
-from selfheal.sources.sentry_api import pull_sentry
+from selfheal.sources.sentry_pull import pull_sentry
 
 TOKEN = "fake-sentry-token"  # noqa: S105 (the fake server's well-known test token)
 ORG = "acme"

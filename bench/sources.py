@@ -23,7 +23,7 @@ from selfheal.config import Config
 from selfheal.normalize import build_tasks
 from selfheal.pipeline import read_failures
 from selfheal.sources.junit import parse_junit
-from selfheal.sources.sentry import load_sentry_export
+from selfheal.sources.sentry_export import load_sentry_export
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
 EXPECTED = tomllib.loads((FIXTURES / "expected_sources.toml").read_text(encoding="utf-8"))

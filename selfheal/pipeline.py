@@ -33,7 +33,7 @@ from selfheal.settings import SentrySettings, secret_values
 from selfheal.storage import read_json, write_json
 
 if TYPE_CHECKING:
-    from selfheal.sources.sentry_api import PullReport
+    from selfheal.sources.sentry_pull import PullReport
 
 __all__ = [
     "DEFAULT_JUNIT_LOCATIONS",
@@ -267,7 +267,7 @@ def pull_sample(
     out_dir: str | Path = "out", *, limit: int | None = None, progress: bool | None = None
 ) -> PullReport:
     """The bundled sample through the built-in Sentry simulator (never over a real export)."""
-    from selfheal.sources.sentry_api import pull_sentry
+    from selfheal.sources.sentry_pull import pull_sentry
     from selfheal.testing.fake_sentry import FakeSentry
 
     out = in_project(out_dir)
@@ -298,7 +298,7 @@ def pull(
     there; ``"none"`` pulls nothing; ``"auto"``: see :func:`resolve_source`. Returns ``None``
     when nothing was pulled (``file`` and ``none``).
     """
-    from selfheal.sources.sentry_api import pull_sentry  # I/O stage, imported on use
+    from selfheal.sources.sentry_pull import pull_sentry  # I/O stage, imported on use
 
     out = in_project(out_dir, environ)
     if source == "auto":
@@ -409,7 +409,7 @@ def read_failures(
 
     failures: list[Failure] = []
     if sentry is not None:
-        from selfheal.sources.sentry import load_sentry_export
+        from selfheal.sources.sentry_export import load_sentry_export
 
         failures += load_sentry_export(sentry, mappings=config.paths, tree=tree)
     run = None

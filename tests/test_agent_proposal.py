@@ -26,7 +26,7 @@ from selfheal.pullrequests.proposal import (
     without_fix_section,
 )
 from selfheal.pullrequests.render import render_pr_body
-from selfheal.sources.sentry import parse_sentry_export
+from selfheal.sources.sentry_export import parse_sentry_export
 
 POLICY = AgentPolicy("scripted", 5, date(2026, 12, 2))
 

@@ -13,9 +13,9 @@ import pytest
 from selfheal.cli import main
 from selfheal.errors import ConfigError, SentryError
 from selfheal.settings import BugsinkSettings
+from selfheal.sources._http import RetryPolicy
 from selfheal.sources.bugsink import pull_bugsink, sentry_event_from_bugsink, sentry_issue_from_bugsink
-from selfheal.sources.http import RetryPolicy
-from selfheal.sources.sentry import parse_sentry_export
+from selfheal.sources.sentry_export import parse_sentry_export
 from selfheal.testing.fake_bugsink import FakeBugsink
 
 FIXTURES = Path(__file__).parent / "fixtures" / "bugsink"
@@ -298,7 +298,7 @@ def test_tasks_from_a_bugsink_pull_say_bugsink() -> None:
     from selfheal.contracts import contract_errors
     from selfheal.normalize import build_tasks
     from selfheal.sources.bugsink import sentry_issue_from_bugsink
-    from selfheal.sources.sentry import parse_sentry_export
+    from selfheal.sources.sentry_export import parse_sentry_export
 
     issue = sentry_issue_from_bugsink(
         {

@@ -280,7 +280,7 @@ def test_each_link_is_listed_once() -> None:
     from selfheal.normalize import build_tasks
     from selfheal.pipeline import sample_path
     from selfheal.pullrequests.render import render_pr_body
-    from selfheal.sources.sentry import load_sentry_export
+    from selfheal.sources.sentry_export import load_sentry_export
 
     tasks = build_tasks(load_sentry_export(sample_path("sentry_errors.json")), Config())
     keyerror = next(t for t in tasks if t.title == "KeyError: 'sku'")

@@ -19,7 +19,7 @@ from selfheal.errors import ConfigError
 from selfheal.normalize import build_tasks
 from selfheal.pipeline import pull, resolve_source, sample_path
 from selfheal.sources.playwright import load_playwright_report
-from selfheal.sources.sentry import load_sentry_export
+from selfheal.sources.sentry_export import load_sentry_export
 
 FIXTURES = Path(__file__).parent / "fixtures"
 EXPORT = FIXTURES / "real_use" / "sentry_errors.json"

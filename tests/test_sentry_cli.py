@@ -246,6 +246,6 @@ def test_help_starts_fast_without_importing_heavy_modules() -> None:
 
 def test_the_cli_default_concurrency_is_the_clients() -> None:
     from selfheal.cli.pull import DEFAULT_CONCURRENCY
-    from selfheal.sources.http import DEFAULT_CONCURRENCY as CLIENT_DEFAULT
+    from selfheal.sources._http import DEFAULT_CONCURRENCY as CLIENT_DEFAULT
 
     assert DEFAULT_CONCURRENCY == CLIENT_DEFAULT

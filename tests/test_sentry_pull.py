@@ -13,8 +13,8 @@ import stamina
 
 from selfheal.errors import ConfigError, SentryError
 from selfheal.settings import SentrySettings
-from selfheal.sources.http import RetryPolicy
-from selfheal.sources.sentry_api import PullReport, pull_sentry
+from selfheal.sources._http import RetryPolicy
+from selfheal.sources.sentry_pull import PullReport, pull_sentry
 from selfheal.storage import write_json
 from selfheal.testing.fake_sentry import FakeSentry, RandomFaults, synthetic_export
 

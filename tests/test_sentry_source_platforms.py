@@ -8,7 +8,7 @@ import pytest
 from selfheal.config import Config, SeverityConfig, SeverityRule
 from selfheal.normalize import build_tasks
 from selfheal.owners import EventRuntime, area_from_runtime
-from selfheal.sources.sentry import parse_sentry_export
+from selfheal.sources.sentry_export import parse_sentry_export
 
 
 @pytest.mark.parametrize(

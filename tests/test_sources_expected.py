@@ -21,7 +21,7 @@ from selfheal.normalize import build_tasks
 from selfheal.paths import is_plausible_file_path
 from selfheal.records import Failure
 from selfheal.sources.junit import parse_junit
-from selfheal.sources.sentry import load_sentry_export
+from selfheal.sources.sentry_export import load_sentry_export
 
 FIXTURES = Path(__file__).parent / "fixtures"
 EXPECTED = tomllib.loads((FIXTURES / "expected_sources.toml").read_text(encoding="utf-8"))

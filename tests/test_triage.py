@@ -16,7 +16,7 @@ from selfheal.normalize import build_tasks
 from selfheal.owners import CodeOwners
 from selfheal.pipeline import sample_path
 from selfheal.sources.playwright import load_playwright_report
-from selfheal.sources.sentry import load_sentry_export, parse_sentry_export
+from selfheal.sources.sentry_export import load_sentry_export, parse_sentry_export
 
 FIX = Path(__file__).parent / "fixtures"
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from selfheal.records import Failure
 from selfheal.sources.playwright import parse_playwright_report
-from selfheal.sources.sentry import parse_sentry_export
+from selfheal.sources.sentry_export import parse_sentry_export
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,9 +19,9 @@ from selfheal.settings import BugsinkSettings, SentrySettings
 if TYPE_CHECKING:  # httpx, stamina and the clients load only when a pull runs
     from stamina.instrumentation import RetryDetails
 
-    from selfheal.sources.sentry_api import PullReport
+    from selfheal.sources.sentry_pull import PullReport
 
-#: Requests in flight at once by default; the same number as ``selfheal.sources.http.DEFAULT_CONCURRENCY``
+#: Requests in flight at once by default; the same number as ``selfheal.sources._http.DEFAULT_CONCURRENCY``
 #: (kept here so ``selfheal --help`` does not import httpx; a test checks they agree).
 DEFAULT_CONCURRENCY = 8
 
@@ -159,7 +159,7 @@ def _report(report: PullReport) -> int:
 
 
 def _print_retry(details: RetryDetails) -> None:
-    from selfheal.sources.http import describe_retry
+    from selfheal.sources._http import describe_retry
 
     info(f"selfheal: {describe_retry(details.retry_num, details.wait_for, details.caused_by)}")
 
@@ -187,7 +187,7 @@ def _with_retries_reported(run: Callable[[argparse.Namespace], int]) -> Callable
 
 def _run_sentry(args: argparse.Namespace) -> int:
     from selfheal.pipeline import record_pull
-    from selfheal.sources.sentry_api import pull_sentry
+    from selfheal.sources.sentry_pull import pull_sentry
 
     settings = SentrySettings.from_env()
     report = pull_sentry(

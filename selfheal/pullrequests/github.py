@@ -39,7 +39,7 @@ from selfheal.pullrequests.proposal import FileChange
 from selfheal.pullrequests.render import LabelSpec, marked_fingerprint, normalized_fingerprint
 from selfheal.scrub import scrub_text, strip_url_userinfo
 from selfheal.settings import GitHubSettings
-from selfheal.sources.http import looks_like_html
+from selfheal.sources._http import looks_like_html
 
 __all__ = ["REMOTE_ERRORS", "GitHubGateway", "GitHubOptions", "RequestStats"]
 

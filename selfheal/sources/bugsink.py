@@ -4,7 +4,7 @@ Bugsink (a self-hosted error tracker that accepts events from the official sentr
 its own read API — ``/api/canonical/0/`` with ``{next, previous, results}`` cursor pages and
 events in the SDK's raw snake_case payload.
 ``pull_bugsink`` lists a project's issues, fetches each one's newest event (event list, then
-detail) through the same :class:`~selfheal.sources.http.ApiClient` and pairing engine as the
+detail) through the same :class:`~selfheal.sources._http.ApiClient` and pairing engine as the
 Sentry source, and maps both into Sentry's ``{"issue": ..., "latestEvent": ...}`` so
 ``out/sentry_errors.json`` and everything downstream stays the same.
 
@@ -25,8 +25,8 @@ import httpx
 
 from selfheal.errors import ConfigError, SentryError
 from selfheal.settings import BugsinkSettings
-from selfheal.sources.http import DEFAULT_CONCURRENCY, ApiClient, RetryPolicy
-from selfheal.sources.sentry_api import PullReport, collect_issue_events, output_path, progress_for, run_sync
+from selfheal.sources._http import DEFAULT_CONCURRENCY, ApiClient, RetryPolicy
+from selfheal.sources.sentry_pull import PullReport, collect_issue_events, output_path, progress_for, run_sync
 from selfheal.storage import write_json
 
 __all__ = [

@@ -19,7 +19,7 @@ from adversarial.checks import one_error_line
 from selfheal.cli import main
 from selfheal.contracts import save_tasks
 from selfheal.errors import SentryError
-from selfheal.sources.http import ApiClient, RetryPolicy
+from selfheal.sources._http import ApiClient, RetryPolicy
 from selfheal.testing.fake_github import PROXY_PAGE, FakeGitHub
 from selfheal.testing.fake_sentry import FakeSentry
 

@@ -5,7 +5,7 @@ exactly as Sentry returned them, in the server's order, each issue once. Issues 
 ``GET /api/0/organizations/{org}/issues/`` (100 a page, following the ``Link`` header's
 ``next`` cursor while ``results="true"``); each issue's latest event from
 ``.../issues/{id}/events/latest/``. Event requests for page 1 run while page 2 is being
-fetched; retries, rate limits and the concurrency bound live in :mod:`selfheal.sources.http`.
+fetched; retries, rate limits and the concurrency bound live in :mod:`selfheal.sources._http`.
 
 The engine in :func:`collect_issue_events` is shared with the Bugsink source.
 """
@@ -29,7 +29,7 @@ import httpx
 
 from selfheal.errors import ConfigError, SentryError
 from selfheal.settings import SentrySettings
-from selfheal.sources.http import DEFAULT_CONCURRENCY, ApiClient, RetryPolicy
+from selfheal.sources._http import DEFAULT_CONCURRENCY, ApiClient, RetryPolicy
 from selfheal.storage import write_text
 
 __all__ = [
