@@ -29,7 +29,7 @@ from selfheal.owners import CodeOwners
 from selfheal.paths import RepoTree
 from selfheal.project import in_project, project_root, relative_to_project
 from selfheal.records import Failure
-from selfheal.settings import SentrySettings, secret_values
+from selfheal.settings import SentrySettings, min_frequency_from_env, secret_values
 from selfheal.storage import read_json, write_json
 
 if TYPE_CHECKING:
@@ -381,15 +381,11 @@ def find_inputs(
 
 
 def _min_frequency(explicit: int | None, config: Config, environ: Mapping[str, str]) -> int:
+    """The explicit value, else ``SENTRY_ERROR_MIN_FREQUENCY``, else ``[tool.selfheal] min_frequency``."""
     if explicit is not None:
         return explicit
-    raw = environ.get("SENTRY_ERROR_MIN_FREQUENCY", "").strip()
-    if raw:
-        try:
-            return int(raw)
-        except ValueError:
-            raise ConfigError("SENTRY_ERROR_MIN_FREQUENCY", f"must be a whole number, got {raw!r}") from None
-    return config.min_frequency
+    from_env = min_frequency_from_env(environ)
+    return config.min_frequency if from_env is None else from_env
 
 
 def read_failures(
