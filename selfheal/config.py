@@ -224,9 +224,7 @@ def parse_agent_config(data: dict[str, Any], *, base: Path, where: str) -> Agent
     for env_name in env:
         if not _ENV_NAME_RE.fullmatch(env_name):
             raise ConfigError(f"{where}.env", f"{env_name!r} is not an environment variable name")
-    worktree_dir = data.get("worktree_dir", "")
-    if not isinstance(worktree_dir, str):
-        raise ConfigError(f"{where}.worktree_dir", "must be a path string")
+    worktree_dir = read_str(data.get("worktree_dir", ""), f"{where}.worktree_dir", empty=True)
     folder = Path(worktree_dir) if worktree_dir else None
     return AgentConfig(
         command=read_strings(data.get("command", defaults.command), f"{where}.command"),
