@@ -48,6 +48,7 @@ if TYPE_CHECKING:  # the same names, typed, for mypy and editors; at run time th
         near_duplicates_table,
         pr_previews,
         records_table,
+        severity_reasons_table,
         task_table,
     )
 
@@ -74,6 +75,7 @@ _LAZY: dict[str, str] = {
     "pull": "selfheal.pipeline",
     "records_table": "selfheal.reporting.tables",
     "run_pr": "selfheal.pullrequests",
+    "severity_reasons_table": "selfheal.reporting.tables",
     "task_table": "selfheal.reporting.tables",
 }
 
@@ -129,5 +131,6 @@ __all__ = [
     "pull",
     "records_table",
     "run_pr",
+    "severity_reasons_table",
     "task_table",
 ]

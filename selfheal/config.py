@@ -62,8 +62,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from selfheal._readers import (
+    read_bool,
+    read_choice,
+    read_int,
+    read_number,
+    read_regex,
+    read_seconds,
+    read_severity,
+    read_str,
+    read_strings,
+    read_table,
+    read_tables,
+)
 from selfheal.errors import ConfigError
-from selfheal.models import AREAS, SEVERITIES
+from selfheal.models import AREAS, Severity
 from selfheal.storage import read_text
 
 #: A configuration file larger than this is refused.
@@ -84,7 +97,7 @@ __all__ = [
 @dataclass(frozen=True, slots=True)
 class SeverityRule:
     pattern: str
-    severity: str
+    severity: Severity
     field: str = "any"
 
     def matches(self, title: str, message: str) -> bool:
@@ -119,7 +132,7 @@ class PathMapping:
 @dataclass(frozen=True, slots=True)
 class PullRequestConfig:
     max_new: int = 5
-    severities: tuple[str, ...] = ("blocker", "high")
+    severities: tuple[Severity, ...] = ("blocker", "high")
     draft: bool = True
     labels: tuple[str, ...] = ("selfheal",)
     branch_prefix: str = "selfheal/"
@@ -169,74 +182,11 @@ class Config:
 
 
 def _table(data: dict[str, Any], key: str, where: str) -> dict[str, Any]:
-    value = data.get(key, {})
-    if not isinstance(value, dict):
-        raise ConfigError(f"{where}.{key}", "must be a table")
-    return value
+    return read_table(data.get(key, {}), f"{where}.{key}")
 
 
-def _list_of_tables(data: dict[str, Any], key: str, where: str) -> list[dict[str, Any]]:
-    value = data.get(key, [])
-    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-        raise ConfigError(f"{where}.{key}", "must be an array of tables ([[...]])")
-    return value
-
-
-def _regex(value: Any, where: str) -> str:
-    if not isinstance(value, str) or not value:
-        raise ConfigError(where, "must be a non-empty regular expression string")
-    try:
-        re.compile(value)
-    except re.error as exc:
-        raise ConfigError(where, f"invalid regular expression: {exc}") from exc
-    return value
-
-
-def _severity_name(value: Any, where: str) -> str:
-    if value not in SEVERITIES:
-        raise ConfigError(where, f"must be one of {', '.join(SEVERITIES)}, got {value!r}")
-    return str(value)
-
-
-def _integer(table: dict[str, Any], key: str, default: int, where: str, *, minimum: int = 0) -> int:
-    value = table.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(f"{where}.{key}", f"must be a whole number >= {minimum}, got {value!r}")
-    if value < minimum:
-        raise ConfigError(f"{where}.{key}", f"must be a whole number >= {minimum}, got {value}")
-    return value
-
-
-def _number(table: dict[str, Any], key: str, default: float, where: str) -> float:
-    value = table.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConfigError(f"{where}.{key}", f"must be a number, got {value!r}")
-    if value < 0:
-        raise ConfigError(f"{where}.{key}", f"must not be negative, got {value}")
-    return float(value)
-
-
-def _boolean(table: dict[str, Any], key: str, default: bool, where: str) -> bool:
-    value = table.get(key, default)
-    if not isinstance(value, bool):
-        raise ConfigError(f"{where}.{key}", f"must be true or false (without quotes), got {value!r}")
-    return value
-
-
-def _string(table: dict[str, Any], key: str, default: str, where: str, *, empty: bool = False) -> str:
-    value = table.get(key, default)
-    if not isinstance(value, str) or (not empty and not value):
-        raise ConfigError(f"{where}.{key}", f"must be a non-empty string, got {value!r}")
-    return value
-
-
-def _strings(table: dict[str, Any], key: str, default: tuple[str, ...], where: str) -> tuple[str, ...]:
-    value = table.get(key, default)
-    if isinstance(value, str) or not isinstance(value, list | tuple):
-        raise ConfigError(f"{where}.{key}", f'must be an array of strings, like ["selfheal"], got {value!r}')
-    if not all(isinstance(v, str) and v for v in value):
-        raise ConfigError(f"{where}.{key}", f"must be an array of non-empty strings, got {value!r}")
-    return tuple(value)
+def _tables(data: dict[str, Any], key: str, where: str) -> list[dict[str, Any]]:
+    return read_tables(data.get(key, []), f"{where}.{key}")
 
 
 #: What ``git check-ref-format`` refuses in a branch name.
@@ -257,18 +207,6 @@ def _branch_prefix(value: str, where: str) -> str:
 _RULE_FIELDS = ("title", "message", "any")
 
 
-def _string_list(value: Any, where: str) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise ConfigError(where, "must be an array of non-empty strings")
-    return tuple(value)
-
-
-def _seconds(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise ConfigError(where, f"must be a number of seconds > 0, got {value!r}")
-    return float(value)
-
-
 _ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -279,117 +217,117 @@ def parse_agent_config(data: dict[str, Any], *, base: Path, where: str) -> Agent
     if unknown:
         raise ConfigError(f"{where}.{unknown[0]}", f"unknown key (known: {', '.join(sorted(known))})")
     defaults = AgentConfig()
-    command = _string_list(data.get("command", []), f"{where}.command")
-    test_command = _string_list(data.get("test_command", []), f"{where}.test_command")
-    name = data.get("name", "")
+    name = data.get("name", defaults.name)
     if not isinstance(name, str) or len(name) > 50 or not re.fullmatch(r"[A-Za-z0-9 ._-]*", name):
         raise ConfigError(f"{where}.name", "must be a short name (letters, digits, space . _ -; at most 50)")
-    max_runs = data.get("max_runs", defaults.max_runs)
-    if isinstance(max_runs, bool) or not isinstance(max_runs, int) or max_runs < 0:
-        raise ConfigError(f"{where}.max_runs", f"must be a whole number >= 0, got {max_runs!r}")
-    env = _string_list(data.get("env", []), f"{where}.env")
+    env = read_strings(data.get("env", defaults.env), f"{where}.env")
     for env_name in env:
         if not _ENV_NAME_RE.fullmatch(env_name):
             raise ConfigError(f"{where}.env", f"{env_name!r} is not an environment variable name")
-    worktree_dir = data.get("worktree_dir", "")
-    if not isinstance(worktree_dir, str):
-        raise ConfigError(f"{where}.worktree_dir", "must be a path string")
+    worktree_dir = read_str(data.get("worktree_dir", ""), f"{where}.worktree_dir", empty=True)
     folder = Path(worktree_dir) if worktree_dir else None
     return AgentConfig(
-        command=command,
+        command=read_strings(data.get("command", defaults.command), f"{where}.command"),
         name=name,
-        timeout=_seconds(data.get("timeout", defaults.timeout), f"{where}.timeout"),
-        test_command=test_command,
-        test_timeout=_seconds(data.get("test_timeout", defaults.test_timeout), f"{where}.test_timeout"),
-        max_runs=max_runs,
-        protected=_string_list(data.get("protected", []), f"{where}.protected"),
+        timeout=read_seconds(data.get("timeout", defaults.timeout), f"{where}.timeout"),
+        test_command=read_strings(data.get("test_command", defaults.test_command), f"{where}.test_command"),
+        test_timeout=read_seconds(data.get("test_timeout", defaults.test_timeout), f"{where}.test_timeout"),
+        max_runs=read_int(data.get("max_runs", defaults.max_runs), f"{where}.max_runs"),
+        protected=read_strings(data.get("protected", defaults.protected), f"{where}.protected"),
         env=env,
         worktree_dir=None if folder is None else folder if folder.is_absolute() else base / folder,
+    )
+
+
+def _severity_config(data: dict[str, Any], where: str) -> SeverityConfig:
+    rules = []
+    for i, r in enumerate(_tables(data, "rules", where)):
+        rule_where = f"{where}.rules[{i}]"
+        rules.append(
+            SeverityRule(
+                pattern=read_regex(r.get("pattern"), f"{rule_where}.pattern"),
+                severity=read_severity(r.get("severity"), f"{rule_where}.severity"),
+                field=read_choice(r.get("field", "any"), f"{rule_where}.field", _RULE_FIELDS),
+            )
+        )
+    defaults = SeverityConfig()
+
+    def count(key: str) -> int:
+        return read_int(data.get(key, getattr(defaults, key)), f"{where}.{key}")
+
+    return SeverityConfig(
+        users_high=count("users_high"),
+        users_blocker=count("users_blocker"),
+        frequency_high=count("frequency_high"),
+        frequency_blocker=count("frequency_blocker"),
+        trend_high=read_number(data.get("trend_high", defaults.trend_high), f"{where}.trend_high"),
+        trend_min_events=count("trend_min_events"),
+        rules=tuple(rules),
+    )
+
+
+def _pull_request_config(data: dict[str, Any], where: str) -> PullRequestConfig:
+    defaults = PullRequestConfig()
+    severities = tuple(
+        read_severity(s, f"{where}.severities")
+        for s in read_strings(data.get("severities", defaults.severities), f"{where}.severities")
+    )
+    labels = read_strings(data.get("labels", defaults.labels), f"{where}.labels")
+    for label in labels:
+        if len(label) > 50:
+            raise ConfigError(
+                f"{where}.labels", f"label {label[:20]!r}… is longer than GitHub's 50 characters"
+            )
+    branch_prefix = read_str(data.get("branch_prefix", defaults.branch_prefix), f"{where}.branch_prefix")
+    return PullRequestConfig(
+        max_new=read_int(data.get("max_new", defaults.max_new), f"{where}.max_new"),
+        severities=severities,
+        draft=read_bool(data.get("draft", defaults.draft), f"{where}.draft"),
+        labels=labels,
+        branch_prefix=_branch_prefix(branch_prefix, f"{where}.branch_prefix"),
     )
 
 
 def parse_config(data: dict[str, Any], *, base: Path, where: str = "tool.selfheal") -> Config:
     """Build a Config from the ``[tool.selfheal]`` table (already parsed TOML).
 
-    Every key is type-checked; a wrong type is a :class:`ConfigError` naming the key
-    (``tool.selfheal.pr.draft: must be true or false``), never a silent conversion.
+    Every key is type-checked by :mod:`selfheal._readers`; a wrong type is a
+    :class:`ConfigError` naming the key (``tool.selfheal.pr.draft: must be true or false``),
+    never a silent conversion. A key that is absent takes the default of the dataclass field.
     """
-    sev = _table(data, "severity", where)
-    sev_where = f"{where}.severity"
-    rules = []
-    for i, r in enumerate(_list_of_tables(sev, "rules", sev_where)):
-        rule_where = f"{sev_where}.rules[{i}]"
-        rule_field = r.get("field", "any")
-        if rule_field not in _RULE_FIELDS:
-            raise ConfigError(
-                f"{rule_where}.field", f"must be one of {', '.join(_RULE_FIELDS)}, got {rule_field!r}"
-            )
-        rules.append(
-            SeverityRule(
-                pattern=_regex(r.get("pattern"), f"{rule_where}.pattern"),
-                severity=_severity_name(r.get("severity"), f"{rule_where}.severity"),
-                field=str(rule_field),
+    defaults = Config()
+    owners = []
+    for i, r in enumerate(_tables(data, "owners", where)):
+        area = r.get("area")
+        owners.append(
+            OwnerRule(
+                read_regex(r.get("pattern"), f"{where}.owners[{i}].pattern"),
+                read_str(r.get("owner"), f"{where}.owners[{i}].owner"),
+                None if area is None else read_choice(area, f"{where}.owners[{i}].area", AREAS),
             )
         )
-    defaults = SeverityConfig()
-    severity = SeverityConfig(
-        users_high=_integer(sev, "users_high", defaults.users_high, sev_where),
-        users_blocker=_integer(sev, "users_blocker", defaults.users_blocker, sev_where),
-        frequency_high=_integer(sev, "frequency_high", defaults.frequency_high, sev_where),
-        frequency_blocker=_integer(sev, "frequency_blocker", defaults.frequency_blocker, sev_where),
-        trend_high=_number(sev, "trend_high", defaults.trend_high, sev_where),
-        trend_min_events=_integer(sev, "trend_min_events", defaults.trend_min_events, sev_where),
-        rules=tuple(rules),
-    )
-    owners = []
-    for i, r in enumerate(_list_of_tables(data, "owners", where)):
-        area = r.get("area")
-        if area is not None and area not in AREAS:
-            raise ConfigError(f"{where}.owners[{i}].area", f"must be one of {', '.join(AREAS)}")
-        if not isinstance(r.get("owner"), str) or not r["owner"]:
-            raise ConfigError(f"{where}.owners[{i}].owner", "must be a non-empty string")
-        owners.append(OwnerRule(_regex(r.get("pattern"), f"{where}.owners[{i}].pattern"), r["owner"], area))
     paths = []
-    for i, r in enumerate(_list_of_tables(data, "paths", where)):
+    for i, r in enumerate(_tables(data, "paths", where)):
         if not isinstance(r.get("from"), str) or not isinstance(r.get("to", ""), str):
             raise ConfigError(f"{where}.paths[{i}]", "needs string keys 'from' and 'to'")
         paths.append(PathMapping(r["from"], r.get("to", "")))
-    pr = _table(data, "pr", where)
-    pr_where = f"{where}.pr"
-    pr_defaults = PullRequestConfig()
-    severities = tuple(
-        _severity_name(s, f"{pr_where}.severities")
-        for s in _strings(pr, "severities", pr_defaults.severities, pr_where)
-    )
-    max_new = _integer(pr, "max_new", pr_defaults.max_new, pr_where)
-    labels = _strings(pr, "labels", pr_defaults.labels, pr_where)
-    for label in labels:
-        if len(label) > 50:
-            raise ConfigError(
-                f"{pr_where}.labels", f"label {label[:20]!r}… is longer than GitHub's 50 characters"
-            )
-    branch_prefix = _branch_prefix(
-        _string(pr, "branch_prefix", pr_defaults.branch_prefix, pr_where), f"{pr_where}.branch_prefix"
-    )
-    root = Path(_string(data, "repo_root", ".", where))
+
+    def text(key: str, *, empty: bool = False) -> str:
+        return read_str(data.get(key, getattr(defaults, key)), f"{where}.{key}", empty=empty)
+
+    root = Path(read_str(data.get("repo_root", "."), f"{where}.repo_root"))
     return Config(
         repo_root=root if root.is_absolute() else (base / root),
-        min_frequency=_integer(data, "min_frequency", 2, where),
-        default_owner=_string(data, "default_owner", "unassigned", where),
-        rules_file=_string(data, "rules_file", "selfheal-rules.toml", where),
-        source=_string(data, "source", "auto", where),
-        playwright_report=_string(data, "playwright_report", "", where, empty=True),
-        junit_report=_string(data, "junit_report", "", where, empty=True),
-        severity=severity,
+        min_frequency=read_int(data.get("min_frequency", defaults.min_frequency), f"{where}.min_frequency"),
+        default_owner=text("default_owner"),
+        rules_file=text("rules_file"),
+        source=text("source"),
+        playwright_report=text("playwright_report", empty=True),
+        junit_report=text("junit_report", empty=True),
+        severity=_severity_config(_table(data, "severity", where), f"{where}.severity"),
         owners=tuple(owners),
         paths=tuple(paths),
-        pr=PullRequestConfig(
-            max_new=max_new,
-            severities=severities,
-            draft=_boolean(pr, "draft", pr_defaults.draft, pr_where),
-            labels=labels,
-            branch_prefix=branch_prefix,
-        ),
+        pr=_pull_request_config(_table(data, "pr", where), f"{where}.pr"),
         agent=parse_agent_config(_table(data, "agent", where), base=base, where=f"{where}.agent"),
     )
 

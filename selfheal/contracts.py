@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -169,7 +169,3 @@ def save_tasks(path: str | Path, tasks: Iterable[PatchTask], *, secrets: Iterabl
         if problems:
             raise ValueError(f"task {item.get('id')} breaks the contract: {problems}")
     return write_json(path, items)
-
-
-def dump_tasks(tasks: Sequence[PatchTask]) -> str:
-    return json.dumps([t.to_json() for t in tasks], indent=2, ensure_ascii=False)

@@ -38,6 +38,8 @@ from selfheal.signatures import Mention, Signature, SignatureIndex, first_line
 from selfheal.storage import read_text
 
 __all__ = [
+    "NEAR_DUPLICATE_THRESHOLD",
+    "SAME_BUG_THRESHOLD",
     "ClusterPlan",
     "MergeRules",
     "apply_rules",
@@ -49,6 +51,11 @@ __all__ = [
     "plan_clusters",
     "rule_snippet",
 ]
+
+#: Similarity (0 to 1) from which :func:`near_duplicates` offers a pair as a candidate (its default).
+NEAR_DUPLICATE_THRESHOLD = 0.6
+#: Similarity from which a candidate is suggested as "likely the same bug: consider merging".
+SAME_BUG_THRESHOLD = 0.85
 
 NEAR_DUPLICATE_SCHEMA = {
     "a": pl.String,
@@ -624,7 +631,11 @@ def _bucket_pairs(tasks: Sequence[PatchTask], sigs: Sequence[str]) -> set[tuple[
 
 
 def near_duplicates(
-    tasks: Sequence[PatchTask], *, threshold: float = 0.6, limit: int = 200, max_tasks: int = 2000
+    tasks: Sequence[PatchTask],
+    *,
+    threshold: float = NEAR_DUPLICATE_THRESHOLD,
+    limit: int = 200,
+    max_tasks: int = 2000,
 ) -> pl.DataFrame:
     """Pairs of tasks that may be one bug, for a person to decide, most alike first.
 
@@ -680,7 +691,9 @@ def near_duplicates(
         score = round(max(score, 0.0), 3)
         if score < threshold:
             continue
-        suggestion = "likely the same bug: consider merging" if score >= 0.85 else "similar: review"
+        suggestion = (
+            "likely the same bug: consider merging" if score >= SAME_BUG_THRESHOLD else "similar: review"
+        )
         rows.append(
             {
                 "a": a.fingerprint,

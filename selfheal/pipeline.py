@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from selfheal.config import Config, load_config
 from selfheal.contracts import load_tasks, save_tasks
-from selfheal.dedup import load_rules, rule_warnings
+from selfheal.dedup import NEAR_DUPLICATE_THRESHOLD, load_rules, rule_warnings
 from selfheal.errors import ConfigError, InputError
 from selfheal.models import SEVERITIES, PatchTask
 from selfheal.normalize import build_tasks, merge_tasks
@@ -29,7 +29,7 @@ from selfheal.owners import CodeOwners
 from selfheal.paths import RepoTree
 from selfheal.project import in_project, project_root, relative_to_project
 from selfheal.records import Failure
-from selfheal.settings import SentrySettings, secret_values
+from selfheal.settings import SentrySettings, min_frequency_from_env, secret_values
 from selfheal.storage import read_json, write_json
 
 if TYPE_CHECKING:
@@ -43,6 +43,7 @@ __all__ = [
     "data_sources",
     "describe_data",
     "describe_pull",
+    "duplicate_threshold",
     "failing_tests",
     "find_inputs",
     "fresh_data_sources",
@@ -381,15 +382,11 @@ def find_inputs(
 
 
 def _min_frequency(explicit: int | None, config: Config, environ: Mapping[str, str]) -> int:
+    """The explicit value, else ``SENTRY_ERROR_MIN_FREQUENCY``, else ``[tool.selfheal] min_frequency``."""
     if explicit is not None:
         return explicit
-    raw = environ.get("SENTRY_ERROR_MIN_FREQUENCY", "").strip()
-    if raw:
-        try:
-            return int(raw)
-        except ValueError:
-            raise ConfigError("SENTRY_ERROR_MIN_FREQUENCY", f"must be a whole number, got {raw!r}") from None
-    return config.min_frequency
+    from_env = min_frequency_from_env(environ)
+    return config.min_frequency if from_env is None else from_env
 
 
 def read_failures(
@@ -520,13 +517,16 @@ def normalize_run(
     playwright_report: str = "auto",
     junit_report: str = "auto",
     previous_tasks: str = "auto",
-    min_frequency: int | None = None,
+    min_frequency: int = -1,
     environ: Mapping[str, str] | None = None,
 ) -> NormalizeSummary:
     """The weekly normalize: this run's export (when one was pulled or is there) and test reports.
 
-    ``sentry_export`` (in ``out_dir``) is skipped when absent, since ``source = "none"`` pulls
-    nothing; the test reports are found by :func:`find_inputs`. Writes ``out/patchtasks.json``
+    Takes the normalize notebook's literals: ``sentry_export`` (in ``out_dir``; ``""`` for
+    none) is skipped when absent, since ``source = "none"`` pulls nothing; the test reports are
+    found by :func:`find_inputs` (``"auto"``, a path, ``"sample"``, ``""``); ``previous_tasks``
+    ``""`` is none; a negative ``min_frequency`` (``-1``) is the default
+    (``SENTRY_ERROR_MIN_FREQUENCY``, else the configuration's). Writes ``out/patchtasks.json``
     whatever the inputs, with ``previous_tasks="auto"`` its last content. Raises
     :class:`~selfheal.errors.ConfigError` naming what to set when there is no input at all.
     """
@@ -547,13 +547,19 @@ def normalize_run(
         playwright=found.get("playwright"),
         junit=found.get("junit"),
         previous=previous_tasks or None,
-        min_frequency=min_frequency,
+        min_frequency=None if min_frequency < 0 else min_frequency,
         config_root=project_root(environ=environ),
         # One file every week, whichever inputs this week had, so the last run's tasks are
         # always this week's `previous` (a week without Sentry resolves the Sentry tasks).
         output=out / OUTPUT_NAMES["merged"],
         environ=environ,
     )
+
+
+def duplicate_threshold(given: float = -1.0) -> float:
+    """The analyze notebook's ``duplicate_threshold``: a similarity from 0 to 1, or a negative
+    value (``-1``) for the default, :data:`selfheal.dedup.NEAR_DUPLICATE_THRESHOLD`."""
+    return NEAR_DUPLICATE_THRESHOLD if given < 0 else given
 
 
 def describe_pull(report: PullReport | None, source: str, out_dir: str | Path = "out") -> str:

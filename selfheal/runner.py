@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
 from papermill.exceptions import PapermillExecutionError
 
+from selfheal._readers import read_bool, read_int, read_list, read_number, read_str, read_table
 from selfheal.errors import ConfigError, InputError, NotebookError
 from selfheal.pipeline import describe_data, fresh_data_sources, load_all_tasks, repository_blob_url
 from selfheal.project import in_project, project_root, relative_to_project
@@ -315,32 +317,32 @@ def _execute(
     return None
 
 
-_PARAM_TYPES: dict[str, tuple[type, ...]] = {
-    "int": (int,),
-    "float": (int, float),
-    "str": (str,),
-    "bool": (bool,),
-    "list": (list,),
-    "dict": (dict,),
+#: papermill's type name of a notebook parameter -> the reader that checks a value of that type.
+_PARAM_READERS: dict[str, Callable[[object, str], object]] = {
+    "int": partial(read_int, minimum=None),
+    "float": partial(read_number, minimum=None),
+    "str": partial(read_str, empty=True),
+    "bool": read_bool,
+    "list": read_list,
+    "dict": read_table,
 }
 
 
 def check_param_types(given: Mapping[str, Any], declared: Mapping[Path, Mapping[str, Any]]) -> None:
     """Refuse, before any notebook runs, a value whose type differs from the one the notebooks
-    declare (papermill's ``inspect_notebook``): ``limit = "ten"`` names ``params.limit``."""
+    declare (papermill's ``inspect_notebook``), with the readers of :mod:`selfheal._readers`:
+    ``limit = "ten"`` names ``params.limit``."""
     for name, value in given.items():
         for notebook, parameters in declared.items():
             wanted = str((parameters.get(name) or {}).get("inferred_type_name") or "")
-            types = _PARAM_TYPES.get(wanted)
-            if types is None:
+            reader = _PARAM_READERS.get(wanted)
+            if reader is None:
                 continue  # undeclared type (None default, annotations papermill cannot name)
-            wrong_bool = isinstance(value, bool) and bool not in types
-            if wrong_bool or not isinstance(value, types):
-                shown = repr(value)[:60]
-                raise ConfigError(
-                    f"params.{name}",
-                    f"{Path(notebook).name} declares it as {wanted}, got {type(value).__name__} {shown}",
-                )
+            try:
+                reader(value, f"params.{name}")
+            except ConfigError as exc:
+                declares = f"{Path(notebook).name} declares it as {wanted}"
+                raise ConfigError(exc.setting, f"{exc.problem} ({declares})") from None
 
 
 def run_notebooks(

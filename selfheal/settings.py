@@ -11,10 +11,10 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from selfheal.errors import ConfigError, MissingEnvError
-from selfheal.scrub import strip_url_userinfo
+from selfheal._readers import env_int, env_text, env_url
+from selfheal.errors import MissingEnvError
 
-__all__ = ["BugsinkSettings", "GitHubSettings", "SentrySettings", "secret_values"]
+__all__ = ["BugsinkSettings", "GitHubSettings", "SentrySettings", "min_frequency_from_env", "secret_values"]
 
 DEFAULT_SENTRY_BASE_URL = "https://sentry.io"
 DEFAULT_GITHUB_API_URL = "https://api.github.com"
@@ -29,24 +29,16 @@ def secret_values(environ: Mapping[str, str] | None = None) -> list[str]:
     return [env[name] for name in SECRET_ENV_VARS if env.get(name)]
 
 
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(name, f"must be a whole number, got {raw!r}") from None
-    if value < 0:
-        raise ConfigError(name, f"must not be negative, got {value}")
-    return value
+def min_frequency_from_env(environ: Mapping[str, str] | None = None) -> int | None:
+    """``SENTRY_ERROR_MIN_FREQUENCY`` (a whole number >= 0), or ``None`` when unset or empty.
 
-
-def _url(env: Mapping[str, str], name: str, default: str) -> str:
-    value = (env.get(name) or default).strip().rstrip("/")
-    if not value.startswith(("http://", "https://")):
-        raise ConfigError(name, f"must be an http(s) URL, got {strip_url_userinfo(value)!r}")
-    return value
+    The one reader of that variable: :func:`selfheal.pipeline.normalize` takes it over the
+    configuration's ``min_frequency`` (an explicit value wins over both).
+    """
+    env = os.environ if environ is None else environ
+    if not env_text(env, "SENTRY_ERROR_MIN_FREQUENCY"):
+        return None
+    return env_int(env, "SENTRY_ERROR_MIN_FREQUENCY", 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +49,6 @@ class SentrySettings:
     projects: tuple[str, ...] = ()
     environment: str = "production"
     base_url: str = DEFAULT_SENTRY_BASE_URL
-    min_frequency: int = 2
     limit: int = 10
     token: str = field(default="", repr=False)
 
@@ -66,22 +57,21 @@ class SentrySettings:
         cls, environ: Mapping[str, str] | None = None, *, require_token: bool = True
     ) -> SentrySettings:
         env = os.environ if environ is None else environ
-        token = env.get("SENTRY_AUTH_TOKEN", "").strip()
+        token = env_text(env, "SENTRY_AUTH_TOKEN")
         if require_token and not token:
             raise MissingEnvError(
                 "SENTRY_AUTH_TOKEN", "a Sentry auth token with event:read, project:read, org:read"
             )
-        org = env.get("SENTRY_ORG", "").strip()
+        org = env_text(env, "SENTRY_ORG")
         if not org:
             raise MissingEnvError("SENTRY_ORG", "the Sentry organization slug")
         projects = tuple(p.strip() for p in env.get("SENTRY_PROJECT", "").split(",") if p.strip())
         return cls(
             org=org,
             projects=projects,
-            environment=env.get("SENTRY_ENV", "").strip() or "production",
-            base_url=_url(env, "SENTRY_BASE_URL", DEFAULT_SENTRY_BASE_URL),
-            min_frequency=_int(env, "SENTRY_ERROR_MIN_FREQUENCY", 2),
-            limit=_int(env, "SENTRY_ERROR_LIMIT", 10),
+            environment=env_text(env, "SENTRY_ENV") or "production",
+            base_url=env_url(env, "SENTRY_BASE_URL", DEFAULT_SENTRY_BASE_URL),
+            limit=env_int(env, "SENTRY_ERROR_LIMIT", 10),
             token=token,
         )
 
@@ -104,17 +94,17 @@ class GitHubSettings:
         cls, environ: Mapping[str, str] | None = None, *, require_token: bool = True
     ) -> GitHubSettings:
         env = os.environ if environ is None else environ
-        token = env.get("GITHUB_TOKEN", "").strip()
+        token = env_text(env, "GITHUB_TOKEN")
         if require_token and not token:
             raise MissingEnvError(
                 "GITHUB_TOKEN",
                 "a token with contents: write, pull requests: write, issues: write",
             )
-        owner = env.get("GITHUB_OWNER", "").strip()
-        repo = env.get("GITHUB_REPO", "").strip()
+        owner = env_text(env, "GITHUB_OWNER")
+        repo = env_text(env, "GITHUB_REPO")
         if not owner or not repo:
             # GitHub Actions sets GITHUB_REPOSITORY=owner/name; accept it as a fallback.
-            full = env.get("GITHUB_REPOSITORY", "").strip()
+            full = env_text(env, "GITHUB_REPOSITORY")
             if "/" in full:
                 owner = owner or full.split("/", 1)[0]
                 repo = repo or full.split("/", 1)[1]
@@ -125,7 +115,7 @@ class GitHubSettings:
         return cls(
             owner=owner,
             repo=repo,
-            api_url=_url(env, "GITHUB_API_URL", DEFAULT_GITHUB_API_URL),
+            api_url=env_url(env, "GITHUB_API_URL", DEFAULT_GITHUB_API_URL),
             token=token,
         )
 
@@ -141,12 +131,12 @@ class BugsinkSettings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> BugsinkSettings:
         env = os.environ if environ is None else environ
-        token = env.get("BUGSINK_TOKEN", "").strip()
+        token = env_text(env, "BUGSINK_TOKEN")
         if not token:
             raise MissingEnvError("BUGSINK_TOKEN", "a Bugsink API token")
-        if not env.get("BUGSINK_BASE_URL", "").strip():
+        if not env_text(env, "BUGSINK_BASE_URL"):
             raise MissingEnvError("BUGSINK_BASE_URL", "the Bugsink server URL")
-        project = env.get("BUGSINK_PROJECT", "").strip()
+        project = env_text(env, "BUGSINK_PROJECT")
         if not project:
             raise MissingEnvError("BUGSINK_PROJECT", "the Bugsink project id")
-        return cls(base_url=_url(env, "BUGSINK_BASE_URL", ""), project=project, token=token)
+        return cls(base_url=env_url(env, "BUGSINK_BASE_URL", ""), project=project, token=token)

@@ -79,10 +79,11 @@ def _score_security_report(
         found.append(("medium", f"{kinds} report from {users} users (≥ {config.users_high}) → medium"))
     elif frequency >= config.frequency_high:
         found.append(("medium", f"{frequency} {kinds} reports (≥ {config.frequency_high}) → medium"))
-    for rule in config.rules:
-        if rule.matches(title, message):
-            severity: Severity = rule.severity  # type: ignore[assignment]  # config checked it is one
-            found.append((severity, f"{rule.field} matches rule /{rule.pattern}/ → {severity}"))
+    found += [
+        (rule.severity, f"{rule.field} matches rule /{rule.pattern}/ → {rule.severity}")
+        for rule in config.rules
+        if rule.matches(title, message)
+    ]
     ordered = sorted(found, key=lambda item: severity_rank(item[0]))
     return SeverityVerdict(ordered[0][0], tuple(reason for _, reason in ordered))
 
@@ -114,7 +115,7 @@ def score_severity(
         add("blocker", "level is fatal")
     for rule in config.rules:
         if rule.matches(title, message):
-            add(rule.severity, f"{rule.field} matches rule /{rule.pattern}/")  # type: ignore[arg-type]
+            add(rule.severity, f"{rule.field} matches rule /{rule.pattern}/")
     if users >= config.users_blocker:
         add("blocker", f"{users} users affected (≥ {config.users_blocker})")
     elif users >= config.users_high:

@@ -48,6 +48,7 @@ PUBLIC = [
     "pull",
     "records_table",
     "run_pr",
+    "severity_reasons_table",
     "task_table",
 ]
 

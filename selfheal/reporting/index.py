@@ -33,6 +33,14 @@ class Headline:
     by_status: Mapping[str, int] = field(default_factory=dict)
     by_source: Mapping[str, int] = field(default_factory=dict)
 
+    def summary(self) -> str:
+        """Two lines: open tasks, events and severities; then how many were resolved since the last run."""
+        resolved = self.by_status.get("resolved", 0)
+        return (
+            f"{self.tasks} open tasks, {self.events} events; open by severity {dict(self.by_severity)}\n"
+            f"{resolved} resolved since the last run (counted only in the week-over-week view)"
+        )
+
     def to_json(self) -> dict[str, Any]:
         return {
             "tasks": self.tasks,

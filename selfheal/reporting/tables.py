@@ -32,6 +32,7 @@ __all__ = [
     "near_duplicates_table",
     "pr_previews",
     "records_table",
+    "severity_reasons_table",
     "task_table",
 ]
 
@@ -161,6 +162,26 @@ def task_table(frame: pl.DataFrame, *, limit: int = 25, caption: str = "Open tas
         columns=("severity", "status", "title", "frequency", "users", "owner", "files", "id"),
         links={"title": "sentry_url"},
         caption=caption,
+        limit=limit,
+    )
+
+
+def severity_reasons_table(tasks: Sequence[PatchTask], *, limit: int = 30) -> HtmlTable:
+    """Open tasks in the given order, each with the rules that decided its severity."""
+    rows = [
+        {
+            "severity": t.severity,
+            "title": t.title,
+            "why": "; ".join(t.severity_reasons),
+            "merged": len(t.occurrences),
+        }
+        for t in tasks
+        if t.status != "resolved"
+    ]
+    return records_table(
+        rows,
+        columns=("severity", "title", "why", "merged"),
+        caption="Severity reasons (open tasks)",
         limit=limit,
     )
 
