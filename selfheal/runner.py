@@ -34,6 +34,7 @@ from papermill.exceptions import PapermillExecutionError
 
 from selfheal._readers import read_bool, read_int, read_list, read_number, read_str, read_table
 from selfheal.errors import ConfigError, InputError, NotebookError
+from selfheal.lean_imports import KERNEL_EXEC_LINE
 from selfheal.pipeline import describe_data, fresh_data_sources, load_all_tasks, repository_blob_url
 from selfheal.project import in_project, project_root, relative_to_project
 from selfheal.reporting.html import PageInfo, notebook_to_html, remove_secrets, scrub_notebook
@@ -126,6 +127,8 @@ class CurrentEnvironmentKernel(AsyncKernelManager):
                     "-f",
                     "{connection_file}",
                     "--IPKernelApp.log_level=CRITICAL",
+                    # Before the first cell: skip optional imports that cost seconds (lean_imports).
+                    f"--IPKernelApp.exec_lines={KERNEL_EXEC_LINE}",
                 ],
                 display_name="Python (selfheal)",
                 language="python",

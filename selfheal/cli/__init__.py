@@ -21,6 +21,7 @@ from types import FrameType, ModuleType
 
 from selfheal import __version__
 from selfheal.errors import SelfhealError
+from selfheal.lean_imports import skip_slow_optional_modules
 from selfheal.scrub import strip_url_userinfo
 
 __all__ = ["build_parser", "main"]
@@ -65,6 +66,7 @@ def _fail(message: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    skip_slow_optional_modules()  # before any command imports jsonschema (seconds saved per process)
     in_main_thread = threading.current_thread() is threading.main_thread()
     if in_main_thread:
         previous_term = signal.signal(signal.SIGTERM, _on_sigterm)
