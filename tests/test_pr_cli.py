@@ -164,7 +164,7 @@ def test_every_planned_body_renders_whole_as_collapsed_markdown(workdir: Path) -
     import html as html_lib
 
     from selfheal.config import load_config
-    from selfheal.pullrequests import run_pr
+    from selfheal.pullrequests.run import run_pr
     from selfheal.reporting.tables import pr_previews
 
     frames = tuple(f"at handler_{i} (src/api/module_{i}.py:{10 + i})" for i in range(120))

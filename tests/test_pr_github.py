@@ -14,8 +14,9 @@ from task_builders import make_task
 from selfheal.config import Config
 from selfheal.errors import GitHubError
 from selfheal.models import Evidence, PatchTask
-from selfheal.pullrequests import GitHubOptions, PrReport, run_pr
+from selfheal.pullrequests.github import GitHubOptions
 from selfheal.pullrequests.render import marked_fingerprint
+from selfheal.pullrequests.run import PrReport, run_pr
 from selfheal.settings import GitHubSettings
 from selfheal.testing.fake_github import FakeGitHub, FakeRepo
 

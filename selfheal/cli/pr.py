@@ -98,7 +98,8 @@ def _run(args: argparse.Namespace) -> int:
         raise ConfigError("--max-new", f"must not be negative, got {args.max_new}")
     if args.include_all and args.severity:
         raise ConfigError("--severity", "use either --all or --severity, not both")
-    from selfheal.pullrequests import GitHubOptions, run_pr  # PyGithub loads only for this command
+    from selfheal.pullrequests.github import GitHubOptions  # PyGithub loads only for this command
+    from selfheal.pullrequests.run import run_pr
 
     options = GitHubOptions(
         timeout=GITHUB_TIMEOUT_SECONDS,
