@@ -3,7 +3,8 @@
 :func:`run_pr` is what ``selfheal pr`` and the pull-requests notebook call. A dry run and a
 real run share the planner; the dry run writes ``out/pr_plan.json`` plus one markdown preview
 per planned PR under ``out/pr_previews/`` and makes no write request (it lists existing PRs
-read-only only when a GitHub token and repository are configured).
+read-only only when a GitHub token and repository are configured). The returned
+:class:`PrReport` carries the plan's rows as written to ``pr_plan.json``.
 
 With ``[tool.selfheal.agent]`` configured, each created PR (and each updated PR whose task
 changed) also gets a coding agent's proposed fix: see :mod:`selfheal.pullrequests.agent` and
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from selfheal.config import Config
-from selfheal.errors import GitHubError, MissingEnvError
+from selfheal.errors import ConfigError, GitHubError, MissingEnvError
 from selfheal.models import SEVERITIES, PatchTask
 from selfheal.pipeline import load_all_tasks
 from selfheal.pullrequests.github import GitHubGateway, GitHubOptions, RequestStats
@@ -73,6 +74,9 @@ class PrReport:
     listed: bool = True
     #: Agent runs planned (dry run) or made; ``None`` when no agent is configured.
     agent_runs: int | None = None
+    #: One row per task, as written to ``pr_plan.json`` (``decisions``): action, severity,
+    #: title, branch, reason, and after a real run the result, PR number and URL.
+    plan_rows: tuple[dict[str, Any], ...] = ()
 
     @property
     def planned(self) -> int:
@@ -169,7 +173,7 @@ def run_pr(
     dry_run: bool,
     include_all: bool = False,
     severities: Sequence[str] | None = None,
-    max_new: int | None = None,
+    max_new: int = -1,
     draft: bool = True,
     close_resolved: bool = False,
     settings: GitHubSettings | None = None,
@@ -180,6 +184,7 @@ def run_pr(
 ) -> PrReport:
     """Plan draft PRs for the PatchTasks in ``out_dir`` and (unless ``dry_run``) apply the plan.
 
+    ``max_new`` caps new PRs; -1 (the default) takes ``[tool.selfheal.pr] max_new``.
     ``tasks`` replaces reading ``out/*patchtasks.json``. ``settings`` defaults to the
     environment (``GITHUB_TOKEN``, ``GITHUB_OWNER``, ``GITHUB_REPO``, ``GITHUB_API_URL``).
     A dry run lists existing PRs (read-only) only when ``list_existing`` is true, or when it is
@@ -187,10 +192,14 @@ def run_pr(
     failures, ``InputError``/``ConfigError`` for local ones. ``today`` (default: the UTC date)
     dates agent runs (one per task per week).
     """
+    if max_new < -1:
+        raise ConfigError(
+            "max_new", f"must be a whole number >= 0, or -1 for the configured limit, got {max_new}"
+        )
     out_dir = Path(out_dir)
     all_tasks = list(tasks) if tasks is not None else load_all_tasks(out_dir)
     chosen = tuple(SEVERITIES) if include_all else tuple(severities or config.pr.severities)
-    limit = config.pr.max_new if max_new is None else max_new
+    limit = config.pr.max_new if max_new == -1 else max_new
     use_draft = draft and config.pr.draft
     github_settings = _settings_for(dry_run, settings)
     secrets = [
@@ -261,7 +270,8 @@ def _run(
     )
     stats = gateway.stats if gateway is not None else RequestStats()
     plan_path = out_dir / PLAN_NAME
-    write_json(plan_path, _plan_json(plan, (), stats, dry_run=dry_run))
+    written = _plan_json(plan, (), stats, dry_run=dry_run)
+    write_json(plan_path, written)
     previews: tuple[Path, ...] = ()
     outcomes: list[PrOutcome] = []
     if dry_run:
@@ -274,7 +284,8 @@ def _run(
         try:
             outcomes = _apply(plan, gateway, secrets=secrets, fixer=fixer)
         finally:
-            write_json(plan_path, _plan_json(plan, outcomes, stats, dry_run=dry_run))
+            written = _plan_json(plan, outcomes, stats, dry_run=dry_run)
+            write_json(plan_path, written)
     return PrReport(
         dry_run=dry_run,
         created=plan.count("create"),
@@ -293,6 +304,7 @@ def _run(
         outcomes=tuple(outcomes),
         listed=plan.listed,
         agent_runs=sum(d.agent_run for d in plan.decisions) if config.agent.enabled else None,
+        plan_rows=tuple(written["decisions"]),
     )
 
 
