@@ -71,6 +71,14 @@ def _lines(output: str, mark: str) -> list[str]:
     return [line[2:] for line in output.splitlines() if line.startswith(f"{mark} ")]
 
 
+def _free_port() -> int:
+    """A port nobody listens on."""
+    with socket.socket() as placeholder:
+        placeholder.bind(("127.0.0.1", 0))
+        port: int = placeholder.getsockname()[1]
+    return port
+
+
 def _repo_json(gh: FakeGitHub, **changes: Any) -> dict[str, Any]:
     url = f"{gh.base_url}/repos/acme/shop"
     data: dict[str, Any] = httpx.get(url, headers={"Authorization": f"token {GITHUB_TOKEN}"}).json()
@@ -254,9 +262,7 @@ def test_sentry_unknown_organization_and_project(
 def test_sentry_unreachable_names_the_address(
     env: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with socket.socket() as placeholder:  # a port nobody listens on
-        placeholder.bind(("127.0.0.1", 0))
-        port = placeholder.getsockname()[1]
+    port = _free_port()
     monkeypatch.setenv("SENTRY_BASE_URL", f"http://127.0.0.1:{port}")
     code, output = _doctor(capsys, "--skip-github")
     assert code == 1
@@ -278,30 +284,36 @@ def test_sentry_server_error_is_reported_not_raised(
     )
 
 
-def test_sentry_html_page_is_one_attempt_naming_the_base_url(
-    env: dict[str, str], sentry: FakeSentry, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(
+    ("fault", "expected", "fix"),
+    [
+        (
+            "html",
+            r"Sentry: GET http://127\.0\.0\.1:\d+/api/0/organizations/acme/ failed: .*HTML page.*",
+            "fix: check SENTRY_BASE_URL",
+        ),
+        (
+            "rate_limit",
+            r"Sentry: rate limited \(HTTP 429\) on http://127\.0\.0\.1:\d+/api/0/organizations/acme/",
+            "fix: wait a minute and run doctor again",
+        ),
+    ],
+)
+def test_sentry_faults_are_one_attempt_and_one_problem_with_a_fix(  # noqa: PLR0917 - pytest fixtures plus three parameters
+    env: dict[str, str],
+    sentry: FakeSentry,
+    capsys: pytest.CaptureFixture[str],
+    fault: str,
+    expected: str,
+    fix: str,
 ) -> None:
     """Issue 15: doctor goes through the shared ApiClient with one attempt: no retry, no wait."""
-    sentry.inject("html", count=5)
+    sentry.inject(fault, count=5)  # type: ignore[arg-type]  # the parametrized names are FaultKind
     code, output = _doctor(capsys, "--skip-github")
     assert code == 1
     (failed,) = _lines(output, "✗")
-    assert re.match(
-        r"Sentry: GET http://127\.0\.0\.1:\d+/api/0/organizations/acme/ failed: .*HTML page", failed
-    )
-    assert "fix: check SENTRY_BASE_URL" in output
-    assert len(sentry.requests) == 1
-
-
-def test_sentry_rate_limit_is_reported_without_waiting_or_retrying(
-    env: dict[str, str], sentry: FakeSentry, capsys: pytest.CaptureFixture[str]
-) -> None:
-    sentry.inject("rate_limit", count=5)
-    code, output = _doctor(capsys, "--skip-github")
-    assert code == 1
-    assert _lines(output, "✗") == [
-        f"Sentry: rate limited (HTTP 429) on {sentry.base_url}/api/0/organizations/acme/"
-    ]
+    assert re.fullmatch(expected, failed), failed
+    assert fix in output
     assert len(sentry.requests) == 1
 
 
@@ -345,9 +357,7 @@ def test_github_403_resource_not_accessible_names_the_fine_grained_permission(
 def test_github_unreachable_is_one_problem_naming_the_api_url(
     env: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with socket.socket() as placeholder:  # a port nobody listens on
-        placeholder.bind(("127.0.0.1", 0))
-        port = placeholder.getsockname()[1]
+    port = _free_port()
     monkeypatch.setenv("GITHUB_API_URL", f"http://127.0.0.1:{port}")
     code, output = _doctor(capsys, "--skip-sentry")
     assert code == 1
