@@ -40,7 +40,7 @@ if TYPE_CHECKING:  # the same names, typed, for mypy and editors; at run time th
         pull,
     )
     from selfheal.project import in_project
-    from selfheal.pullrequests import run_pr
+    from selfheal.pullrequests.run import run_pr
     from selfheal.reporting.index import headline_of
     from selfheal.reporting.tables import (
         failing_tests_table,
@@ -74,7 +74,7 @@ _LAZY: dict[str, str] = {
     "pr_previews": "selfheal.reporting.tables",
     "pull": "selfheal.pipeline",
     "records_table": "selfheal.reporting.tables",
-    "run_pr": "selfheal.pullrequests",
+    "run_pr": "selfheal.pullrequests.run",
     "severity_reasons_table": "selfheal.reporting.tables",
     "task_table": "selfheal.reporting.tables",
 }

@@ -44,7 +44,7 @@ def run_demo(
     run_notebooks: bool = True,
 ) -> DemoResult:
     """Run every stage on the bundled sample data and say where the outputs are."""
-    from selfheal.pullrequests import run_pr
+    from selfheal.pullrequests.run import run_pr
 
     out_dir, reports_dir = in_project(out_dir), in_project(reports_dir)  # from any sub-folder
     say("1/4 pull: built-in Sentry simulator on 127.0.0.1 -> real client")

@@ -9,30 +9,32 @@ Each check answers one question and, when the answer is no, says how to fix it::
 
 The checks only read: Sentry ``GET organization``, ``GET project`` (or the org's project list
 and its first project), ``GET organization issues?limit=1``; GitHub ``GET repository``,
-default branch, labels, open pull requests. Nothing is retried (a diagnosis should be quick)
-and no token value is ever part of a line: tokens stay in the settings objects.
+default branch, labels, open pull requests. They go through the same clients the commands
+use — :class:`~selfheal.sources._http.ApiClient` for Sentry and
+:class:`~selfheal.pullrequests.github.GitHubGateway` for GitHub — with one attempt per request
+and no rate-limit wait (a diagnosis should be quick). Their errors carry the HTTP status; this
+module turns each into the question it answers and its fix. No token value is ever part of a
+line: tokens stay in the settings objects and the clients scrub what they report.
 """
 
 from __future__ import annotations
 
-import json
-import logging
 import sys
 import textwrap
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote
 
-import httpx
-from github import Auth, Github, GithubException
-
 from selfheal.config import load_config
-from selfheal.errors import ConfigError
+from selfheal.errors import ConfigError, GitHubError, RemoteError
+from selfheal.pullrequests.github import GitHubGateway, GitHubOptions, RepositoryAccess
 from selfheal.scrub import strip_url_userinfo
 from selfheal.settings import GitHubSettings, SentrySettings
+from selfheal.sources._http import ApiClient, RetryPolicy
+from selfheal.sources.sentry_pull import run_sync
 
 __all__ = [
     "Check",
@@ -168,6 +170,8 @@ def check_configuration(root: Path) -> list[Check]:
 
 @dataclass(frozen=True, slots=True)
 class _SentryAnswer:
+    """A GET that the check itself interprets: 2xx with JSON, or a 403/404/other 4xx."""
+
     status: int
     data: Any
     detail: str
@@ -181,82 +185,57 @@ class _SentryStopError(Exception):
         self.check = check
 
 
-def _sentry_detail(response: httpx.Response) -> str:
-    try:
-        payload = response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return ""
-    detail = payload.get("detail") if isinstance(payload, dict) else payload
-    return " ".join(str(detail).split())[:200] if detail else ""
+def _sentry_stop(exc: RemoteError, url: str) -> Check | None:
+    """The check for an answer that stops the Sentry checks; ``None`` for a 4xx the caller reads."""
+    if exc.status == 401:
+        return Check(
+            "Sentry",
+            "fail",
+            "the token was rejected (HTTP 401)",
+            fix="SENTRY_AUTH_TOKEN is wrong, expired or revoked, or belongs to another "
+            "Sentry (check SENTRY_BASE_URL); " + _SENTRY_AUTH_FIX,
+        )
+    if exc.status == 429:
+        return Check(
+            "Sentry", "fail", f"rate limited (HTTP 429) on {url}", fix="wait a minute and run doctor again"
+        )
+    if exc.status is not None and exc.status >= 500:
+        return Check(
+            "Sentry",
+            "fail",
+            f"{url} answered HTTP {exc.status}",
+            fix="Sentry is having trouble; try again later (status.sentry.io)",
+        )
+    if exc.status is None or exc.status < 400:
+        # unreachable, too slow, a redirect away, an HTML page or a body that is not JSON
+        return Check(
+            "Sentry",
+            "fail",
+            f"GET {url} failed: {exc.detail}",
+            fix="check SENTRY_BASE_URL: the web address of Sentry without /api/0 (https://sentry.io, "
+            "a region such as https://de.sentry.io, or your self-hosted address), and that this "
+            "machine can reach it (proxy, firewall)",
+        )
+    return None
 
 
-def _sentry_get(client: httpx.Client, path: str, params: Mapping[str, Any] | None = None) -> _SentryAnswer:
-    url = f"{client.base_url}{path.lstrip('/')}"
-    try:
-        response = client.get(path, params=params)
-    except httpx.TimeoutException:
-        raise _SentryStopError(
-            Check(
-                "Sentry",
-                "fail",
-                f"no answer from {url} in time",
-                fix="check SENTRY_BASE_URL and that this machine can reach it (proxy, firewall)",
-            )
-        ) from None
-    except httpx.TransportError as exc:
-        raise _SentryStopError(
-            Check(
-                "Sentry",
-                "fail",
-                f"cannot connect to {url} ({type(exc).__name__})",
-                fix="check SENTRY_BASE_URL (https://sentry.io, a region such as "
-                "https://de.sentry.io, or your self-hosted address) and the network",
-            )
-        ) from None
-    detail = _sentry_detail(response)
-    if response.status_code == 401:
-        raise _SentryStopError(
-            Check(
-                "Sentry",
-                "fail",
-                f"the token was rejected (HTTP 401{': ' + detail if detail else ''})",
-                fix="SENTRY_AUTH_TOKEN is wrong, expired or revoked, or belongs to another "
-                "Sentry (check SENTRY_BASE_URL); " + _SENTRY_AUTH_FIX,
-            )
-        )
-    if response.status_code == 429:
-        raise _SentryStopError(
-            Check(
-                "Sentry",
-                "fail",
-                f"rate limited (HTTP 429) on {url}",
-                fix="wait a minute and run doctor again",
-            )
-        )
-    if response.status_code >= 500:
-        raise _SentryStopError(
-            Check(
-                "Sentry",
-                "fail",
-                f"{url} answered HTTP {response.status_code}",
-                fix="Sentry is having trouble; try again later (status.sentry.io)",
-            )
-        )
-    data: Any = None
-    if response.status_code == 200:
+@dataclass(frozen=True, slots=True)
+class _SentryApi:
+    """The shared client and the API root it was made for (``…/api/0/``)."""
+
+    client: ApiClient
+    root: str
+
+    async def get(self, path: str, params: Mapping[str, str | Sequence[str]] | None = None) -> _SentryAnswer:
+        """One GET; raises :class:`_SentryStopError` when the answer stops the checks."""
         try:
-            data = response.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise _SentryStopError(
-                Check(
-                    "Sentry",
-                    "fail",
-                    f"{url} did not answer with JSON; is SENTRY_BASE_URL Sentry's address?",
-                    fix="set SENTRY_BASE_URL to the web address of Sentry without /api/0 "
-                    "(for example https://sentry.io or https://sentry.example.com)",
-                )
-            ) from None
-    return _SentryAnswer(response.status_code, data, detail)
+            response = await self.client.get_json(path, params)
+        except RemoteError as exc:
+            stop = _sentry_stop(exc, f"{self.root}{path}")
+            if stop is not None:
+                raise _SentryStopError(stop) from None
+            return _SentryAnswer(exc.status or 0, None, exc.detail)
+        return _SentryAnswer(response.status, response.data, "")
 
 
 def _forbidden(scope: str, path: str) -> Check:
@@ -274,10 +253,10 @@ def _unexpected(path: str, answer: _SentryAnswer) -> Check:
     return Check("Sentry", "fail", f"GET {path} answered HTTP {answer.status}{detail}")
 
 
-def _check_sentry_org(client: httpx.Client, settings: SentrySettings) -> Check:
+async def _check_sentry_org(api: _SentryApi, settings: SentrySettings) -> Check:
     org = quote(settings.org, safe="")
     path = f"organizations/{org}/"
-    answer = _sentry_get(client, path)
+    answer = await api.get(path)
     if answer.status == 200:
         name = answer.data.get("name") if isinstance(answer.data, dict) else None
         label = f" ({name})" if name and name != settings.org else ""
@@ -297,13 +276,13 @@ def _check_sentry_org(client: httpx.Client, settings: SentrySettings) -> Check:
     return _unexpected(path, answer)
 
 
-def _check_sentry_projects(client: httpx.Client, settings: SentrySettings) -> list[Check]:
+async def _check_sentry_projects(api: _SentryApi, settings: SentrySettings) -> list[Check]:
     org = quote(settings.org, safe="")
     slugs = list(settings.projects)
     checks = []
     if not slugs:
         listing = f"organizations/{org}/projects/"
-        answer = _sentry_get(client, listing)
+        answer = await api.get(listing)
         if answer.status == 403:
             return [_forbidden("org:read", listing)]
         if answer.status != 200 or not isinstance(answer.data, list):
@@ -324,7 +303,7 @@ def _check_sentry_projects(client: httpx.Client, settings: SentrySettings) -> li
         slugs = found[:1]
     for slug in slugs:
         path = f"projects/{org}/{quote(slug, safe='')}/"
-        answer = _sentry_get(client, path)
+        answer = await api.get(path)
         if answer.status == 200:
             checks.append(Check("Sentry", "ok", f"project {slug} readable (project:read)"))
         elif answer.status == 403:
@@ -344,12 +323,12 @@ def _check_sentry_projects(client: httpx.Client, settings: SentrySettings) -> li
     return checks
 
 
-def _check_sentry_issues(client: httpx.Client, settings: SentrySettings) -> Check:
+async def _check_sentry_issues(api: _SentryApi, settings: SentrySettings) -> Check:
     path = f"organizations/{quote(settings.org, safe='')}/issues/"
-    params: dict[str, Any] = {"limit": 1}
+    params: dict[str, str | Sequence[str]] = {"limit": "1"}
     if settings.projects:
         params["project"] = list(settings.projects)
-    answer = _sentry_get(client, path, params)
+    answer = await api.get(path, params)
     if answer.status == 200:
         seen = len(answer.data) if isinstance(answer.data, list) else 0
         state = "at least one unresolved issue" if seen else "no unresolved issues right now"
@@ -357,6 +336,28 @@ def _check_sentry_issues(client: httpx.Client, settings: SentrySettings) -> Chec
     if answer.status == 403:
         return _forbidden("event:read", path)
     return _unexpected(path, answer)
+
+
+async def _sentry_reads(settings: SentrySettings, timeout: float) -> list[Check]:
+    # One attempt, no rate-limit wait: the checks report what a pull would run into.
+    policy = RetryPolicy(
+        attempts=1,
+        total_timeout=timeout,
+        request_timeout=timeout,
+        request_deadline=timeout,
+        max_rate_limit_wait=0.0,
+    )
+    root = f"{settings.base_url}/api/0/"
+    checks: list[Check] = []
+    async with ApiClient(root, settings.token, service="Sentry", concurrency=1, retry=policy) as client:
+        api = _SentryApi(client, root)
+        try:
+            checks.append(await _check_sentry_org(api, settings))
+            checks.extend(await _check_sentry_projects(api, settings))
+            checks.append(await _check_sentry_issues(api, settings))
+        except _SentryStopError as stop:
+            checks.append(stop.check)
+    return checks
 
 
 def check_sentry(environ: Mapping[str, str], *, timeout: float = 10.0) -> list[Check]:
@@ -379,29 +380,26 @@ def check_sentry(environ: Mapping[str, str], *, timeout: float = 10.0) -> list[C
             f"SENTRY_AUTH_TOKEN set (value hidden); organization {settings.org} at {settings.base_url}",
         )
     ]
-    headers = {"Authorization": f"Bearer {settings.token}", "Accept": "application/json"}
-    with httpx.Client(base_url=f"{settings.base_url}/api/0/", headers=headers, timeout=timeout) as client:
-        try:
-            checks.append(_check_sentry_org(client, settings))
-            checks.extend(_check_sentry_projects(client, settings))
-            checks.append(_check_sentry_issues(client, settings))
-        except _SentryStopError as stop:
-            checks.append(stop.check)
+    checks.extend(run_sync(_sentry_reads(settings, timeout)))
     return checks
 
 
 # --- GitHub ------------------------------------------------------------------------------
 
 
-def _github_message(exc: GithubException) -> str:
-    data = exc.data if isinstance(exc.data, dict) else {}
-    return " ".join(str(data.get("message") or exc.message or "").split())[:200]
-
-
-def _github_failure(exc: GithubException, what: str, permission: str) -> Check:
+def _github_failure(exc: GitHubError, what: str, permission: str, api_url: str) -> Check:
     """Explain a GitHub error on ``what``; ``permission`` is the fine-grained one it needs."""
-    message = _github_message(exc)
+    message = exc.reason
     status = exc.status
+    if status is None:
+        # unreachable, a redirect to another origin, an HTML page: the gateway's line says which
+        return Check(
+            "GitHub",
+            "fail",
+            exc.detail,
+            fix=f"check GITHUB_API_URL (now {api_url}; GitHub Enterprise: https://HOST/api/v3) "
+            "and that this machine can reach it (proxy, firewall)",
+        )
     if status == 401:
         return Check(
             "GitHub",
@@ -425,26 +423,13 @@ def _github_failure(exc: GithubException, what: str, permission: str) -> Check:
     return Check("GitHub", "fail", f"reading {what} failed (HTTP {status}: {message})")
 
 
-@contextmanager
-def _quiet_pygithub() -> Iterator[None]:
-    # `import github` logs each retry and request at INFO on stderr; keep the checklist clean.
-    logger = logging.getLogger("github")
-    level = logger.level
-    logger.setLevel(logging.WARNING)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
-
-
-def _check_drafts(settings: GitHubSettings, repository: Any, *, draft: bool) -> Check:
-    name = settings.full_name
+def _check_drafts(repository: RepositoryAccess, *, draft: bool) -> Check:
+    name = repository.full_name
     if not draft:
         return Check("GitHub", "ok", "pull requests open ready for review (drafts switched off)")
     if not repository.private:
         return Check("GitHub", "ok", f"draft pull requests allowed ({name} is public)")
-    owner_type = getattr(repository.owner, "type", None)
-    who = "a personal account's" if owner_type == "User" else "an organization's"
+    who = "a personal account's" if repository.owner_type == "User" else "an organization's"
     return Check(
         "GitHub",
         "warn",
@@ -454,20 +439,20 @@ def _check_drafts(settings: GitHubSettings, repository: Any, *, draft: bool) -> 
     )
 
 
-def _check_permissions(settings: GitHubSettings, repository: Any, scopes: list[str] | None) -> Check:
-    name = settings.full_name
-    if scopes is not None and scopes != [""]:
+def _check_permissions(repository: RepositoryAccess) -> Check:
+    name = repository.full_name
+    scopes = repository.oauth_scopes
+    if scopes is not None:
         wanted = {"repo"} if repository.private else {"repo", "public_repo"}
         if not wanted & set(scopes):
             return Check(
                 "GitHub",
                 "fail",
-                f"the classic token's scopes ({', '.join(scopes) or 'none'}) cannot open PRs on {name}",
+                f"the classic token's scopes ({', '.join(scopes)}) cannot open PRs on {name}",
                 fix="give the token the repo scope (public_repo is enough for a public "
                 "repository), or use a fine-grained token: " + _GITHUB_WRITE_FIX,
             )
-    permissions = repository.permissions
-    if permissions is None:
+    if repository.can_push is None:
         return Check(
             "GitHub",
             "warn",
@@ -476,7 +461,7 @@ def _check_permissions(settings: GitHubSettings, repository: Any, scopes: list[s
         )
     # For personal tokens this is the user's access; a fine-grained token's own permissions
     # are not readable through the API (the 403 on the first write names them).
-    if not permissions.push:
+    if not repository.can_push:
         return Check(
             "GitHub",
             "fail",
@@ -486,11 +471,32 @@ def _check_permissions(settings: GitHubSettings, repository: Any, scopes: list[s
     return Check("GitHub", "ok", f"GitHub reports push access to {name}")
 
 
-def _github_checks(settings: GitHubSettings, client: Github, *, draft: bool) -> Iterator[Check]:
+def _check_default_branch(gateway: GitHubGateway, branch: str) -> Check:
+    if gateway.has_branch(branch):
+        return Check("GitHub", "ok", f"default branch {branch} readable")
+    return Check(
+        "GitHub",
+        "fail",
+        f"the default branch {branch!r} has no commits",
+        fix="push a first commit: PR branches start from the default branch",
+    )
+
+
+def _check_labels(gateway: GitHubGateway) -> Check:
+    labels = gateway.label_names(max_pages=1)
+    return Check("GitHub", "ok", f"labels readable ({len(labels)} on the first page)")
+
+
+def _check_pull_requests(gateway: GitHubGateway) -> Check:
+    gateway.open_pr_numbers(max_pages=1)
+    return Check("GitHub", "ok", "pull requests readable")
+
+
+def _github_checks(gateway: GitHubGateway, settings: GitHubSettings, *, draft: bool) -> Iterator[Check]:
     name = settings.full_name
     try:
-        repository = client.get_repo(name)
-    except GithubException as exc:
+        repository = gateway.repository()
+    except GitHubError as exc:
         if exc.status == 404:
             yield Check(
                 "GitHub",
@@ -501,39 +507,25 @@ def _github_checks(settings: GitHubSettings, client: Github, *, draft: bool) -> 
                 "private repository the token cannot see)",
             )
         else:
-            yield _github_failure(exc, f"repository {name}", "Metadata: Read")
+            yield _github_failure(exc, f"repository {name}", "Metadata: Read", settings.api_url)
         return
     visibility = "private" if repository.private else "public"
     branch = repository.default_branch
     yield Check("GitHub", "ok", f"repository {name} reachable ({visibility}, default branch {branch})")
-    yield _check_permissions(settings, repository, client.oauth_scopes)
-    try:
-        repository.get_branch(branch)
-    except GithubException as exc:
-        if exc.status == 404:
-            yield Check(
-                "GitHub",
-                "fail",
-                f"the default branch {branch!r} has no commits",
-                fix="push a first commit: PR branches start from the default branch",
-            )
-        else:
-            yield _github_failure(exc, f"branch {branch}", "Contents: Read and write")
-    else:
-        yield Check("GitHub", "ok", f"default branch {branch} readable")
-    try:
-        labels = repository.get_labels().get_page(0)
-    except GithubException as exc:
-        yield _github_failure(exc, "labels", "Issues: Read and write")
-    else:
-        yield Check("GitHub", "ok", f"labels readable ({len(labels)} on the first page)")
-    try:
-        repository.get_pulls(state="open").get_page(0)
-    except GithubException as exc:
-        yield _github_failure(exc, "pull requests", "Pull requests: Read and write")
-    else:
-        yield Check("GitHub", "ok", "pull requests readable")
-    yield _check_drafts(settings, repository, draft=draft)
+    yield _check_permissions(repository)
+    reads: list[tuple[str, str, Callable[[], Check]]] = [
+        (f"branch {branch}", "Contents: Read and write", partial(_check_default_branch, gateway, branch)),
+        ("labels", "Issues: Read and write", partial(_check_labels, gateway)),
+        ("pull requests", "Pull requests: Read and write", partial(_check_pull_requests, gateway)),
+    ]
+    for what, permission, read in reads:
+        try:
+            yield read()
+        except GitHubError as exc:
+            yield _github_failure(exc, what, permission, settings.api_url)
+            if exc.status is None:
+                return  # nothing else can be learnt from an unreachable GitHub
+    yield _check_drafts(repository, draft=draft)
 
 
 def check_github(environ: Mapping[str, str], *, draft: bool = True, timeout: int = 10) -> list[Check]:
@@ -549,28 +541,15 @@ def check_github(environ: Mapping[str, str], *, draft: bool = True, timeout: int
     if missing:
         return missing
     checks = [Check("GitHub", "ok", f"GITHUB_TOKEN set (value hidden); repository {settings.full_name}")]
-    client = Github(
-        base_url=settings.api_url,
-        auth=Auth.Token(settings.token),
-        timeout=timeout,
-        retry=None,
-        seconds_between_requests=None,
-        seconds_between_writes=None,
+    # One attempt per read, no spacing and no rate-limit wait: a diagnosis should be quick.
+    options = GitHubOptions(
+        timeout=timeout, retries=0, seconds_between_requests=None, seconds_between_writes=None
     )
-    with _quiet_pygithub():
-        try:
-            checks.extend(_github_checks(settings, client, draft=draft))
-        except OSError as exc:  # requests' ConnectionError/Timeout/RetryError are OSErrors
-            checks.append(
-                Check(
-                    "GitHub",
-                    "fail",
-                    f"cannot connect to {settings.api_url} ({type(exc).__name__})",
-                    fix="check GITHUB_API_URL (GitHub Enterprise: https://HOST/api/v3) and the network",
-                )
-            )
-        finally:
-            client.close()
+    gateway = GitHubGateway(settings, options)
+    try:
+        checks.extend(_github_checks(gateway, settings, draft=draft))
+    finally:
+        gateway.close()
     return checks
 
 

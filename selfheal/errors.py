@@ -112,9 +112,10 @@ class SentryError(RemoteError):
 
 
 class GitHubError(RemoteError):
-    """The GitHub API failed."""
+    """The GitHub API failed; ``reason`` is GitHub's own message (scrubbed), when it sent one."""
 
-    def __init__(self, detail: str, *, status: int | None = None, url: str = "") -> None:
+    def __init__(self, detail: str, *, status: int | None = None, url: str = "", reason: str = "") -> None:
+        self.reason = reason
         super().__init__("GitHub", detail, status=status, url=url)
 
 

@@ -13,7 +13,8 @@ from agent_repo import BUGGY, FIX, PLANTED, TEST, agent_config, calc_task, make_
 
 from selfheal.config import Config
 from selfheal.models import Evidence, Occurrence, PatchTask
-from selfheal.pullrequests import GitHubOptions, PrReport, run_pr
+from selfheal.pullrequests.github import GitHubOptions
+from selfheal.pullrequests.run import PrReport, run_pr
 from selfheal.settings import GitHubSettings
 from selfheal.testing.fake_github import FakeGitHub, FakeRepo
 

@@ -14,7 +14,7 @@ import pytest
 
 from selfheal.cli import main
 from selfheal.doctor import Check, DoctorReport, check_github, check_sentry
-from selfheal.testing.fake_github import FakeGitHub
+from selfheal.testing.fake_github import PROXY_PAGE, FakeGitHub
 from selfheal.testing.fake_sentry import FakeSentry, synthetic_export
 
 SENTRY_TOKEN = "sntrys_doctor-test-token-value"
@@ -69,6 +69,14 @@ def _doctor(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
 
 def _lines(output: str, mark: str) -> list[str]:
     return [line[2:] for line in output.splitlines() if line.startswith(f"{mark} ")]
+
+
+def _free_port() -> int:
+    """A port nobody listens on."""
+    with socket.socket() as placeholder:
+        placeholder.bind(("127.0.0.1", 0))
+        port: int = placeholder.getsockname()[1]
+    return port
 
 
 def _repo_json(gh: FakeGitHub, **changes: Any) -> dict[str, Any]:
@@ -201,7 +209,7 @@ def test_sentry_401_says_the_token_was_rejected_and_stops(
     code, output = _doctor(capsys, "--skip-github")
     assert code == 1
     assert "sntrys_revoked-value" not in output
-    assert _lines(output, "✗") == ["Sentry: the token was rejected (HTTP 401: Invalid token)"]
+    assert _lines(output, "✗") == ["Sentry: the token was rejected (HTTP 401)"]
     assert "wrong, expired or revoked" in " ".join(output.split())
     assert len(sentry.requests) == 1  # nothing more to learn with a rejected token
 
@@ -254,13 +262,14 @@ def test_sentry_unknown_organization_and_project(
 def test_sentry_unreachable_names_the_address(
     env: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with socket.socket() as placeholder:  # a port nobody listens on
-        placeholder.bind(("127.0.0.1", 0))
-        port = placeholder.getsockname()[1]
+    port = _free_port()
     monkeypatch.setenv("SENTRY_BASE_URL", f"http://127.0.0.1:{port}")
     code, output = _doctor(capsys, "--skip-github")
     assert code == 1
-    assert f"✗ Sentry: cannot connect to http://127.0.0.1:{port}/api/0/organizations/acme/" in output
+    assert (
+        f"✗ Sentry: GET http://127.0.0.1:{port}/api/0/organizations/acme/ failed: cannot reach Sentry"
+        in output
+    )
     assert "fix: check SENTRY_BASE_URL" in output
 
 
@@ -273,6 +282,39 @@ def test_sentry_server_error_is_reported_not_raised(
     assert re.search(
         r"✗ Sentry: http://127\.0\.0\.1:\d+/api/0/organizations/acme/issues/ answered HTTP 502", output
     )
+
+
+@pytest.mark.parametrize(
+    ("fault", "expected", "fix"),
+    [
+        (
+            "html",
+            r"Sentry: GET http://127\.0\.0\.1:\d+/api/0/organizations/acme/ failed: .*HTML page.*",
+            "fix: check SENTRY_BASE_URL",
+        ),
+        (
+            "rate_limit",
+            r"Sentry: rate limited \(HTTP 429\) on http://127\.0\.0\.1:\d+/api/0/organizations/acme/",
+            "fix: wait a minute and run doctor again",
+        ),
+    ],
+)
+def test_sentry_faults_are_one_attempt_and_one_problem_with_a_fix(  # noqa: PLR0917 - pytest fixtures plus three parameters
+    env: dict[str, str],
+    sentry: FakeSentry,
+    capsys: pytest.CaptureFixture[str],
+    fault: str,
+    expected: str,
+    fix: str,
+) -> None:
+    """Issue 15: doctor goes through the shared ApiClient with one attempt: no retry, no wait."""
+    sentry.inject(fault, count=5)  # type: ignore[arg-type]  # the parametrized names are FaultKind
+    code, output = _doctor(capsys, "--skip-github")
+    assert code == 1
+    (failed,) = _lines(output, "✗")
+    assert re.fullmatch(expected, failed), failed
+    assert fix in output
+    assert len(sentry.requests) == 1
 
 
 # --- GitHub answers --------------------------------------------------------------------------
@@ -310,6 +352,41 @@ def test_github_403_resource_not_accessible_names_the_fine_grained_permission(
     ]
     assert "permission Issues: Read and write" in " ".join(output.split())
     assert "✓ GitHub: pull requests readable" in output  # the other checks still ran
+
+
+def test_github_unreachable_is_one_problem_naming_the_api_url(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    port = _free_port()
+    monkeypatch.setenv("GITHUB_API_URL", f"http://127.0.0.1:{port}")
+    code, output = _doctor(capsys, "--skip-sentry")
+    assert code == 1
+    (failed,) = _lines(output, "✗")
+    assert failed.startswith("GitHub: could not read the repository: ConnectionError after 1 attempts")
+    assert "fix: check GITHUB_API_URL" in output
+    assert "draft" not in output  # nothing more to learn from an unreachable GitHub
+
+
+def test_github_server_error_is_one_attempt_and_the_other_checks_still_run(
+    env: dict[str, str], gh: FakeGitHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    gh.inject("GET", r"/pulls$", 502, times=5)
+    code, output = _doctor(capsys, "--skip-sentry")
+    assert code == 1
+    assert _lines(output, "✗") == ["GitHub: reading pull requests failed (HTTP 502: Injected 502)"]
+    assert [r.path for r in gh.log].count("/api/v3/repos/acme/shop/pulls") == 1
+    assert "✓ GitHub: draft pull requests allowed (acme/shop is public)" in output
+
+
+def test_github_html_page_from_a_proxy_is_a_problem_not_a_crash(
+    env: dict[str, str], gh: FakeGitHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    gh.inject("GET", r"/labels$", 200, PROXY_PAGE)
+    code, output = _doctor(capsys, "--skip-sentry")
+    assert code == 1
+    (failed,) = _lines(output, "✗")
+    assert "HTML page" in failed
+    assert "fix: check GITHUB_API_URL" in output
 
 
 def test_github_token_without_push_is_a_problem(

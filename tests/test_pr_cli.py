@@ -164,7 +164,7 @@ def test_every_planned_body_renders_whole_as_collapsed_markdown(workdir: Path) -
     import html as html_lib
 
     from selfheal.config import load_config
-    from selfheal.pullrequests import run_pr
+    from selfheal.pullrequests.run import run_pr
     from selfheal.reporting.tables import pr_previews
 
     frames = tuple(f"at handler_{i} (src/api/module_{i}.py:{10 + i})" for i in range(120))
@@ -186,3 +186,30 @@ def test_every_planned_body_renders_whole_as_collapsed_markdown(workdir: Path) -
     for decision in plan["decisions"]:
         if decision["action"] in ("create", "update"):
             assert html_lib.escape(decision["title"]) in page
+
+
+def test_run_pr_returns_the_plan_rows_it_wrote_and_minus_one_means_the_configured_limit(
+    workdir: Path,
+) -> None:
+    """Issue 15: the notebook shows the plan from the return value, not read back from disk."""
+    from selfheal.config import load_config
+    from selfheal.errors import ConfigError
+    from selfheal.pullrequests.run import run_pr
+
+    (workdir / "selfheal.toml").write_text("[pr]\nmax_new = 1\nseverities = ['blocker', 'high', 'low']\n")
+    config = load_config(workdir)
+    report = run_pr(workdir / "out", config, dry_run=True, list_existing=False, max_new=-1)
+    written = json.loads(report.plan_path.read_text(encoding="utf-8"))["decisions"]
+    assert list(report.plan_rows) == written
+    assert [row["action"] for row in report.plan_rows] == ["create", "skip", "skip"]  # the configured 1
+    again = run_pr(workdir / "out", config, dry_run=True, list_existing=False, max_new=2)
+    assert again.created == 2
+    with pytest.raises(ConfigError, match="max_new: must be a whole number >= 0, or -1"):
+        run_pr(workdir / "out", config, dry_run=True, list_existing=False, max_new=-2)
+
+
+def test_a_negative_max_new_on_the_command_line_is_a_configuration_error(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["pr", "--dry-run", "--max-new", "-3"]) == 2
+    assert "max_new: must be a whole number >= 0" in capsys.readouterr().err

@@ -14,8 +14,9 @@ from task_builders import make_task
 from selfheal.config import Config
 from selfheal.errors import GitHubError
 from selfheal.models import Evidence, PatchTask
-from selfheal.pullrequests import GitHubOptions, PrReport, run_pr
+from selfheal.pullrequests.github import GitHubOptions
 from selfheal.pullrequests.render import marked_fingerprint
+from selfheal.pullrequests.run import PrReport, run_pr
 from selfheal.settings import GitHubSettings
 from selfheal.testing.fake_github import FakeGitHub, FakeRepo
 
@@ -92,6 +93,14 @@ def test_three_runs_open_exactly_one_pr_per_fingerprint(gh: FakeGitHub, tmp_path
         assert listings(gh) == 1
     assert_one_pr_per_task(gh)
     assert len(gh.repo().pulls()) == 3
+
+
+def test_a_real_run_returns_the_plan_rows_with_their_results(gh: FakeGitHub, tmp_path: Path) -> None:
+    report = run(gh, tmp_path, TASKS[:2])
+    written = json.loads(report.plan_path.read_text(encoding="utf-8"))["decisions"]
+    assert list(report.plan_rows) == written
+    assert [(row["result"], row["prNumber"]) for row in report.plan_rows] == [("created", 1), ("created", 2)]
+    assert all(row["prUrl"] for row in report.plan_rows)
 
 
 def test_the_pr_is_a_labelled_draft_whose_branch_carries_the_task_file(
@@ -393,6 +402,19 @@ def test_a_refused_write_names_the_permissions(gh: FakeGitHub, tmp_path: Path) -
     gh.inject("POST", r"/git/refs$", 403, {"message": "Resource not accessible by integration"})
     with pytest.raises(GitHubError, match="fine-grained permissions"):
         run(gh, tmp_path)
+
+
+def test_a_refusal_names_the_request_that_failed_and_keeps_githubs_own_message(
+    gh: FakeGitHub, tmp_path: Path
+) -> None:
+    gh.inject("POST", r"/git/refs$", 403, {"message": "Resource not accessible by integration"})
+    with pytest.raises(
+        GitHubError, match=r"not allowed to create branch selfheal/\w+ in acme/shop"
+    ) as failure:
+        run(gh, tmp_path)
+    assert failure.value.status == 403
+    assert failure.value.reason == "Resource not accessible by integration"
+    assert str(failure.value).startswith("GitHub HTTP 403: ")
 
 
 def test_the_task_file_commit_is_base64_of_the_rendered_file(gh: FakeGitHub, tmp_path: Path) -> None:

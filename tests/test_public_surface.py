@@ -61,7 +61,7 @@ HOMES = {
     "load_all_tasks": "selfheal.pipeline",
     "normalize_run": "selfheal.pipeline",
     "pull": "selfheal.pipeline",
-    "run_pr": "selfheal.pullrequests",
+    "run_pr": "selfheal.pullrequests.run",
     "headline_of": "selfheal.reporting.index",
     "task_table": "selfheal.reporting.tables",
     "in_project": "selfheal.project",

@@ -60,7 +60,13 @@ def register(sub: Any) -> None:
         metavar="S",
         help=f"a severity to include (repeatable; one of {', '.join(SEVERITIES)}; default blocker, high)",
     )
-    parser.add_argument("--max-new", type=int, metavar="N", help="new PRs at most this run (default 5)")
+    parser.add_argument(
+        "--max-new",
+        type=int,
+        default=-1,
+        metavar="N",
+        help="new PRs at most this run (default -1: [tool.selfheal.pr] max_new, which defaults to 5)",
+    )
     parser.add_argument("--no-draft", action="store_true", help="open PRs ready for review, not as drafts")
     parser.add_argument(
         "--close-resolved",
@@ -94,11 +100,10 @@ def _with_agent(config: Config, args: argparse.Namespace) -> Config:
 
 
 def _run(args: argparse.Namespace) -> int:
-    if args.max_new is not None and args.max_new < 0:
-        raise ConfigError("--max-new", f"must not be negative, got {args.max_new}")
     if args.include_all and args.severity:
         raise ConfigError("--severity", "use either --all or --severity, not both")
-    from selfheal.pullrequests import GitHubOptions, run_pr  # PyGithub loads only for this command
+    from selfheal.pullrequests.github import GitHubOptions  # PyGithub loads only for this command
+    from selfheal.pullrequests.run import run_pr
 
     options = GitHubOptions(
         timeout=GITHUB_TIMEOUT_SECONDS,

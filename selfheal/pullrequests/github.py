@@ -14,8 +14,10 @@ up by its head branch, the file on the branch, the comment by its marker). Rate 
 else at least 60 s (doubling), each wait capped by :attr:`GitHubOptions.max_wait_seconds`;
 every wait is counted in the report.
 
-PyGithub and requests exceptions are translated to :class:`~selfheal.errors.GitHubError` at
-this boundary; the token never appears in a message.
+This is the only module that knows PyGithub and requests: every public method of
+:class:`GitHubGateway` raises :class:`~selfheal.errors.GitHubError` (one line: what could not
+be done, the HTTP status, what to check; ``reason`` keeps GitHub's own message) and nothing
+else of theirs. The token never appears in a message.
 """
 
 from __future__ import annotations
@@ -23,11 +25,11 @@ from __future__ import annotations
 import base64
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import partial
-from typing import Any, TypeVar
+from functools import partial, wraps
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import github
 import requests
@@ -41,9 +43,10 @@ from selfheal.scrub import scrub_text, strip_url_userinfo
 from selfheal.settings import GitHubSettings
 from selfheal.sources._http import looks_like_html
 
-__all__ = ["REMOTE_ERRORS", "GitHubGateway", "GitHubOptions", "RequestStats"]
+__all__ = ["GitHubGateway", "GitHubOptions", "RepositoryAccess", "RequestStats"]
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 #: What a fine-grained token needs on the target repository.
 NEEDED_PERMISSIONS = "contents: write, pull requests: write, issues: write (labels, comments)"
@@ -111,13 +114,44 @@ class _MaybeApplied(Exception):  # noqa: N818 - internal signal, never leaves th
         self.cause = cause
 
 
-#: Failures :meth:`GitHubGateway.translate` turns into a GitHubError (anything else is a bug).
-REMOTE_ERRORS: tuple[type[BaseException], ...] = (
+@dataclass(frozen=True, slots=True)
+class RepositoryAccess:
+    """What GitHub says about the repository and about this token's access to it."""
+
+    full_name: str
+    private: bool
+    default_branch: str
+    #: Who owns the repository (``"User"`` or ``"Organization"``), when GitHub says.
+    owner_type: str | None
+    #: Whether GitHub reports push access; ``None`` when it reports no permissions (app and
+    #: workflow tokens). For a personal token this is the user's access, not the token's.
+    can_push: bool | None
+    #: A classic token's OAuth scopes; ``None`` for other tokens (fine-grained, app, workflow).
+    oauth_scopes: tuple[str, ...] | None
+
+
+#: What the public methods turn into a GitHubError (anything else is a bug).
+_REMOTE_ERRORS: tuple[type[BaseException], ...] = (
     GithubException,
     requests.RequestException,
-    GitHubError,
     _MaybeApplied,
 )
+
+
+def _translated(
+    method: Callable[Concatenate[GitHubGateway, P], T],
+) -> Callable[Concatenate[GitHubGateway, P], T]:
+    """The boundary of a public method: PyGithub and requests failures leave as GitHubError,
+    named after the request that failed."""
+
+    @wraps(method)
+    def boundary(self: GitHubGateway, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return method(self, *args, **kwargs)
+        except _REMOTE_ERRORS as exc:
+            raise self._translate_any(exc) from exc
+
+    return boundary
 
 
 def _message(exc: GithubException) -> str:
@@ -158,6 +192,13 @@ def _is_rate_limit(exc: GithubException) -> bool:
     )
 
 
+def _scopes(headers: Mapping[str, Any]) -> tuple[str, ...] | None:
+    """A classic token's scopes from ``X-OAuth-Scopes``; ``None`` when absent or empty."""
+    raw = next((str(v) for k, v in headers.items() if k.lower() == "x-oauth-scopes"), "")
+    scopes = tuple(part.strip() for part in raw.split(",") if part.strip())
+    return scopes or None
+
+
 def _unparsed(result: object) -> bool:
     """True for a PyGithub object built from a body that was not JSON: PyGithub keeps such a
     body as ``{"data": "<the text>"}`` (an HTML page from a proxy answering 200)."""
@@ -193,6 +234,8 @@ class GitHubGateway:
         self._repo = self._client.get_repo(settings.full_name)  # lazy: no request
         self._pulls: dict[int, Any] = {}
         self._labels: dict[str, str] | None = None
+        #: What the request in flight (or the last one) was for: names a failure.
+        self._doing = "talk to GitHub"
 
     def close(self) -> None:
         self._client.close()
@@ -225,6 +268,7 @@ class GitHubGateway:
     def _call(self, what: str, fn: Callable[[], T], *, write: bool = False, replay_safe: bool = True) -> T:
         """Run one PyGithub call (= one HTTP request), with our retry rules."""
         attempt = 0
+        self._doing = what
         while True:
             self.stats.requests += 1
             if write:
@@ -251,6 +295,7 @@ class GitHubGateway:
                             f"rate limited while trying to {what}: GitHub asks to wait {wait:.0f} s, "
                             f"more than the cap of {self.options.max_wait_seconds:.0f} s; run again later",
                             status=exc.status,
+                            reason=self._reason(exc),
                         ) from exc
                     if attempt >= self.options.retries:
                         raise self._translate(exc, what) from exc
@@ -294,8 +339,11 @@ class GitHubGateway:
     def _clean(self, text: str) -> str:
         return scrub_text(text, secrets=self._secrets).text
 
+    def _reason(self, exc: GithubException) -> str:
+        return " ".join(self._clean(_message(exc)).split())[:300]
+
     def _translate(self, exc: GithubException, what: str) -> GitHubError:
-        message = self._clean(_message(exc))[:300]
+        message = self._reason(exc)
         repo = self.settings.full_name
         if exc.status == 401:
             detail = f"GitHub rejected the token while trying to {what} ({message}); check GITHUB_TOKEN"
@@ -311,21 +359,70 @@ class GitHubGateway:
             )
         else:
             detail = f"could not {what}: {message or 'no message'}"
-        return GitHubError(detail, status=exc.status)
+        return GitHubError(detail, status=exc.status, reason=message)
 
-    def translate(self, exc: BaseException, what: str) -> GitHubError:
-        """Any PyGithub / requests failure as one clear GitHubError."""
-        if isinstance(exc, GitHubError):
-            return exc
+    def _translate_any(self, exc: BaseException) -> GitHubError:
+        """A PyGithub / requests failure of the last request as one clear GitHubError."""
         if isinstance(exc, _MaybeApplied):
             exc = exc.cause
         if isinstance(exc, GithubException):
-            return self._translate(exc, what)
+            return self._translate(exc, self._doing)
         return GitHubError(
-            f"could not {what}: {type(exc).__name__}", url=strip_url_userinfo(self.settings.api_url)
+            f"could not {self._doing}: {type(exc).__name__}", url=strip_url_userinfo(self.settings.api_url)
         )
 
     # -- reads -----------------------------------------------------------------------------
+    @_translated
+    def repository(self) -> RepositoryAccess:
+        """The repository, its default branch and the access GitHub reports (one read)."""
+        repo = self._call("read the repository", self._repo.complete)
+        permissions = repo.permissions
+        owner = repo.owner
+        return RepositoryAccess(
+            full_name=str(repo.full_name or self.settings.full_name),
+            private=bool(repo.private),
+            default_branch=str(repo.default_branch),
+            owner_type=getattr(owner, "type", None) if owner is not None else None,
+            can_push=None if permissions is None else bool(permissions.push),
+            oauth_scopes=_scopes(repo.raw_headers),
+        )
+
+    @_translated
+    def has_branch(self, name: str) -> bool:
+        """Whether branch ``name`` exists (one read; an empty repository has no branch yet)."""
+        try:
+            self._call(f"read branch {name}", partial(self._repo.get_branch, name))
+        except GithubException as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
+
+    @_translated
+    def label_names(self, *, max_pages: int | None = None) -> list[str]:
+        """The repository's labels, at most ``max_pages`` pages (default :attr:`GitHubOptions.max_pages`)."""
+        listing = self._repo.get_labels()
+        names: list[str] = []
+        for page_number in range(self.options.max_pages if max_pages is None else max_pages):
+            page = self._call("list labels", partial(listing.get_page, page_number))
+            names.extend(label.name for label in page)
+            if len(page) < self.options.per_page:
+                break
+        return names
+
+    @_translated
+    def open_pr_numbers(self, *, max_pages: int = 1) -> list[int]:
+        """Numbers of open pull requests, newest first, at most ``max_pages`` pages."""
+        listing = self._repo.get_pulls(state="open")
+        numbers: list[int] = []
+        for page_number in range(max_pages):
+            page = self._call("list pull requests", partial(listing.get_page, page_number))
+            numbers.extend(int(pr.number) for pr in page)
+            if len(page) < self.options.per_page:
+                break
+        return numbers
+
+    @_translated
     def list_selfheal_prs(self, branch_prefix: str) -> list[ExistingPr]:
         """Open and recently closed PRs made by selfheal: one paginated listing."""
         listing = self._repo.get_pulls(state="all", sort="updated", direction="desc")
@@ -363,23 +460,19 @@ class GitHubGateway:
                 break
         return found
 
+    @_translated
     def base_branch(self) -> tuple[str, str]:
         """The repository's default branch and its head commit sha (two reads)."""
         name = self._call("read the repository", lambda: self._repo.default_branch)
         ref = self._call(f"read branch {name}", lambda: self._repo.get_git_ref(f"heads/{name}"))
         return str(name), str(ref.object.sha)
 
+    @_translated
     def ensure_labels(self, specs: Iterable[LabelSpec]) -> None:
         """Create the labels the repository lacks, with selfheal's colours (once per run)."""
         wanted = {s.name.lower(): s for s in specs}
         if self._labels is None:
-            listing = self._repo.get_labels()
-            self._labels = {}
-            for page_number in range(self.options.max_pages):
-                page = self._call("list labels", partial(listing.get_page, page_number))
-                self._labels.update({label.name.lower(): label.name for label in page})
-                if len(page) < self.options.per_page:
-                    break
+            self._labels = {name.lower(): name for name in self.label_names()}
         for key, spec in wanted.items():
             if key in self._labels:
                 continue
@@ -506,6 +599,7 @@ class GitHubGateway:
                     return
         raise GitHubError(f"could not comment on PR #{pr.number}", url=self.settings.api_url)
 
+    @_translated
     def create(
         self, decision: PrDecision, task_file: str, *, base: str, base_sha: str, draft: bool
     ) -> tuple[int, str, str]:
@@ -530,6 +624,7 @@ class GitHubGateway:
         return int(pr.number), str(pr.html_url or ""), "created" if created and branch_is_new else "resumed"
 
     # -- a proposed fix: one commit through the Git Data API (blobs, tree, commit, ref) ------
+    @_translated
     def commit_files(self, branch: str, changes: Sequence[FileChange], message: str) -> str:
         """One commit of ``changes`` on top of ``branch``'s head; returns its sha.
 
@@ -561,6 +656,7 @@ class GitHubGateway:
         self._call(f"update branch {branch}", partial(ref.edit, commit.sha), write=True)
         return str(commit.sha)
 
+    @_translated
     def edit_body(self, number: int, body: str) -> None:
         """Replace a PR's description (one write)."""
         pr = self._pulls.get(number)
@@ -569,6 +665,7 @@ class GitHubGateway:
             self._pulls[number] = pr
         self._call(f"update PR #{number}", lambda: pr.edit(body=body), write=True)
 
+    @_translated
     def remove_label_if_present(self, number: int, name: str) -> None:
         """Take ``name`` off a listed PR that carries it (no request when it does not)."""
         pr = self._pulls.get(number)
@@ -585,6 +682,7 @@ class GitHubGateway:
             if exc.status != 404:  # already gone
                 raise
 
+    @_translated
     def add_labels(self, number: int, specs: Sequence[LabelSpec]) -> None:
         """Add labels (created with selfheal's colours when missing)."""
         pr = self._pulls.get(number)
@@ -595,6 +693,7 @@ class GitHubGateway:
         names = [s.name for s in specs]
         self._call(f"label PR #{number}", lambda: pr.add_to_labels(*names), write=True)
 
+    @_translated
     def update(self, decision: PrDecision) -> tuple[int, str]:
         """Title/body, labels, comment, close: each only when the plan says so. Returns (number, URL)."""
         number = decision.pr_number
