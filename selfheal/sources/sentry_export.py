@@ -21,11 +21,11 @@ from selfheal.models import Frame
 from selfheal.owners import EventRuntime, area_from_runtime
 from selfheal.paths import RepoTree, is_vendor_module, is_vendor_path, to_repo_path
 from selfheal.records import Failure, as_dict, as_list, strip_ansi
+from selfheal.sources.stacktext import cap_message
 from selfheal.storage import read_json
 
 __all__ = ["load_sentry_export", "parse_sentry_export"]
 
-MAX_MESSAGE = 16_000
 _TYPE_IN_TITLE = re.compile(
     r"^([A-Za-z_][\w.]*(?:Error|Exception|Warning|Exit|Interrupt|Fault|Failure))(?::\s*(.*))?$",
     re.DOTALL,
@@ -208,7 +208,7 @@ def _one(
         parsed = _TYPE_IN_TITLE.match(title)
         if parsed:
             exc_type, value = parsed.group(1), parsed.group(2) or value
-    message = strip_ansi(value or title)[:MAX_MESSAGE]
+    message = cap_message(strip_ansi(value or title))
 
     # The main exception's stack first, then a crashed thread's (native crashes, ANRs), then
     # a stack attached to a message (``attach_stacktrace``, a log with a stack).

@@ -1,8 +1,10 @@
-"""Error text as test runners print it: the stack-line patterns JavaScript runners use
-(Playwright, jest), shared by the Playwright JSON and JUnit XML sources so both read a stack the
-same way, and the one text-shaping policy of the sources: :func:`cap_message` (how long a
-message may be, and how a cut is marked) and :func:`split_type` (the exception type at the
-start of an error text)."""
+"""Error text as the sources read it.
+
+The stack-line patterns JavaScript runners print (Playwright, jest), shared by the Playwright
+JSON and JUnit XML sources so both read a stack the same way; and the one text-shaping policy
+of the sources: :func:`cap_message` (how long a message may be and how a cut is marked: the
+Sentry export, Playwright and JUnit sources) and :func:`split_type` (the exception type at the
+start of a test runner's error text: Playwright and JUnit)."""
 
 from __future__ import annotations
 
