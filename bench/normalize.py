@@ -9,7 +9,7 @@ events with stack frames, ~30 % Playwright results with title paths), generated 
 
 - baseline: ``polars.read_ndjson`` of the file, nothing else.
 - selfheal: the same read, then the source fields (exception type, message, key frame) derived
-  with polars expressions, then ``selfheal.normalize.fingerprint_frame`` (the normalization
+  with polars expressions, then ``selfheal.fingerprint.fingerprint_frame`` (the normalization
   regexes + SHA-256 per distinct key, the code ``build_tasks`` uses) and ``cluster_frame``.
 
 Prints both times, the ratio (goal ≤ 3) and peak memory. Machines here are noisy: the ratio,
@@ -119,8 +119,8 @@ def phase(kind: str, path: Path) -> dict[str, float]:
     frame = pl.read_ndjson(path)
     read_done = time.perf_counter()
     if kind == "selfheal":
-        from selfheal.fingerprint import normalize_message_expr
-        from selfheal.normalize import cluster_frame, fingerprint_frame
+        from selfheal.fingerprint import fingerprint_frame, normalize_message_expr
+        from selfheal.normalize import cluster_frame
 
         in_app = pl.element().struct.field("in_app")
         frame_id = pl.concat_str(

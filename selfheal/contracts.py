@@ -12,8 +12,9 @@ from typing import Any
 import jsonschema
 
 from selfheal.errors import InputError
-from selfheal.fingerprint import fingerprint_of, normalize_message
+from selfheal.fingerprint import failure_fingerprint
 from selfheal.models import SOURCES, PatchTask
+from selfheal.records import Failure
 from selfheal.scrub import scrub_task
 from selfheal.storage import read_json, write_json
 
@@ -84,7 +85,8 @@ def _depth_beyond(value: Any, limit: int) -> str | None:
 def upgrade_original(task: dict[str, Any]) -> dict[str, Any]:
     """A task written by the original pipeline (valid under its schema) with the extended
     fields derived: ``source`` from the id (``playwright-…`` → playwright, else sentry),
-    ``fingerprint`` from the title and culprit, empty reasons and occurrences, status new.
+    ``fingerprint`` the one a raw item with the task's title, type (the title's part before a
+    colon) and culprit but no frames gets, empty reasons and occurrences, status new.
     Tasks that already carry the extended fields are returned unchanged."""
     if all(key in task for key in _EXTENDED_REQUIRED):
         return task
@@ -98,7 +100,11 @@ def upgrade_original(task: dict[str, Any]) -> dict[str, Any]:
         title = str(task.get("title", ""))
         exception_type = title.split(":", 1)[0] if ":" in title else ""
         culprit = str(task.get("culprit") or "")
-        upgraded["fingerprint"] = fingerprint_of(exception_type, normalize_message(title), culprit)
+        # No frames and no test path: the title is the message and the culprit locates the code.
+        item = Failure(
+            source=source, item_id=ident, title=title, exception_type=exception_type, culprit=culprit
+        )
+        upgraded["fingerprint"] = failure_fingerprint(item)
     upgraded.setdefault("severityReasons", [])
     upgraded.setdefault("occurrences", [])
     upgraded.setdefault("status", "new")

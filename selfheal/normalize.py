@@ -15,7 +15,7 @@ import polars as pl
 
 from selfheal.config import Config
 from selfheal.dedup import MergeRules, plan_clusters
-from selfheal.fingerprint import fingerprint_failures, fingerprint_frame, is_app_frame
+from selfheal.fingerprint import fingerprint_failures, is_app_frame
 from selfheal.models import Evidence, ExpectedFix, Occurrence, PatchTask, severity_rank
 from selfheal.owners import CodeOwners, assign_owner
 from selfheal.paths import RepoTree
@@ -26,8 +26,6 @@ __all__ = [
     "build_tasks",
     "cluster_frame",
     "compare_with_previous",
-    "fingerprint_failures",
-    "fingerprint_frame",
     "merge_tasks",
 ]
 

@@ -2,17 +2,20 @@
 Playwright test (per project), or JUnit test case.
 
 Sources turn raw JSON/XML into these right at the boundary; everything downstream
-(fingerprints, dedup, severity, owners) works on them, never on raw payloads.
+(fingerprints, dedup, severity, owners) works on them, never on raw payloads. The coercers
+:func:`as_dict`, :func:`as_list` and :func:`as_text` read a raw JSON value whose shape is not
+trusted: a value of another kind reads as empty.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from selfheal.models import Frame
 
-__all__ = ["ANSI_RE", "Failure", "strip_ansi"]
+__all__ = ["ANSI_RE", "Failure", "as_dict", "as_list", "as_text", "strip_ansi"]
 
 #: SGR sequences (the only kind Playwright emits) plus other CSI sequences, to be safe.
 ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
@@ -20,6 +23,21 @@ ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 
 def strip_ansi(text: str) -> str:
     return ANSI_RE.sub("", text)
+
+
+def as_dict(value: object) -> dict[str, Any]:
+    """A JSON object, or ``{}`` for any other value (``null``, an array, a string …)."""
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: object) -> list[Any]:
+    """A JSON array, or ``[]`` for any other value."""
+    return value if isinstance(value, list) else []
+
+
+def as_text(value: object) -> str:
+    """A JSON string, or ``""`` for any other value (numbers are not turned into text)."""
+    return value if isinstance(value, str) else ""
 
 
 @dataclass(frozen=True, slots=True)

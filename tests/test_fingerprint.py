@@ -5,7 +5,14 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from selfheal.fingerprint import failure_fingerprint, key_frame, normalize_message, normalize_message_expr
+from selfheal.contracts import upgrade_original
+from selfheal.fingerprint import (
+    failure_fingerprint,
+    fingerprint_failures,
+    key_frame,
+    normalize_message,
+    normalize_message_expr,
+)
 from selfheal.models import Frame
 from selfheal.records import Failure
 
@@ -121,7 +128,8 @@ def test_log_message_issue_without_stack_is_located_by_logger() -> None:
 def test_fingerprint_frame_and_cluster_frame_group_raw_rows() -> None:
     from polars.testing import assert_frame_equal
 
-    from selfheal.normalize import cluster_frame, fingerprint_frame
+    from selfheal.fingerprint import fingerprint_frame
+    from selfheal.normalize import cluster_frame
 
     raw = pl.DataFrame(
         {
@@ -191,3 +199,39 @@ def test_python_and_polars_normalization_agree_on_random_text() -> None:
     raw = ["".join(rng.choice(pieces) for _ in range(rng.randrange(0, 30))) for _ in range(2000)]
     frame = pl.DataFrame({"m": raw}).select(normalize_message_expr("m").alias("n"))
     assert frame["n"].to_list() == [normalize_message(r) for r in raw]
+
+
+def test_fingerprints_are_stable_values_on_every_path() -> None:
+    """Last week's files are compared by fingerprint: the value must not change between versions."""
+    assert failure_fingerprint(_sentry("1", "'sku'", (CART,))) == "a4e1f3cd80be0542"
+    original = {
+        "id": "sentry-1",
+        "title": "LookupError: order 8812 not found",
+        "culprit": "shop/orders.py in load",
+    }
+    assert upgrade_original(original)["fingerprint"] == "748455ea3b6e6f3d"
+
+
+def test_a_batch_gives_each_item_the_fingerprint_it_gets_alone() -> None:
+    """Hashing runs once per distinct key: the batch must map every key back to its own item."""
+    spec = Frame(filename="tests/cart.spec.ts", function="", lineno=8, path="tests/cart.spec.ts")
+    items = [
+        _sentry("1", "'sku'", (CART, CALLER_A)),
+        _sentry("2", "'sku'", (CART_MOVED, CALLER_B)),  # the same bug as 1
+        _sentry("3", "order 8812 not found", (CART,), "LookupError"),
+        _sentry("4", "order 9931 not found", (OTHER_FN,), "LookupError"),
+        Failure(source="sentry", item_id="5", title="Payment timeout for order 1", logger="shop.payments"),
+        Failure(source="junit", item_id="6", title="t", exception_type="AssertionError", frames=(spec,)),
+        Failure(
+            source="playwright", item_id="7", title="t", frames=(spec,), test_path=("Cart", "adds SKU-1")
+        ),
+        Failure(
+            source="playwright", item_id="8", title="t", frames=(spec,), test_path=("Cart", "adds SKU-2")
+        ),
+    ]
+    batch = fingerprint_failures(items)
+    assert batch == [failure_fingerprint(item) for item in items]
+    assert batch[0] == batch[1]
+    assert batch[6] == batch[7]
+    assert len(set(batch)) == 6
+    assert fingerprint_failures(list(reversed(items))) == list(reversed(batch))

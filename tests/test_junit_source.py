@@ -16,8 +16,9 @@ import pytest
 
 from selfheal.errors import InputError
 from selfheal.records import Failure
-from selfheal.sources.junit import MAX_MESSAGE_CHARS, parse_junit, parse_junit_text
+from selfheal.sources.junit import parse_junit, parse_junit_text
 from selfheal.sources.playwright import load_playwright_report
+from selfheal.sources.stacktext import MAX_MESSAGE_CHARS
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PLAYWRIGHT = FIXTURES / "playwright"

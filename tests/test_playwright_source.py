@@ -18,12 +18,12 @@ import pytest
 from selfheal.errors import InputError
 from selfheal.records import Failure
 from selfheal.sources.playwright import (
-    MAX_MESSAGE_CHARS,
     find_default_report,
     load_playwright_report,
     parse_js_stack_line,
     parse_playwright_report,
 )
+from selfheal.sources.stacktext import MAX_MESSAGE_CHARS
 
 FIXTURES = Path(__file__).parent / "fixtures" / "playwright"
 RUN1 = FIXTURES / "report.json"

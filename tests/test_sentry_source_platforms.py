@@ -9,6 +9,7 @@ from selfheal.config import Config, SeverityConfig, SeverityRule
 from selfheal.normalize import build_tasks
 from selfheal.owners import EventRuntime, area_from_runtime
 from selfheal.sources.sentry_export import parse_sentry_export
+from selfheal.sources.stacktext import MAX_MESSAGE_CHARS
 
 
 @pytest.mark.parametrize(
@@ -134,3 +135,11 @@ def test_a_boolean_line_number_is_no_line_number() -> None:
     event = {"exception": {"values": [{"type": "KeyError", "value": "x", "stacktrace": {"frames": frames}}]}}
     (failure,) = parse_sentry_export(_issue(event), "x.json")
     assert failure.frames[0].lineno is None  # JSON true is not a line (bool is an int in Python)
+
+
+def test_a_runaway_message_is_cut_like_a_test_runners_with_a_marker() -> None:
+    value = "x" * (MAX_MESSAGE_CHARS + 5)
+    event = {"exception": {"values": [{"type": "ValueError", "value": value}]}}
+    (failure,) = parse_sentry_export(_issue(event), "x.json")
+    assert failure.exception_type == "ValueError"
+    assert failure.message == "x" * MAX_MESSAGE_CHARS + "\n… [truncated 5 characters]"

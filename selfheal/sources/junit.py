@@ -38,13 +38,18 @@ from selfheal.errors import InputError
 from selfheal.models import Frame
 from selfheal.paths import RepoTree, is_vendor_path, to_repo_path
 from selfheal.records import Failure, strip_ansi
-from selfheal.sources.stacktext import CODE_FRAME, EXPECTED_TO_FAIL, JS_FRAME, TITLE_SEPARATOR, TYPE_PREFIX
+from selfheal.sources.stacktext import (
+    CODE_FRAME,
+    EXPECTED_TO_FAIL,
+    JS_FRAME,
+    TITLE_SEPARATOR,
+    cap_message,
+    split_type,
+)
 from selfheal.storage import read_text
 
-__all__ = ["MAX_MESSAGE_CHARS", "parse_junit", "parse_junit_text"]
+__all__ = ["parse_junit", "parse_junit_text"]
 
-#: Longer messages are cut (a runaway log line or a hostile report) and marked as cut.
-MAX_MESSAGE_CHARS: Final = 64 * 1024
 #: JUnit files are text reports; anything near this size is not one.
 MAX_JUNIT_BYTES: Final = 256 * 1024 * 1024
 
@@ -645,13 +650,6 @@ def _describe_line(frame: Frame) -> str:
 # --- cases → failures -----------------------------------------------------------------------
 
 
-def _truncate(text: str) -> str:
-    if len(text) <= MAX_MESSAGE_CHARS:
-        return text
-    cut = len(text) - MAX_MESSAGE_CHARS
-    return f"{text[:MAX_MESSAGE_CHARS]}\n… [truncated {cut:,} characters]"
-
-
 def _playwright_last_attempt(text: str) -> tuple[str, int]:
     """The text of the last attempt (after the last ``Retry #N`` rule) without the header,
     attachment blocks and ``Error Context:`` lines, dedented; and the number of attempts."""
@@ -673,23 +671,6 @@ def _playwright_last_attempt(text: str) -> tuple[str, int]:
             continue
         kept.append(line)
     return "\n".join(_dedent(kept)).strip("\n"), len(retries) + 1
-
-
-#: NUnit and xUnit put a space before the colon: ``System.InvalidOperationException : cart is closed``.
-_NUNIT_TYPE_PREFIX = re.compile(r"^(?P<type>[A-Za-z_][\w.]*\.[A-Za-z_]\w*) : ")
-
-
-def _type_and_message(first_line_text: str) -> tuple[str, str]:
-    """``("TypeError", "…")`` from ``TypeError: …``; a type alone on its line (``java.lang.AssertionError:``
-    with the message below) gives the following lines."""
-    match = (
-        TYPE_PREFIX.match(first_line_text)
-        or re.match(r"^(?P<type>[A-Za-z_$][\w$.]*):[ \t]*(?:\n|$)", first_line_text)
-        or _NUNIT_TYPE_PREFIX.match(first_line_text)
-    )
-    if match and match["type"].rsplit(".", 1)[-1].endswith(("Error", "Exception", "Failure", "Failed")):
-        return match["type"], first_line_text[match.end() :].lstrip("\n")
-    return "", first_line_text
 
 
 def _looks_like_type(name: str) -> bool:
@@ -753,7 +734,7 @@ def _case_failure(case: _Case, anchors: _Anchors, index: int) -> Failure | None:
 
     type_attr = strip_ansi(element.get("type") or "").strip()
     body = "\n".join(line.rstrip() for line in _dedent(stack.message_lines)).strip()
-    exception_type, body = _type_and_message(body)
+    exception_type, body = split_type(body)
     timed_out = bool(re.match(r"Test timeout of \d+ms exceeded", body))
     if timed_out:
         exception_type = "TimeoutError"
@@ -762,7 +743,7 @@ def _case_failure(case: _Case, anchors: _Anchors, index: int) -> Failure | None:
     if not exception_type:
         exception_type = (type_attr if _looks_like_type(type_attr) else "") or stack.crash_type
     if not body and not _EMPTY_MESSAGES.match(message_attr):
-        attr_type, body = _type_and_message(message_attr)
+        attr_type, body = split_type(message_attr)
         exception_type = exception_type or attr_type
     body = body or message_attr
     exception_type = exception_type or ("Error" if outcome != "failure" else "AssertionError")
@@ -778,7 +759,7 @@ def _case_failure(case: _Case, anchors: _Anchors, index: int) -> Failure | None:
         item_id=f"{classname}::{name}" if name else f"{classname or file}::#{index}",
         title=title,
         exception_type=exception_type,
-        message=_truncate(body),
+        message=cap_message(body),
         frames=stack.frames,
         project=project or None,
         platform="javascript" if playwright else "",

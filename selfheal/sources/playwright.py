@@ -23,13 +23,19 @@ from typing import Final
 from selfheal.errors import InputError
 from selfheal.models import Frame
 from selfheal.paths import RepoTree, is_vendor_path, to_repo_path
-from selfheal.records import Failure, strip_ansi
-from selfheal.sources.stacktext import CODE_FRAME, EXPECTED_TO_FAIL, JS_FRAME, TITLE_SEPARATOR, TYPE_PREFIX
+from selfheal.records import Failure, as_dict, as_list, as_text, strip_ansi
+from selfheal.sources.stacktext import (
+    CODE_FRAME,
+    EXPECTED_TO_FAIL,
+    JS_FRAME,
+    TITLE_SEPARATOR,
+    cap_message,
+    split_type,
+)
 from selfheal.storage import MAX_INPUT_BYTES, read_json
 
 __all__ = [
     "DEFAULT_REPORT_LOCATIONS",
-    "MAX_MESSAGE_CHARS",
     "TITLE_SEPARATOR",
     "CaseIdentity",
     "PlaywrightRun",
@@ -46,8 +52,6 @@ DEFAULT_REPORT_LOCATIONS: Final = (
     Path("playwright-report/report.json"),
     Path("test-results/report.json"),
 )
-#: Longer messages are cut (a runaway log line or a hostile report) and marked as cut.
-MAX_MESSAGE_CHARS: Final = 64 * 1024
 
 _FAILING_OUTCOMES: Final = ("unexpected", "flaky")
 _TIMEOUT_TYPE = "TimeoutError"
@@ -153,26 +157,26 @@ def without_tests_described_by(junit: Sequence[Failure], run: PlaywrightRun) -> 
 
 def _test_identities(data: object, *, repo_root: Path | None) -> frozenset[CaseIdentity]:
     """Every (spec file, title path, project) of a report (parsed already, so well-formed)."""
-    root = _mapping_or_empty(data)
-    paths = _PathMapper.from_config(_mapping_or_empty(root.get("config")), repo_root=repo_root)
+    root = as_dict(data)
+    paths = _PathMapper.from_config(as_dict(root.get("config")), repo_root=repo_root)
     found: set[CaseIdentity] = set()
     pending: list[tuple[Mapping[str, object], tuple[str, ...] | None]] = [
-        (_mapping_or_empty(suite), None) for suite in _list_or_empty(root.get("suites"))
+        (as_dict(suite), None) for suite in as_list(root.get("suites"))
     ]
     while pending:
         suite, describes = pending.pop()
-        title = strip_ansi(_optional_str(suite.get("title")) or "")
+        title = strip_ansi(as_text(suite.get("title")))
         inner = () if describes is None else (*describes, title)
-        for raw_spec in _list_or_empty(suite.get("specs")):
-            spec = _mapping_or_empty(raw_spec)
-            spec_file = _optional_str(spec.get("file")) or ""
-            title_path = (*inner, strip_ansi(_optional_str(spec.get("title")) or ""))
-            for raw_test in _list_or_empty(spec.get("tests")):
-                test = _mapping_or_empty(raw_test)
-                project = _optional_str(test.get("projectName")) or _optional_str(test.get("projectId")) or ""
+        for raw_spec in as_list(suite.get("specs")):
+            spec = as_dict(raw_spec)
+            spec_file = as_text(spec.get("file"))
+            title_path = (*inner, strip_ansi(as_text(spec.get("title"))))
+            for raw_test in as_list(spec.get("tests")):
+                test = as_dict(raw_test)
+                project = as_text(test.get("projectName")) or as_text(test.get("projectId"))
                 repo_file = paths.spec_path(spec_file) if spec_file else ""
                 found.add(CaseIdentity(repo_file, title_path, project, _posix(spec_file).removeprefix("./")))
-        pending.extend((_mapping_or_empty(child), inner) for child in _list_or_empty(suite.get("suites")))
+        pending.extend((as_dict(child), inner) for child in as_list(suite.get("suites")))
     return frozenset(found)
 
 
@@ -192,7 +196,7 @@ def parse_playwright_report(
     config = report.mapping(root.get("config", {}), "'config'")
     stats = report.mapping(root.get("stats", {}), "'stats'")
     paths = _PathMapper.from_config(config, repo_root=repo_root, tree=tree)
-    run_started = _optional_str(stats.get("startTime"))
+    run_started = as_text(stats.get("startTime")) or None
 
     failures: list[Failure] = []
     for index, error in enumerate(report.array(root.get("errors", []), "'errors'")):
@@ -245,20 +249,8 @@ def _json_kind(value: object) -> str:
     return type(value).__name__
 
 
-def _optional_str(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
 def _optional_int(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _mapping_or_empty(value: object) -> Mapping[str, object]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _list_or_empty(value: object) -> Sequence[object]:
-    return value if isinstance(value, list) else []
 
 
 # --- paths ----------------------------------------------------------------------------------
@@ -285,8 +277,8 @@ class _PathMapper:
     def from_config(
         cls, config: Mapping[str, object], *, repo_root: Path | None, tree: RepoTree | None = None
     ) -> _PathMapper:
-        root_dir = _posix(_optional_str(config.get("rootDir")) or "").rstrip("/")
-        config_file = _posix(_optional_str(config.get("configFile")) or "")
+        root_dir = _posix(as_text(config.get("rootDir"))).rstrip("/")
+        config_file = _posix(as_text(config.get("configFile")))
         base_dir = str(PurePosixPath(config_file).parent) if config_file else root_dir
         mapper = cls(root_dir, base_dir, tree=tree)
         if repo_root is not None and base_dir:
@@ -431,34 +423,19 @@ def _split_error_text(text: str) -> _ErrorText:
 def _error_texts(result: Mapping[str, object]) -> list[_ErrorText]:
     """The errors of one attempt: ``errors[]`` when present, else the raw ``error``."""
     texts = []
-    for entry in _list_or_empty(result.get("errors")):
-        message = _optional_str(_mapping_or_empty(entry).get("message"))
+    for entry in as_list(result.get("errors")):
+        message = as_text(as_dict(entry).get("message"))
         if message:
             texts.append(_split_error_text(message))
     if texts:
         return texts
-    error = _mapping_or_empty(result.get("error"))
-    raw = (
-        _optional_str(error.get("stack"))
-        or _optional_str(error.get("message"))
-        or _optional_str(error.get("value"))
-    )
+    raw = _raw_error_text(as_dict(result.get("error")))
     return [_split_error_text(raw)] if raw else []
 
 
-def _type_and_message(first_message: str) -> tuple[str, str]:
-    """``("TypeError", "Cannot read …")`` from ``"TypeError: Cannot read …"``."""
-    match = TYPE_PREFIX.match(first_message)
-    if match and match["type"].endswith(("Error", "Exception")):
-        return match["type"], first_message[match.end() :]
-    return "Error", first_message
-
-
-def _truncate(text: str) -> str:
-    if len(text) <= MAX_MESSAGE_CHARS:
-        return text
-    cut = len(text) - MAX_MESSAGE_CHARS
-    return f"{text[:MAX_MESSAGE_CHARS]}\n… [truncated {cut:,} characters]"
+def _raw_error_text(error: Mapping[str, object]) -> str:
+    """A Playwright ``TestError``'s text: its stack, else its message, else its value."""
+    return as_text(error.get("stack")) or as_text(error.get("message")) or as_text(error.get("value"))
 
 
 # --- failures -------------------------------------------------------------------------------
@@ -474,7 +451,7 @@ def _suite_failures(
     """``describes`` is None for a file-level suite, whose title is the file path, not a
     describe title."""
     suite = report.mapping(raw_suite, where)
-    title = strip_ansi(_optional_str(suite.get("title")) or "")
+    title = strip_ansi(as_text(suite.get("title")))
     inner = () if describes is None else (*describes, title)
     for index, raw_spec in enumerate(report.array(suite.get("specs", []), f"{where}.specs")):
         yield from _spec_failures(report, raw_spec, f"{where}.specs[{index}]", inner, paths)
@@ -486,14 +463,14 @@ def _spec_failures(
     report: _Report, raw_spec: object, where: str, describes: tuple[str, ...], paths: _PathMapper
 ) -> Iterator[Failure]:
     spec = report.mapping(raw_spec, where)
-    title = strip_ansi(_optional_str(spec.get("title")) or "")
+    title = strip_ansi(as_text(spec.get("title")))
     named = f"{where} ({title!r})" if title else where
     if "tests" not in spec:
         raise InputError(report.path, f"{named} has no 'tests' array")
     tests = report.array(spec["tests"], f"{named}.tests")
-    spec_file = _optional_str(spec.get("file")) or ""
-    spec_id = _optional_str(spec.get("id")) or f"{spec_file}:{TITLE_SEPARATOR.join((*describes, title))}"
-    tags = tuple(strip_ansi(tag) for tag in _list_or_empty(spec.get("tags")) if isinstance(tag, str))
+    spec_file = as_text(spec.get("file"))
+    spec_id = as_text(spec.get("id")) or f"{spec_file}:{TITLE_SEPARATOR.join((*describes, title))}"
+    tags = tuple(strip_ansi(tag) for tag in as_list(spec.get("tags")) if isinstance(tag, str))
     location = _SpecLocation(
         paths.spec_path(spec_file) if spec_file else "",
         _optional_int(spec.get("line")),
@@ -539,12 +516,12 @@ def _test_failure(
     tags: tuple[str, ...],
     paths: _PathMapper,
 ) -> Failure:
-    expected_status = _optional_str(test.get("expectedStatus")) or "passed"
-    failing = [r for r in results if _optional_str(r.get("status")) not in (expected_status, "skipped", None)]
+    expected_status = as_text(test.get("expectedStatus")) or "passed"
+    failing = [r for r in results if as_text(r.get("status")) not in (expected_status, "skipped", "")]
     if not failing and results:
         failing = [results[-1]]
     last = failing[-1] if failing else {}
-    last_status = _optional_str(last.get("status")) or ""
+    last_status = as_text(last.get("status"))
 
     texts = _error_texts(last)
     timed_out = last_status == "timedOut"
@@ -553,7 +530,8 @@ def _test_failure(
     elif timed_out:
         exception_type, message = _timeout_message(texts, _optional_int(test.get("timeout")))
     elif texts:
-        exception_type, first = _type_and_message(texts[0].message)
+        exception_type, first = split_type(texts[0].message)
+        exception_type = exception_type or "Error"  # no type named: a JavaScript error
         message = "\n\n".join([first, *(t.message for t in texts[1:])])
     else:
         exception_type, message = "Error", f"Test ended with status {last_status or 'unknown'}."
@@ -562,16 +540,16 @@ def _test_failure(
     frames = next((fs for t in texts if (fs := _frames_from_stack(t.stack, paths))), [])
     if not frames:
         frames = _fallback_frames(last, location, paths)
-    started = [s for r in failing if (s := _optional_str(r.get("startTime")))]
+    started = [s for r in failing if (s := as_text(r.get("startTime")))]
     crash = next((f.frame for f in frames if f.frame.in_app), frames[0].frame if frames else None)
     return Failure(
         source="playwright",
         item_id=spec_id,
         title=TITLE_SEPARATOR.join(test_path),
         exception_type=exception_type,
-        message=_truncate(message),
+        message=cap_message(message),
         frames=tuple(f.frame for f in frames),
-        project=_optional_str(test.get("projectName")) or _optional_str(test.get("projectId")),
+        project=as_text(test.get("projectName")) or as_text(test.get("projectId")) or None,
         platform="javascript",
         culprit=crash.describe() if crash else location.path,
         level="error",
@@ -607,11 +585,11 @@ def _fallback_frames(
 ) -> list[_ParsedFrame]:
     """A frame at the error's location, else at the test's declaration (no stack at all)."""
     for source in (
-        _mapping_or_empty(result.get("error")).get("location"),
+        as_dict(result.get("error")).get("location"),
         result.get("errorLocation"),
     ):
-        where = _mapping_or_empty(source)
-        file = _optional_str(where.get("file"))
+        where = as_dict(source)
+        file = as_text(where.get("file"))
         if file:
             return [
                 _frame(
@@ -632,9 +610,9 @@ def _fallback_frames(
 def _screenshot(failing: Sequence[Mapping[str, object]], paths: _PathMapper) -> str | None:
     """The screenshot of the last failing attempt that has one (repository-relative)."""
     for result in reversed(failing):
-        for attachment in _list_or_empty(result.get("attachments")):
-            entry = _mapping_or_empty(attachment)
-            path = _optional_str(entry.get("path"))
+        for attachment in as_list(result.get("attachments")):
+            entry = as_dict(attachment)
+            path = as_text(entry.get("path"))
             if entry.get("name") == "screenshot" and path:
                 return paths.absolute_path(path)
     return None
@@ -644,19 +622,14 @@ def _load_error_failure(
     error: Mapping[str, object], paths: _PathMapper, run_started: str | None, index: int
 ) -> Failure:
     """A global error (a file that failed to load, a global setup failure, a worker crash)."""
-    raw = (
-        _optional_str(error.get("stack"))
-        or _optional_str(error.get("message"))
-        or _optional_str(error.get("value"))
-        or ""
-    )
-    text = _split_error_text(raw)
+    text = _split_error_text(_raw_error_text(error))
     if not text.message:
-        text = _ErrorText(strip_ansi(_optional_str(error.get("message")) or "Unknown error"), text.stack)
-    exception_type, message = _type_and_message(text.message)
+        text = _ErrorText(strip_ansi(as_text(error.get("message")) or "Unknown error"), text.stack)
+    exception_type, message = split_type(text.message)
+    exception_type = exception_type or "Error"
     frames = _frames_from_stack(text.stack, paths)
-    location = _mapping_or_empty(error.get("location"))
-    file = _optional_str(location.get("file"))
+    location = as_dict(error.get("location"))
+    file = as_text(location.get("file"))
     if not frames and file:
         frames = [
             _frame(
@@ -679,7 +652,7 @@ def _load_error_failure(
         item_id=item_id,
         title=title,
         exception_type=exception_type,
-        message=_truncate(message),
+        message=cap_message(message),
         frames=tuple(f.frame for f in frames),
         platform="javascript",
         culprit=crash.describe() if crash else repo_file,

@@ -20,24 +20,16 @@ from selfheal.errors import InputError
 from selfheal.models import Frame
 from selfheal.owners import EventRuntime, area_from_runtime
 from selfheal.paths import RepoTree, is_vendor_module, is_vendor_path, to_repo_path
-from selfheal.records import Failure, strip_ansi
+from selfheal.records import Failure, as_dict, as_list, strip_ansi
+from selfheal.sources.stacktext import cap_message
 from selfheal.storage import read_json
 
 __all__ = ["load_sentry_export", "parse_sentry_export"]
 
-MAX_MESSAGE = 16_000
 _TYPE_IN_TITLE = re.compile(
     r"^([A-Za-z_][\w.]*(?:Error|Exception|Warning|Exit|Interrupt|Fault|Failure))(?::\s*(.*))?$",
     re.DOTALL,
 )
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
 
 
 def _str(value: Any) -> str:
@@ -56,7 +48,7 @@ def _tags(event: Mapping[str, Any]) -> dict[str, str]:
     if isinstance(tags, dict):  # the SDK's own shape (Bugsink)
         return {str(k): _str(v) for k, v in tags.items()}
     out: dict[str, str] = {}
-    for tag in _list(tags):
+    for tag in as_list(tags):
         if isinstance(tag, dict) and "key" in tag:
             out[_str(tag["key"])] = _str(tag.get("value"))
         elif isinstance(tag, list) and len(tag) == 2:
@@ -68,8 +60,8 @@ def _entries(event: Mapping[str, Any], kind: str) -> list[dict[str, Any]]:
     """The ``data`` of every ``entries[type=kind]`` (API shape), or the SDK payload's own
     top-level ``kind`` object (``exception``, ``threads``, ``stacktrace``: Bugsink, raw events)."""
     found = [
-        _dict(e.get("data"))
-        for e in _list(event.get("entries"))
+        as_dict(e.get("data"))
+        for e in as_list(event.get("entries"))
         if isinstance(e, dict) and e.get("type") == kind
     ]
     if not found and isinstance(event.get(kind), dict):
@@ -82,10 +74,10 @@ def _entries(event: Mapping[str, Any], kind: str) -> list[dict[str, Any]]:
 def _thread_stacks(event: Mapping[str, Any]) -> list[list[Any]]:
     """Stacks of the ``threads`` entry, the crashed (else current) thread first."""
     threads = [
-        t for data in _entries(event, "threads") for t in _list(data.get("values")) if isinstance(t, dict)
+        t for data in _entries(event, "threads") for t in as_list(data.get("values")) if isinstance(t, dict)
     ]
     threads.sort(key=lambda t: (not t.get("crashed"), not t.get("current")))
-    return [_list(_dict(t.get("stacktrace")).get("frames")) for t in threads]
+    return [as_list(as_dict(t.get("stacktrace")).get("frames")) for t in threads]
 
 
 def _frame_path(raw: Mapping[str, Any], *, mappings: Sequence[PathMapping], tree: RepoTree | None) -> str:
@@ -154,7 +146,7 @@ def _frames(
 
 
 def _stats(issue: Mapping[str, Any]) -> tuple[tuple[int, int], ...]:
-    stats = _dict(issue.get("stats"))
+    stats = as_dict(issue.get("stats"))
     for period in ("14d", "24h", "30d", "auto"):
         if period in stats:
             series = stats[period]
@@ -163,7 +155,7 @@ def _stats(issue: Mapping[str, Any]) -> tuple[tuple[int, int], ...]:
         series = next(iter(stats.values()), [])
     return tuple(
         (_int(point[0]), _int(point[1]))
-        for point in _list(series)
+        for point in as_list(series)
         if isinstance(point, list) and len(point) >= 2
     )
 
@@ -171,11 +163,11 @@ def _stats(issue: Mapping[str, Any]) -> tuple[tuple[int, int], ...]:
 def _breadcrumbs(event: Mapping[str, Any]) -> tuple[str, ...]:
     crumbs: list[str] = []
     for data in _entries(event, "breadcrumbs"):
-        for crumb in _list(data.get("values"))[-20:]:
+        for crumb in as_list(data.get("values"))[-20:]:
             if not isinstance(crumb, dict):
                 continue
             category = _str(crumb.get("category"))
-            message = _str(crumb.get("message")) or _str(_dict(crumb.get("data")).get("url"))
+            message = _str(crumb.get("message")) or _str(as_dict(crumb.get("data")).get("url"))
             stamp = _str(crumb.get("timestamp"))
             crumbs.append(" ".join(p for p in (stamp, f"[{category}]" if category else "", message) if p))
     return tuple(crumbs)
@@ -199,15 +191,15 @@ def _one(
     issue_id = _str(issue.get("id"))
     if not issue_id:
         raise InputError(path, f"item {index}: issue has no 'id'")
-    event = _dict(item.get("latestEvent"))
-    metadata = _dict(issue.get("metadata"))
+    event = as_dict(item.get("latestEvent"))
+    metadata = as_dict(issue.get("metadata"))
     tags = _tags(event)
     title = strip_ansi(_str(issue.get("title")) or _str(metadata.get("title")) or _str(event.get("title")))
     if not title:
         raise InputError(path, f"item {index} (issue {issue_id}): issue has no 'title'")
 
     exc_values = [
-        v for data in _entries(event, "exception") for v in _list(data.get("values")) if isinstance(v, dict)
+        v for data in _entries(event, "exception") for v in as_list(data.get("values")) if isinstance(v, dict)
     ]
     main = exc_values[-1] if exc_values else {}
     exc_type = _str(main.get("type")) or _str(metadata.get("type"))
@@ -216,13 +208,13 @@ def _one(
         parsed = _TYPE_IN_TITLE.match(title)
         if parsed:
             exc_type, value = parsed.group(1), parsed.group(2) or value
-    message = strip_ansi(value or title)[:MAX_MESSAGE]
+    message = cap_message(strip_ansi(value or title))
 
     # The main exception's stack first, then a crashed thread's (native crashes, ANRs), then
     # a stack attached to a message (``attach_stacktrace``, a log with a stack).
-    stacks = [_list(_dict(exc.get("stacktrace")).get("frames")) for exc in reversed(exc_values)]
+    stacks = [as_list(as_dict(exc.get("stacktrace")).get("frames")) for exc in reversed(exc_values)]
     stacks += _thread_stacks(event)
-    stacks += [_list(data.get("frames")) for data in _entries(event, "stacktrace")]
+    stacks += [as_list(data.get("frames")) for data in _entries(event, "stacktrace")]
     frames: tuple[Frame, ...] = ()
     for stack in stacks:
         frames = _frames(stack, mappings=mappings, tree=tree)
@@ -238,12 +230,12 @@ def _one(
                 path=to_repo_path(filename, mappings=mappings, tree=tree),
             ),
         )
-    mechanism = _dict(main.get("mechanism"))
+    mechanism = as_dict(main.get("mechanism"))
     handled = mechanism.get("handled")
     unhandled = bool(issue.get("isUnhandled")) or handled is False or tags.get("handled") == "no"
     request = next(iter(_entries(event, "request")), {})
-    request = request or _dict(event.get("request"))
-    project = _dict(issue.get("project"))
+    request = request or as_dict(event.get("request"))
+    project = as_dict(issue.get("project"))
     logger = _str(issue.get("logger"))
     in_app_files = [f.path for f in frames if f.in_app and f.path]
     file = in_app_files[0] if in_app_files else _logger_module_path(logger)
@@ -251,7 +243,7 @@ def _one(
     if event_type in _SECURITY_REPORTS:
         exc_type = exc_type or _SECURITY_REPORTS[event_type]
     platform = _str(issue.get("platform")) or _str(event.get("platform"))
-    runtime = _runtime(event, tags, platform, event_type, _str(_dict(metadata.get("sdk")).get("name")))
+    runtime = _runtime(event, tags, platform, event_type, _str(as_dict(metadata.get("sdk")).get("name")))
     runtime = replace(runtime, mobile_stack=_runs_on_mobile(stacks))
     level = (_str(issue.get("level")) or tags.get("level") or _str(event.get("level")) or "error").lower()
     return Failure(
@@ -273,7 +265,7 @@ def _one(
         first_seen=_str(issue.get("firstSeen")) or None,
         last_seen=_str(issue.get("lastSeen")) or _str(event.get("dateCreated")) or None,
         environment=tags.get("environment") or _str(event.get("environment")) or None,
-        release=tags.get("release") or _str(_dict(event.get("release")).get("version")) or None,
+        release=tags.get("release") or _str(as_dict(event.get("release")).get("version")) or None,
         request_url=_str(request.get("url")) or None,
         request_method=_str(request.get("method")) or None,
         breadcrumbs=_breadcrumbs(event),
@@ -308,7 +300,7 @@ def _event_type(issue: Mapping[str, Any], event: Mapping[str, Any]) -> str:
     for kind in _SECURITY_REPORTS:
         if _entries(event, kind):
             return kind
-    metadata = _dict(issue.get("metadata"))
+    metadata = as_dict(issue.get("metadata"))
     if "directive" in metadata and "uri" in metadata:  # a CSP issue without its event
         return "csp"
     return declared
@@ -337,11 +329,11 @@ def _runs_on_mobile(stacks: Sequence[Sequence[Any]]) -> bool:
 def _runtime(
     event: Mapping[str, Any], tags: Mapping[str, str], platform: str, event_type: str, issue_sdk: str
 ) -> EventRuntime:
-    contexts = _dict(event.get("contexts"))
-    sdk = _dict(event.get("sdk"))
-    os_context = _dict(contexts.get("os")) or _dict(contexts.get("client_os"))
-    device = _dict(contexts.get("device"))
-    runtime = _dict(contexts.get("runtime"))
+    contexts = as_dict(event.get("contexts"))
+    sdk = as_dict(event.get("sdk"))
+    os_context = as_dict(contexts.get("os")) or as_dict(contexts.get("client_os"))
+    device = as_dict(contexts.get("device"))
+    runtime = as_dict(contexts.get("runtime"))
     return EventRuntime(
         platform=_str(event.get("platform")) or platform,
         sdk_name=_str(sdk.get("name"))
