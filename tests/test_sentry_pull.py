@@ -16,7 +16,8 @@ from selfheal.settings import SentrySettings
 from selfheal.sources._http import RetryPolicy
 from selfheal.sources.sentry_pull import PullReport, pull_sentry
 from selfheal.storage import write_json
-from selfheal.testing.fake_sentry import FakeSentry, RandomFaults, synthetic_export
+from selfheal.testing._server import RandomFaults
+from selfheal.testing.fake_sentry import FakeSentry, synthetic_export
 
 #: Short waits so the whole file stays fast; behaviour (not timing) is what these tests check.
 FAST = RetryPolicy(

@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Literal, Self, TypedDict
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import httpx
@@ -47,6 +47,7 @@ __all__ = [
     "RandomFaults",
     "RecordedRequest",
     "Reply",
+    "ServerOptions",
 ]
 
 FaultKind = Literal[
@@ -154,6 +155,14 @@ class RandomFaults:
     seed: int = 0
 
 
+class ServerOptions(TypedDict, total=False):
+    """What every fake takes besides its API's own options (see :class:`LoopbackFake`)."""
+
+    latency: float
+    slow_seconds: float
+    faults: RandomFaults | None
+
+
 @dataclass(slots=True)
 class Fault:
     """A fault that answers a request: scripted by :meth:`LoopbackFake.inject` or drawn at random."""
@@ -229,6 +238,9 @@ class _Handler(BaseHTTPRequestHandler):
 class LoopbackFake:
     """A fake API server on 127.0.0.1 port 0; see the module docstring.
 
+    ``token`` is what clients must send (None: anything); ``path_prefix`` is where the API
+    lives (outside it the fake answers 404); ``latency`` seconds pass before each answer;
+    ``slow_seconds`` is how long a ``timeout`` fault waits; ``faults`` are drawn at random.
     Subclasses answer requests in :meth:`_reply`.
     """
 

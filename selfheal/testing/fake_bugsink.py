@@ -20,10 +20,10 @@ import base64
 import copy
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Unpack
 from urllib.parse import urlencode
 
-from selfheal.testing._server import IncomingRequest, LoopbackFake, RandomFaults, Reply
+from selfheal.testing._server import IncomingRequest, LoopbackFake, Reply, ServerOptions
 
 __all__ = ["FakeBugsink"]
 
@@ -47,13 +47,9 @@ class FakeBugsink(LoopbackFake):
         token: str = "0123456789abcdef0123456789abcdef01234567",  # noqa: S107 (a fake's test token)
         page_size: int = 250,
         path_prefix: str = "",
-        latency: float = 0.0,
-        slow_seconds: float = 5.0,
-        faults: RandomFaults | None = None,
+        **server: Unpack[ServerOptions],
     ) -> None:
-        super().__init__(
-            token=token, path_prefix=path_prefix, latency=latency, slow_seconds=slow_seconds, faults=faults
-        )
+        super().__init__(token=token, path_prefix=path_prefix, **server)
         self.projects = [copy.deepcopy(dict(p)) for p in projects]
         self.issues = [copy.deepcopy(dict(i)) for i in issues]
         self.events = [copy.deepcopy(dict(e)) for e in events]

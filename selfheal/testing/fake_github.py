@@ -30,9 +30,9 @@ import re
 import urllib.parse
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Unpack
 
-from selfheal.testing._server import IncomingRequest, LoopbackFake, RandomFaults, Reply
+from selfheal.testing._server import IncomingRequest, LoopbackFake, Reply, ServerOptions
 
 __all__ = ["FakeGitHub", "FakeIssue", "FakeRepo"]
 
@@ -154,18 +154,10 @@ class FakeGitHub(LoopbackFake):
     json_content_type = "application/json; charset=utf-8"
 
     def __init__(
-        self,
-        *,
-        token: str | None = None,
-        rate_limit: int = 5000,
-        latency: float = 0.0,
-        slow_seconds: float = 5.0,
-        faults: RandomFaults | None = None,
+        self, *, token: str | None = None, rate_limit: int = 5000, **server: Unpack[ServerOptions]
     ) -> None:
-        #: When set, requests must send ``Authorization: token <token>`` (else 401).
-        super().__init__(
-            token=token, path_prefix=PREFIX, latency=latency, slow_seconds=slow_seconds, faults=faults
-        )
+        # With a token, requests must send ``Authorization: token <token>`` (else 401).
+        super().__init__(token=token, path_prefix=PREFIX, **server)
         self.rate_limit = rate_limit
         self.repos: dict[str, FakeRepo] = {}
         self._ids = itertools.count(1000)

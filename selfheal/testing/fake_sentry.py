@@ -41,12 +41,12 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Self, Unpack
 from urllib.parse import quote, urlencode, urlsplit
 
 from selfheal.errors import InputError
 from selfheal.storage import read_json
-from selfheal.testing._server import Fault, IncomingRequest, LoopbackFake, RandomFaults, Reply
+from selfheal.testing._server import Fault, IncomingRequest, LoopbackFake, Reply, ServerOptions
 
 __all__ = ["FakeSentry", "synthetic_export"]
 
@@ -123,7 +123,6 @@ class FakeSentry(LoopbackFake):
         org: str = "acme",
         token: str = "fake-sentry-token",  # noqa: S107 (a fake server's well-known test token)
         path_prefix: str = "",
-        latency: float = 0.0,
         concurrent_limit: int = 25,
         rate_limit_headers: bool = True,
         requests_per_window: int = 1_000_000,
@@ -131,13 +130,10 @@ class FakeSentry(LoopbackFake):
         retry_after: float | None = None,
         denied_scopes: Iterable[str] = (),
         page_overlap: int = 0,
-        slow_seconds: float = 5.0,
-        faults: RandomFaults | None = None,
         public_url: str | None = None,
+        **server: Unpack[ServerOptions],
     ) -> None:
-        super().__init__(
-            token=token, path_prefix=path_prefix, latency=latency, slow_seconds=slow_seconds, faults=faults
-        )
+        super().__init__(token=token, path_prefix=path_prefix, **server)
         self.items = [dict(item) for item in items]
         self.org = org
         self.concurrent_limit = concurrent_limit
