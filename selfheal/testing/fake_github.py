@@ -149,14 +149,15 @@ def _not_found() -> _ApiError:
 
 
 class FakeGitHub(LoopbackFake):
-    """The fake server. Start with ``with FakeGitHub() as gh:`` or :meth:`start`/:meth:`stop`."""
+    """GitHub's REST API over :attr:`repos`; start it with ``with FakeGitHub() as gh:`` or
+    :meth:`start`/:meth:`stop`. With a ``token``, requests must send ``Authorization: token
+    <token>`` (else 401); ``rate_limit`` is what ``X-RateLimit-Limit`` says."""
 
     json_content_type = "application/json; charset=utf-8"
 
     def __init__(
         self, *, token: str | None = None, rate_limit: int = 5000, **server: Unpack[ServerOptions]
     ) -> None:
-        # With a token, requests must send ``Authorization: token <token>`` (else 401).
         super().__init__(token=token, path_prefix=PREFIX, **server)
         self.rate_limit = rate_limit
         self.repos: dict[str, FakeRepo] = {}
