@@ -104,7 +104,7 @@ def test_a_real_run_outside_a_git_checkout_is_one_clear_error(
         ):
             monkeypatch.setenv(name, value)
         assert main(["pr", "--agent", "my-agent {task_file}"]) == 2
-        assert gh.writes() == []  # checked before anything is written
+        assert gh.writes == []  # checked before anything is written
     err = capsys.readouterr().err
     assert err.startswith("selfheal: error: ")
     assert "git rev-parse failed" in err

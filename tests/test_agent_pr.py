@@ -66,11 +66,11 @@ def branch_commits(repo: FakeRepo, branch: str) -> list[str]:
 
 
 def write_paths(gh: FakeGitHub) -> list[tuple[str, str]]:
-    return [(r.method, r.path.split("/repos/acme/shop", 1)[1]) for r in gh.writes()]
+    return [(r.method, r.path.split("/repos/acme/shop", 1)[1]) for r in gh.writes]
 
 
 def everything_sent(gh: FakeGitHub) -> str:
-    return "\n".join(json.dumps(r.body) for r in gh.log)
+    return "\n".join(json.dumps(r.body) for r in gh.requests)
 
 
 def test_the_scripted_agent_proposes_a_tested_fix_on_the_draft_pr(
@@ -114,7 +114,7 @@ def test_the_scripted_agent_proposes_a_tested_fix_on_the_draft_pr(
         ("PATCH", f"/git/refs/heads/{pr.head}"),
         ("PATCH", f"/pulls/{pr.number}"),
     ]
-    tree = next(r.body for r in gh.writes() if r.path.endswith("/git/trees"))
+    tree = next(r.body for r in gh.writes if r.path.endswith("/git/trees"))
     assert [(e["path"], e["mode"], e["type"]) for e in tree["tree"]] == [("calc.py", "100644", "blob")]
     plan = json.loads((out / "pr_plan.json").read_text())
     assert plan["decisions"][0]["agent"] == {
@@ -129,9 +129,9 @@ def test_a_rerun_with_unchanged_tasks_starts_no_agent(gh: FakeGitHub, checkout: 
     log = tmp_path / "runs.log"
     run(gh, tmp_path / "out", checkout, [sentry_task()], *FIX, "--log", str(log))
     assert len(log.read_text().splitlines()) == 1
-    gh.clear_log()
+    gh.clear_requests()
     again = run(gh, tmp_path / "out", checkout, [sentry_task()], *FIX, "--log", str(log))
-    assert (again.unchanged, again.agent_runs, gh.writes()) == (1, 0, [])
+    assert (again.unchanged, again.agent_runs, gh.writes) == (1, 0, [])
     assert len(log.read_text().splitlines()) == 1
     # Later the same week the counts change but not the evidence: the PR is refreshed, no agent.
     busier = sentry_task(frequency=99)
@@ -200,7 +200,7 @@ def test_an_agent_that_fails_leaves_one_line_and_no_commit(  # noqa: PLR0917 - f
     (pr,) = repo.pulls()
     assert len(branch_commits(repo, pr.head)) == 2  # the task file commit only
     assert repo.files(pr.head)["calc.py"] == BUGGY
-    assert not any(r.path.endswith(("/git/blobs", "/git/trees", "/git/commits")) for r in gh.writes())
+    assert not any(r.path.endswith(("/git/blobs", "/git/trees", "/git/commits")) for r in gh.writes)
     body = pr.body or ""
     assert "### Proposed fix" not in body
     assert [x for x in body.splitlines() if x.startswith("**Proposed fix:** none")] != []
@@ -256,7 +256,7 @@ def test_a_dry_run_says_which_agent_runs_would_happen_and_runs_none(
     assert report.agent_runs == 2
     assert "agent runs: 2 would run" in report.summary()
     assert not log.exists()
-    assert gh.writes() == []
+    assert gh.writes == []
     decisions = json.loads((out / "pr_plan.json").read_text())["decisions"]
     assert [d["agent"] for d in decisions] == [{"run": True, "reason": "agent scripted: new PR"}] * 2
     preview = next((out / "pr_previews").glob("*.md")).read_text()
@@ -306,6 +306,6 @@ def test_a_deleted_file_is_deleted_on_the_branch(gh: FakeGitHub, checkout: Path,
     files = gh.repo().files(pr.head)
     assert ".gitignore" not in files
     assert files["calc.py"] == FIXED
-    tree = next(r.body for r in gh.writes() if r.path.endswith("/git/trees"))
+    tree = next(r.body for r in gh.writes if r.path.endswith("/git/trees"))
     assert {"path": ".gitignore", "mode": "100644", "type": "blob", "sha": None} in tree["tree"]
     assert "| `.gitignore` | 0 | 1 |" in (pr.body or "")

@@ -258,8 +258,8 @@ def test_an_issue_without_events_keeps_latest_event_null(tmp_path: Path) -> None
 
 def test_faults_are_retried_through_the_shared_http_layer(tmp_path: Path) -> None:
     with fake_bugsink() as fake:
-        fake.inject("error", status=502, path_contains="/events/", count=3)
-        fake.inject("truncate", path_contains="/issues/")
+        fake.inject("error", status=502, path="/events/", count=3)
+        fake.inject("truncate", path="/issues/")
         report = pull_bugsink(settings_for(fake), out=tmp_path, progress=False, retry=FAST)
         assert report.events_missing == ()
         assert report.retries == 4

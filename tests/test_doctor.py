@@ -120,8 +120,8 @@ def test_all_good_prints_a_checklist_and_exits_0(
         (f"/api/0/projects/acme/{PROJECT}/", {}),
         ("/api/0/organizations/acme/issues/", {"limit": ["1"], "project": [PROJECT]}),
     ]
-    assert gh.log, "doctor talked to the fake GitHub"
-    assert [r for r in gh.log if r.is_write] == []  # doctor only reads
+    assert gh.requests, "doctor talked to the fake GitHub"
+    assert [r for r in gh.requests if r.is_write] == []  # doctor only reads
 
 
 def test_without_sentry_project_the_first_visible_project_is_checked(
@@ -182,7 +182,7 @@ def test_missing_tokens_are_problems_with_fixes_and_nothing_is_requested(
     assert "Contents, Pull requests and Issues: Read and write" in fixes
     assert output.splitlines()[-1] == "1 ok, 0 warning(s), 2 problem(s)"
     assert sentry.requests == []
-    assert gh.log == []
+    assert gh.requests == []
 
 
 def test_missing_sentry_org_and_github_repository_are_named(
@@ -276,7 +276,7 @@ def test_sentry_unreachable_names_the_address(
 def test_sentry_server_error_is_reported_not_raised(
     env: dict[str, str], sentry: FakeSentry, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    sentry.inject("error", count=1, path_contains="/issues/", status=502)
+    sentry.inject("error", count=1, path="/issues/", status=502)
     code, output = _doctor(capsys, "--skip-github")
     assert code == 1
     assert re.search(
@@ -344,7 +344,7 @@ def test_github_403_resource_not_accessible_names_the_fine_grained_permission(
     env: dict[str, str], gh: FakeGitHub, capsys: pytest.CaptureFixture[str]
 ) -> None:
     denied = {"message": "Resource not accessible by integration", "status": "403"}
-    gh.inject("GET", r"/labels$", 403, denied)
+    gh.inject(method="GET", path=r"/labels$", status=403, body=denied)
     code, output = _doctor(capsys, "--skip-sentry")
     assert code == 1
     assert _lines(output, "✗") == [
@@ -393,7 +393,7 @@ def test_github_token_without_push_is_a_problem(
     env: dict[str, str], gh: FakeGitHub, capsys: pytest.CaptureFixture[str]
 ) -> None:
     read_only = _repo_json(gh, permissions={"admin": False, "push": False, "pull": True})
-    gh.inject("GET", r"^/api/v3/repos/acme/shop$", 200, read_only)
+    gh.inject(method="GET", path=r"^/api/v3/repos/acme/shop$", status=200, body=read_only)
     code, output = _doctor(capsys, "--skip-sentry")
     assert code == 1
     assert _lines(output, "✗") == [
@@ -407,7 +407,7 @@ def test_github_workflow_token_without_reported_permissions_is_a_warning(
 ) -> None:
     app_view = _repo_json(gh)
     del app_view["permissions"]
-    gh.inject("GET", r"^/api/v3/repos/acme/shop$", 200, app_view)
+    gh.inject(method="GET", path=r"^/api/v3/repos/acme/shop$", status=200, body=app_view)
     code, output = _doctor(capsys, "--skip-sentry")
     assert code == 0, output
     (warning,) = _lines(output, "⚠")
@@ -417,7 +417,13 @@ def test_github_workflow_token_without_reported_permissions_is_a_warning(
 def test_classic_token_without_repo_scope_is_a_problem(
     env: dict[str, str], gh: FakeGitHub, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    gh.inject("GET", r"^/api/v3/repos/acme/shop$", 200, _repo_json(gh), {"X-OAuth-Scopes": "read:org, gist"})
+    gh.inject(
+        method="GET",
+        path=r"^/api/v3/repos/acme/shop$",
+        status=200,
+        body=_repo_json(gh),
+        headers={"X-OAuth-Scopes": "read:org, gist"},
+    )
     code, output = _doctor(capsys, "--skip-sentry")
     assert code == 1
     assert "✗ GitHub: the classic token's scopes (read:org, gist) cannot open PRs on acme/shop" in output

@@ -90,10 +90,10 @@ def test_pull_normalize_run_and_open_draft_prs_end_to_end(tmp_path: Path) -> Non
         ]
         assert (tmp_path / "reports" / "index.html").is_file()
 
-        github.clear_log()
+        github.clear_requests()
         dry = _selfheal(tmp_path, env, "pr", "--dry-run")
         assert dry.returncode == 0, dry.stderr
-        assert github.writes() == []  # a dry run changes nothing remote
+        assert github.writes == []  # a dry run changes nothing remote
         plan = json.loads((tmp_path / "out" / "pr_plan.json").read_text())
         planned = [d for d in plan["decisions"] if d["action"] == "create"]
         assert 0 < len(planned) <= 5

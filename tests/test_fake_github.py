@@ -60,7 +60,7 @@ def test_the_whole_flow_works_with_pygithub_and_is_logged(gh: FakeGitHub) -> Non
     assert (listed.number, listed.draft, listed.body) == (1, True, "new body")
     assert [label.name for label in listed.labels] == ["selfheal", "Severity:High"]
     assert gh.repo().labels["severity:high"]["color"] == "ededed"  # auto-created, as on GitHub
-    assert [(r.method, r.path.removeprefix("/api/v3/repos/acme/shop"), r.status) for r in gh.log] == [
+    assert [(r.method, r.path.removeprefix("/api/v3/repos/acme/shop"), r.status) for r in gh.requests] == [
         ("GET", "", 200),
         ("GET", "/git/ref/heads/trunk", 200),
         ("POST", "/git/refs", 201),
@@ -72,8 +72,8 @@ def test_the_whole_flow_works_with_pygithub_and_is_logged(gh: FakeGitHub) -> Non
         ("POST", "/issues/1/comments", 201),
         ("GET", "/pulls", 200),
     ]
-    assert gh.log[6].body == ["selfheal", "Severity:High"]
-    assert gh.log[9].query == {"state": ["open"], "head": ["acme:selfheal/abc"], "per_page": ["100"]}
+    assert gh.requests[6].body == ["selfheal", "Severity:High"]
+    assert gh.requests[9].query == {"state": ("open",), "head": ("acme:selfheal/abc",), "per_page": ("100",)}
     assert gh.repo().files("selfheal/abc")[".selfheal/tasks/abc.md"] == "hello"
 
 
@@ -153,13 +153,17 @@ def test_pagination_uses_link_headers_on_the_fakes_base_url(gh: FakeGitHub) -> N
 def test_injected_faults_replace_answers_and_passthrough_still_writes(gh: FakeGitHub) -> None:
     branch_with_commit(gh)
     repo = client(gh).get_repo("acme/shop")
-    gh.inject("POST", r"/pulls$", 502, passthrough=True)
+    gh.inject(method="POST", path=r"/pulls$", status=502, passthrough=True)
     with pytest.raises(GithubException) as failure:
         repo.create_pull(base="trunk", head="selfheal/abc", title="t", body="b")
     assert failure.value.status == 502
     assert len(gh.repo().pulls()) == 1  # the write happened before the error
     gh.inject(
-        "GET", r"/pulls$", 429, {"message": "slow down"}, {"Retry-After": "1", "X-RateLimit-Remaining": "0"}
+        method="GET",
+        path=r"/pulls$",
+        status=429,
+        body={"message": "slow down"},
+        headers={"Retry-After": "1", "X-RateLimit-Remaining": "0"},
     )
     with pytest.raises(GithubException) as limited:
         list(repo.get_pulls())

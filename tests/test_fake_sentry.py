@@ -156,7 +156,7 @@ def test_scripted_faults_truncate_disconnect_and_fail() -> None:
         assert int(broken.headers["Content-Length"]) == len(broken.content)
         with pytest.raises(json.JSONDecodeError):
             json.loads(broken.content)
-        fake.inject("error", status=502, path_contains="/events/")
+        fake.inject("error", status=502, path="/events/")
         assert client.get(url).status_code == 200  # not an events path: untouched
         assert client.get(f"{url}1001/events/latest/").status_code == 502
         fake.inject("disconnect")

@@ -76,7 +76,7 @@ def test_dry_run_with_a_token_only_reads(
 ) -> None:
     monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
     assert main(["pr", "--dry-run"]) == 0
-    assert [r.method for r in gh.log] == ["GET"]
+    assert [r.method for r in gh.requests] == ["GET"]
 
 
 @pytest.mark.slow  # production spacing: PyGithub waits 1 s between writes

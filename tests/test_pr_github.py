@@ -70,7 +70,7 @@ def listings(gh: FakeGitHub) -> int:
     """Paginated listings started (first pages of GET /pulls without a head filter)."""
     return sum(
         1
-        for r in gh.log
+        for r in gh.requests
         if r.method == "GET" and r.path.endswith("/pulls") and "head" not in r.query and "page" not in r.query
     )
 
@@ -78,18 +78,18 @@ def listings(gh: FakeGitHub) -> int:
 def test_three_runs_open_exactly_one_pr_per_fingerprint(gh: FakeGitHub, tmp_path: Path) -> None:
     first = run(gh, tmp_path)
     assert (first.created, first.updated, first.unchanged, first.skipped) == (3, 0, 0, 1)
-    assert first.requests == len(gh.log)  # our count matches what the server saw
-    assert first.write_requests == len(gh.writes())
+    assert first.requests == len(gh.requests)  # our count matches what the server saw
+    assert first.write_requests == len(gh.writes)
     assert first.write_requests - first.label_writes <= 5 * first.created
     assert first.write_requests - first.label_writes == 4 * first.created
     assert listings(gh) == 1
     for _ in range(2):
-        gh.clear_log()
+        gh.clear_requests()
         again = run(gh, tmp_path)
         assert (again.created, again.updated, again.unchanged, again.skipped) == (0, 0, 3, 1)
-        assert gh.writes() == []
+        assert gh.writes == []
         assert again.write_requests == 0
-        assert again.requests == len(gh.log) == 1
+        assert again.requests == len(gh.requests) == 1
         assert listings(gh) == 1
     assert_one_pr_per_task(gh)
     assert len(gh.repo().pulls()) == 3
@@ -140,12 +140,12 @@ def test_the_pr_is_a_labelled_draft_whose_branch_carries_the_task_file(
 
 def test_changed_counts_update_bodies_and_nothing_else(gh: FakeGitHub, tmp_path: Path) -> None:
     run(gh, tmp_path)
-    gh.clear_log()
+    gh.clear_requests()
     busier = [t.with_changes(frequency=t.frequency + 100) for t in TASKS[:2]] + TASKS[2:]
     report = run(gh, tmp_path, busier)
     assert (report.created, report.updated, report.unchanged) == (0, 2, 1)
-    assert [(r.method, sorted(r.body)) for r in gh.writes()] == [("PATCH", ["body"])] * 2
-    assert report.requests == len(gh.log) == 3
+    assert [(r.method, sorted(r.body)) for r in gh.writes] == [("PATCH", ["body"])] * 2
+    assert report.requests == len(gh.requests) == 3
     bodies = {marked_fingerprint(p.body): p.body for p in gh.repo().pulls()}
     assert "| Frequency | 190 events |" in (bodies[TASKS[0].fingerprint] or "")
     assert_one_pr_per_task(gh)
@@ -153,8 +153,8 @@ def test_changed_counts_update_bodies_and_nothing_else(gh: FakeGitHub, tmp_path:
 
 def test_dry_run_makes_no_write_request(gh: FakeGitHub, tmp_path: Path) -> None:
     report = run(gh, tmp_path, dry_run=True)
-    assert gh.writes() == []
-    assert report.requests == len(gh.log) == 1  # the read-only listing
+    assert gh.writes == []
+    assert report.requests == len(gh.requests) == 1  # the read-only listing
     assert report.created == 3
     assert len(report.previews) == 3
     preview = report.previews[0].read_text()
@@ -169,27 +169,27 @@ def test_dry_run_makes_no_write_request(gh: FakeGitHub, tmp_path: Path) -> None:
 def test_dry_run_needs_no_token_and_makes_no_request(gh: FakeGitHub, tmp_path: Path) -> None:
     settings = GitHubSettings(owner="acme", repo="shop", api_url=gh.base_url, token="")
     report = run_pr(tmp_path, Config(), dry_run=True, settings=settings, tasks=TASKS)
-    assert gh.log == []
+    assert gh.requests == []
     assert report.requests == 0
     assert not report.listed
     assert "not listed" in report.summary()
 
 
 def test_502_after_the_pr_was_created_finds_it_instead_of_duplicating(gh: FakeGitHub, tmp_path: Path) -> None:
-    gh.inject("POST", r"/pulls$", 502, {"message": "Server Error"}, passthrough=True)
+    gh.inject(method="POST", path=r"/pulls$", status=502, body={"message": "Server Error"}, passthrough=True)
     report = run(gh, tmp_path)
     assert report.created == 3
     assert_one_pr_per_task(gh)
-    posts = [r for r in gh.log if r.method == "POST" and r.path.endswith("/pulls")]
+    posts = [r for r in gh.requests if r.method == "POST" and r.path.endswith("/pulls")]
     assert len(posts) == 3  # the uncertain create was checked, not re-sent
-    assert any(r.method == "GET" and r.query.get("head") for r in gh.log)
-    gh.clear_log()
+    assert any(r.method == "GET" and r.query.get("head") for r in gh.requests)
+    gh.clear_requests()
     assert run(gh, tmp_path).unchanged == 3
-    assert gh.writes() == []
+    assert gh.writes == []
 
 
 def test_502_before_the_pr_was_created_retries_after_checking(gh: FakeGitHub, tmp_path: Path) -> None:
-    gh.inject("POST", r"/pulls$", 502, {"message": "Server Error"})
+    gh.inject(method="POST", path=r"/pulls$", status=502, body={"message": "Server Error"})
     assert run(gh, tmp_path).created == 3
     assert_one_pr_per_task(gh)
 
@@ -218,7 +218,7 @@ def test_rate_limits_are_waited_out_and_reported(  # noqa: PLR0917 - pytest para
     headers: dict[str, str],
     expected_wait: float,
 ) -> None:
-    gh.inject("POST", r"/pulls$", status, body, headers)
+    gh.inject(method="POST", path=r"/pulls$", status=status, body=body, headers=headers)
     report = run(gh, tmp_path)
     assert report.rate_limit_waits == (expected_wait,)
     assert "rate-limit waits: 1" in report.summary()
@@ -229,7 +229,7 @@ def test_rate_limits_are_waited_out_and_reported(  # noqa: PLR0917 - pytest para
 def test_a_rate_limit_longer_than_the_cap_stops_the_run_and_the_next_run_finishes(
     gh: FakeGitHub, tmp_path: Path
 ) -> None:
-    gh.inject("POST", r"/pulls$", 403, SECONDARY, {"Retry-After": "4000"})
+    gh.inject(method="POST", path=r"/pulls$", status=403, body=SECONDARY, headers={"Retry-After": "4000"})
     with pytest.raises(GitHubError, match="wait 4000 s, more than the cap of 300 s"):
         run(gh, tmp_path)
     report = run(gh, tmp_path)
@@ -239,12 +239,14 @@ def test_a_rate_limit_longer_than_the_cap_stops_the_run_and_the_next_run_finishe
 
 def test_an_existing_pr_the_listing_missed_is_found_on_422(gh: FakeGitHub, tmp_path: Path) -> None:
     run(gh, tmp_path, [TASKS[0]])
-    gh.inject("GET", r"/pulls$", 200, [])  # e.g. listed before GitHub's index caught up
-    gh.clear_log()
+    gh.inject(
+        method="GET", path=r"/pulls$", status=200, body=[]
+    )  # e.g. listed before GitHub's index caught up
+    gh.clear_requests()
     changed = TASKS[0].with_changes(frequency=123)
     report = run(gh, tmp_path, [changed])
     assert report.outcomes[0].result == "resumed"
-    assert [r.status for r in gh.log if r.method == "POST" and r.path.endswith("/pulls")] == [422]
+    assert [r.status for r in gh.requests if r.method == "POST" and r.path.endswith("/pulls")] == [422]
     assert_one_pr_per_task(gh, [TASKS[0]])
     (pr,) = gh.repo().pulls()
     assert "| Frequency | 123 events |" in (pr.body or "")
@@ -268,48 +270,48 @@ def test_drafts_unsupported_says_so_and_no_draft_finishes_the_job(gh: FakeGitHub
 
 def test_a_crash_after_branch_creation_is_repaired_by_the_next_run(gh: FakeGitHub, tmp_path: Path) -> None:
     # The run dies right after the branch exists (here: the commit is refused once).
-    gh.inject("PUT", r"/contents/", 400, {"message": "simulated crash"})
+    gh.inject(method="PUT", path=r"/contents/", status=400, body={"message": "simulated crash"})
     with pytest.raises(GitHubError):
         run(gh, tmp_path)
     repo = gh.repo()
     assert repo.pulls() == []
     assert any(name.startswith("selfheal/") for name in repo.refs)
-    gh.clear_log()
+    gh.clear_requests()
     report = run(gh, tmp_path)
     assert report.created == 3
     assert report.outcomes[0].result == "resumed"
-    assert gh.log[2].path.endswith("/git/ref/heads/trunk")
+    assert gh.requests[2].path.endswith("/git/ref/heads/trunk")
     assert_one_pr_per_task(gh)
     for pr in repo.pulls():
         assert any(path.startswith(".selfheal/tasks/") for path in repo.files(pr.head))
 
 
 def test_a_crash_after_the_commit_reuses_branch_and_file(gh: FakeGitHub, tmp_path: Path) -> None:
-    gh.inject("POST", r"/pulls$", 400, {"message": "simulated crash"})
+    gh.inject(method="POST", path=r"/pulls$", status=400, body={"message": "simulated crash"})
     with pytest.raises(GitHubError):
         run(gh, tmp_path, [TASKS[0]])
-    gh.clear_log()
+    gh.clear_requests()
     run(gh, tmp_path, [TASKS[0]])
-    assert [r.method for r in gh.log if r.path.endswith(".md")] == ["GET"]  # found, not re-committed
+    assert [r.method for r in gh.requests if r.path.endswith(".md")] == ["GET"]  # found, not re-committed
     assert_one_pr_per_task(gh, [TASKS[0]])
 
 
 def test_a_crash_before_labelling_is_repaired_by_adding_the_labels(gh: FakeGitHub, tmp_path: Path) -> None:
-    gh.inject("POST", r"/issues/\d+/labels$", 400, {"message": "simulated crash"})
+    gh.inject(method="POST", path=r"/issues/\d+/labels$", status=400, body={"message": "simulated crash"})
     with pytest.raises(GitHubError):
         run(gh, tmp_path, [TASKS[0]])
-    gh.clear_log()
+    gh.clear_requests()
     report = run(gh, tmp_path, [TASKS[0]])
     assert (report.updated, report.created) == (1, 0)
-    assert [(r.method, r.path.rsplit("/", 1)[-1]) for r in gh.writes()] == [("POST", "labels")]
+    assert [(r.method, r.path.rsplit("/", 1)[-1]) for r in gh.writes] == [("POST", "labels")]
     (pr,) = gh.repo().pulls()
     assert pr.labels == ["selfheal", "severity:blocker", "source:sentry"]
 
 
 def test_transient_5xx_on_reads_and_edits_are_retried(gh: FakeGitHub, tmp_path: Path) -> None:
     run(gh, tmp_path, [TASKS[0]])
-    gh.inject("GET", r"/pulls$", 503, times=2)
-    gh.inject("PATCH", r"/pulls/\d+$", 502)
+    gh.inject(method="GET", path=r"/pulls$", status=503, count=2)
+    gh.inject(method="PATCH", path=r"/pulls/\d+$", status=502)
     report = run(gh, tmp_path, [TASKS[0].with_changes(frequency=5)])
     assert report.updated == 1
     assert report.requests == 5  # 3 listing attempts, 2 PATCH attempts
@@ -343,7 +345,7 @@ def test_regression_comments_once_on_the_open_pr(gh: FakeGitHub, tmp_path: Path)
 
 def test_comment_lost_in_a_502_is_not_posted_twice(gh: FakeGitHub, tmp_path: Path) -> None:
     run(gh, tmp_path, [TASKS[0]])
-    gh.inject("POST", r"/comments$", 502, passthrough=True)
+    gh.inject(method="POST", path=r"/comments$", status=502, passthrough=True)
     run(gh, tmp_path, [TASKS[0].with_changes(status="regressed")])
     (pr,) = gh.repo().pulls()
     assert len(pr.comments) == 1
@@ -369,7 +371,7 @@ def test_listing_follows_pages_and_ignores_other_prs(gh: FakeGitHub, tmp_path: P
     report = run(gh, tmp_path, [TASKS[0]])
     assert report.listing_pages == 2
     assert report.created == 1
-    gh.clear_log()
+    gh.clear_requests()
     again = run(gh, tmp_path, [TASKS[0]])
     assert again.unchanged == 1
     assert again.requests == again.listing_pages == 2  # every recent PR is looked at, nothing else
@@ -390,7 +392,7 @@ def test_listing_follows_pages_and_ignores_other_prs(gh: FakeGitHub, tmp_path: P
 def test_permission_problems_fail_with_one_clear_line(
     gh: FakeGitHub, tmp_path: Path, status: int, body: dict[str, str], expected: str
 ) -> None:
-    gh.inject("GET", r"/pulls$", status, body)
+    gh.inject(method="GET", path=r"/pulls$", status=status, body=body)
     with pytest.raises(GitHubError, match=expected) as failure:
         run(gh, tmp_path)
     assert TOKEN not in str(failure.value)
@@ -399,7 +401,12 @@ def test_permission_problems_fail_with_one_clear_line(
 
 
 def test_a_refused_write_names_the_permissions(gh: FakeGitHub, tmp_path: Path) -> None:
-    gh.inject("POST", r"/git/refs$", 403, {"message": "Resource not accessible by integration"})
+    gh.inject(
+        method="POST",
+        path=r"/git/refs$",
+        status=403,
+        body={"message": "Resource not accessible by integration"},
+    )
     with pytest.raises(GitHubError, match="fine-grained permissions"):
         run(gh, tmp_path)
 
@@ -419,7 +426,7 @@ def test_a_refusal_names_the_request_that_failed_and_keeps_githubs_own_message(
 
 def test_the_task_file_commit_is_base64_of_the_rendered_file(gh: FakeGitHub, tmp_path: Path) -> None:
     run(gh, tmp_path, [TASKS[0]])
-    put = next(r for r in gh.log if r.method == "PUT")
+    put = next(r for r in gh.requests if r.method == "PUT")
     text = base64.b64decode(put.body["content"]).decode("utf-8")
     assert text.startswith("<!-- selfheal:fingerprint=")
     assert put.body["branch"].startswith("selfheal/")
@@ -429,11 +436,11 @@ def test_a_severity_change_refreshes_title_and_swaps_the_severity_label(
     gh: FakeGitHub, tmp_path: Path
 ) -> None:
     run(gh, tmp_path, [TASKS[1]])
-    gh.clear_log()
+    gh.clear_requests()
     escalated = TASKS[1].with_changes(severity="blocker")
     report = run(gh, tmp_path, [escalated])
     assert report.updated == 1
-    writes = [(r.method, r.path.rsplit("/", 2)[-2:], r.body) for r in gh.writes()]
+    writes = [(r.method, r.path.rsplit("/", 2)[-2:], r.body) for r in gh.writes]
     assert writes[0][0] == "PATCH"
     assert sorted(writes[0][2]) == ["body", "title"]  # one request for both
     assert ("DELETE", ["labels", "severity:high"], None) in writes
@@ -441,9 +448,9 @@ def test_a_severity_change_refreshes_title_and_swaps_the_severity_label(
     (pr,) = gh.repo().pulls()
     assert pr.title.startswith("[selfheal] blocker: ")
     assert pr.labels == ["selfheal", "source:sentry", "severity:blocker"]
-    gh.clear_log()
+    gh.clear_requests()
     assert run(gh, tmp_path, [escalated]).unchanged == 1
-    assert gh.writes() == []
+    assert gh.writes == []
 
 
 def test_a_fork_pr_carrying_our_marker_is_never_treated_as_ours(gh: FakeGitHub, tmp_path: Path) -> None:

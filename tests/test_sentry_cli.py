@@ -151,7 +151,7 @@ def test_bad_options_are_refused_by_the_parser(capsys: pytest.CaptureFixture[str
 
 def test_retries_are_reported_as_readable_lines(tmp_path: Path, run_cli: CliRunner) -> None:
     with FakeSentry.synthetic(3, token=SECRET) as fake:
-        fake.inject("error", status=503, path_contains="/events/")
+        fake.inject("error", status=503, path="/events/")
         result = run_cli("pull", "sentry", "--out", str(tmp_path), env=_env_for(fake, CI="true"))
     assert result.returncode == 0, result.stderr
     (retry_line,) = [line for line in result.stderr.splitlines() if "retry" in line and "after" in line]

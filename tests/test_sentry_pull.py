@@ -16,7 +16,8 @@ from selfheal.settings import SentrySettings
 from selfheal.sources._http import RetryPolicy
 from selfheal.sources.sentry_pull import PullReport, pull_sentry
 from selfheal.storage import write_json
-from selfheal.testing.fake_sentry import FakeSentry, RandomFaults, synthetic_export
+from selfheal.testing._server import RandomFaults
+from selfheal.testing.fake_sentry import FakeSentry, synthetic_export
 
 #: Short waits so the whole file stays fast; behaviour (not timing) is what these tests check.
 FAST = RetryPolicy(
@@ -127,7 +128,7 @@ def test_overlapping_pages_still_yield_each_issue_once(tmp_path: Path) -> None:
 
 def test_429_waits_until_the_reset_time(tmp_path: Path) -> None:
     with FakeSentry.synthetic(5) as fake:
-        fake.inject("rate_limit", path_contains="/events/", reset_in=0.3)
+        fake.inject("rate_limit", path="/events/", reset_in=0.3)
         report = pull_sentry(settings_for(fake), out=tmp_path, limit=0, progress=False, retry=FAST)
         assert_complete(report, fake)
         log = fake.requests
@@ -146,7 +147,7 @@ def test_429_waits_until_the_reset_time(tmp_path: Path) -> None:
 
 def test_429_prefers_retry_after_when_present(tmp_path: Path) -> None:
     with FakeSentry.synthetic(3, retry_after=0.2) as fake:
-        fake.inject("rate_limit", path_contains="/events/", reset_in=30)
+        fake.inject("rate_limit", path="/events/", reset_in=30)
         report = pull_sentry(settings_for(fake), out=tmp_path, limit=0, progress=False, retry=FAST)
         assert_complete(report, fake)
         refused = next(r for r in fake.requests if r.status == 429)
@@ -171,8 +172,8 @@ def test_faults_everywhere_still_give_every_issue_once_with_its_event(tmp_path: 
         attempts=8, total_timeout=20, wait_initial=0.01, wait_max=0.05, wait_jitter=0.01, request_timeout=0.4
     )
     with FakeSentry.synthetic(220, faults=faults, slow_seconds=1.0) as fake:
-        fake.inject("truncate", path_contains="/events/")
-        fake.inject("truncate", path_contains="/issues/", count=1)
+        fake.inject("truncate", path="/events/")
+        fake.inject("truncate", path="/issues/", count=1)
         report = pull_sentry(settings_for(fake), out=tmp_path, limit=0, progress=False, retry=policy)
         assert_complete(report, fake)
         assert fake.wait_idle()
@@ -184,7 +185,7 @@ def test_faults_everywhere_still_give_every_issue_once_with_its_event(tmp_path: 
 
 def test_an_event_that_keeps_failing_is_null_counted_and_reported(tmp_path: Path) -> None:
     with FakeSentry.synthetic(6) as fake:
-        fake.inject("error", path_contains="/issues/1003/events/", count=100, status=503)
+        fake.inject("error", path="/issues/1003/events/", count=100, status=503)
         report = pull_sentry(settings_for(fake), out=tmp_path, limit=0, progress=False, retry=FAST)
         items = pulled(report)
         assert [item["issue"]["id"] for item in items] == fake.issue_ids()
@@ -197,7 +198,7 @@ def test_an_event_that_keeps_failing_is_null_counted_and_reported(tmp_path: Path
 
 def test_other_4xx_are_never_retried(tmp_path: Path) -> None:
     with FakeSentry.synthetic(3) as fake, stamina.set_testing(True, attempts=5):
-        fake.inject("error", path_contains="/issues/1002/events/", status=400)
+        fake.inject("error", path="/issues/1002/events/", status=400)
         report = pull_sentry(settings_for(fake), out=tmp_path, limit=0, progress=False)
         assert report.events_missing == ("1002",)
         assert sum("/issues/1002/" in r.path for r in fake.requests) == 1
@@ -210,7 +211,7 @@ def test_other_4xx_are_never_retried(tmp_path: Path) -> None:
 
 def test_a_body_that_stays_broken_is_retried_once_then_a_clear_error(tmp_path: Path) -> None:
     with FakeSentry.synthetic(3) as fake:
-        fake.inject("truncate", path_contains="/issues/", count=2)
+        fake.inject("truncate", path="/issues/", count=2)
         with pytest.raises(SentryError, match="not valid JSON twice") as caught:
             pull_sentry(settings_for(fake), out=tmp_path, limit=0, progress=False, retry=FAST)
         assert len(fake.requests) == 2
@@ -220,7 +221,7 @@ def test_a_body_that_stays_broken_is_retried_once_then_a_clear_error(tmp_path: P
 
 def test_works_without_rate_limit_headers_like_self_hosted(tmp_path: Path) -> None:
     with FakeSentry.synthetic(130, rate_limit_headers=False, concurrent_limit=100) as fake:
-        fake.inject("rate_limit", path_contains="/events/")  # a bare 429: plain backoff
+        fake.inject("rate_limit", path="/events/")  # a bare 429: plain backoff
         report = pull_sentry(settings_for(fake), out=tmp_path, limit=0, progress=False, retry=FAST)
         assert_complete(report, fake)
         assert report.retries == 1

@@ -1,6 +1,7 @@
 """A fake Bugsink canonical API (``/api/canonical/0/``) on 127.0.0.1, for tests.
 
-Serves what a real Bugsink 2.6.2 served when captured (../shared/facts/sentry-api.md part 2):
+Serves the shapes a real Bugsink 2.6.2 answers (the fixtures in ``tests/fixtures/bugsink/`` were
+captured from one):
 
 - ``GET projects/``, ``projects/{id}/``; ``issues/?project=&state=&sort=&order=&q=``,
   ``issues/{uuid|friendly_id}/``; ``events/?issue=&order=`` (summaries: the detail without
@@ -9,7 +10,8 @@ Serves what a real Bugsink 2.6.2 served when captured (../shared/facts/sentry-ap
 - DRF cursor pagination: ``{"next": url|null, "previous": url|null, "results": [...]}``,
   ``page_size`` (250) per page, opaque base64 cursors, no ``Link`` header, no rate-limit headers.
 - ``Authorization: Bearer <token>`` only; 401 bodies as Bugsink words them.
-- Latency, request log, in-flight counter and faults from :class:`LoopbackFake`.
+- Lifecycle, latency, the request log, the in-flight counter and faults come from
+  :class:`~selfheal.testing._server.LoopbackFake`.
 """
 
 from __future__ import annotations
@@ -18,10 +20,10 @@ import base64
 import copy
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Unpack
 from urllib.parse import urlencode
 
-from selfheal.testing.fake_sentry import LoopbackFake, RandomFaults, _Reply
+from selfheal.testing._server import IncomingRequest, LoopbackFake, Reply, ServerOptions
 
 __all__ = ["FakeBugsink"]
 
@@ -34,6 +36,8 @@ _SUMMARY_DROP = ("data", "stacktrace_md")
 class FakeBugsink(LoopbackFake):
     """Bugsink's read API over ``projects``, ``issues`` and event details (with ``data``)."""
 
+    token: str  # always required
+
     def __init__(
         self,
         *,
@@ -43,43 +47,35 @@ class FakeBugsink(LoopbackFake):
         token: str = "0123456789abcdef0123456789abcdef01234567",  # noqa: S107 (a fake's test token)
         page_size: int = 250,
         path_prefix: str = "",
-        latency: float = 0.0,
-        slow_seconds: float = 5.0,
-        faults: RandomFaults | None = None,
+        **server: Unpack[ServerOptions],
     ) -> None:
-        super().__init__(
-            token=token, path_prefix=path_prefix, latency=latency, slow_seconds=slow_seconds, faults=faults
-        )
+        super().__init__(token=token, path_prefix=path_prefix, **server)
         self.projects = [copy.deepcopy(dict(p)) for p in projects]
         self.issues = [copy.deepcopy(dict(i)) for i in issues]
         self.events = [copy.deepcopy(dict(e)) for e in events]
         self.page_size = page_size
 
     # ----------------------------------------------------------------- answering
-    def _reply(self, method: str, raw_path: str, authorization: str | None, in_flight: int) -> _Reply:
-        target = self._route_target(raw_path)
-        if target is None:
+    def _reply(self, request: IncomingRequest, in_flight: int) -> Reply:
+        path = self._route_target(request)
+        if path is None:
             return self._json(404, {"detail": "Not found."})
-        path, query = target
         if path == "/health/ready":
-            reply = self._json(200, None)
-            reply.body = b"OK"
-            reply.headers = [("Content-Type", "text/plain")]
-            return reply
-        if authorization is None:
+            return Reply(status=200, body=b"OK", headers=[("Content-Type", "text/plain")])
+        if request.authorization is None:
             return self._json(401, {"detail": "Authentication credentials were not provided."})
-        if authorization != f"Bearer {self.token}":
+        if request.authorization != f"Bearer {self.token}":
             return self._json(401, {"detail": "Invalid Bearer token."})
-        fault = self._draw_fault(path)
-        if fault is not None:
-            return self._fault_reply(fault, [])
-        if method != "GET":
-            return self._json(405, {"detail": f'Method "{method}" not allowed.'})
-        reply = self._route(path, query)
+        faulted = self._faulted(request, [], lambda: self._route(path, request.query))
+        if faulted is not None:
+            return faulted
+        if request.method != "GET":
+            return self._json(405, {"detail": f'Method "{request.method}" not allowed.'})
+        reply = self._route(path, request.query)
         reply.delay = max(reply.delay, self.latency)
         return reply
 
-    def _route(self, path: str, query: dict[str, list[str]]) -> _Reply:
+    def _route(self, path: str, query: dict[str, list[str]]) -> Reply:
         if match := _LIST.match(path):
             kind = match["kind"]
             if kind == "projects":
@@ -142,7 +138,7 @@ class FakeBugsink(LoopbackFake):
         )
         return chosen
 
-    def _page(self, path: str, query: dict[str, list[str]], rows: Sequence[Mapping[str, Any]]) -> _Reply:
+    def _page(self, path: str, query: dict[str, list[str]], rows: Sequence[Mapping[str, Any]]) -> Reply:
         cursor = (query.get("cursor") or [""])[0]
         try:
             offset = int(base64.b64decode(cursor).decode().removeprefix("o=")) if cursor else 0
@@ -152,7 +148,7 @@ class FakeBugsink(LoopbackFake):
 
         def link(to: int) -> str:
             token = base64.b64encode(f"o={to}".encode()).decode()
-            where = f"http://127.0.0.1:{self._port_or_zero()}{self.path_prefix}{path}"
+            where = f"{self._origin()}{self.path_prefix}{path}"
             return f"{where}?{urlencode([('cursor', token), *rest])}"
 
         body = {

@@ -1,20 +1,24 @@
 """A stateful fake of the GitHub REST API for tests: a real HTTP server on 127.0.0.1.
 
-It covers what selfheal's draft-PR flow touches (repositories, refs, contents, the Git Data
-API's blobs, trees and commits, pull requests, labels, issue comments) with GitHub's JSON
-shapes and error bodies, GHE-style paths under ``/api/v3``, ``Link`` pagination and
+It covers what selfheal's draft-PR flow touches (repositories, branches, refs, contents, the
+Git Data API's blobs, trees and commits, pull requests with drafts, labels, issue comments,
+``rate_limit``) with the JSON shapes and error bodies GitHub documents (``message``,
+``documentation_url``, ``errors``), GHE-style paths under ``/api/v3``, ``Link`` pagination and
 ``X-RateLimit-*`` headers, so the real PyGithub can talk to it over a socket::
 
     with FakeGitHub() as gh:
         gh.add_repo("acme", "shop", default_branch="trunk")
         client = Github(base_url=gh.base_url, auth=Auth.Token("t"), retry=None)
         ...
-        assert [r.method for r in gh.log] == [...]
+        assert [r.method for r in gh.requests] == [...]
 
-Faults: :meth:`FakeGitHub.inject` answers matching requests with a scripted status, body and
-headers (``passthrough=True`` performs the request first and then returns the error, like a
-gateway timing out after the write was committed). A bug in the fake answers **418** (never
-5xx, which clients would retry) and is kept in :attr:`FakeGitHub.errors`.
+Lifecycle, the request log (``requests``, ``writes``), the in-flight counter and faults come
+from :class:`~selfheal.testing._server.LoopbackFake`: ``gh.inject(method="POST",
+path=r"/pulls$", status=403, body=..., headers={"Retry-After": "60"})`` answers a secondary
+rate limit, ``passthrough=True`` performs the request first and then answers the fault (a
+gateway timing out after the write was committed), ``gh.inject("html", ...)`` a proxy's page.
+Faults apply before the token check. A bug in the fake answers **418** (never 5xx, which
+clients would retry) and is kept in ``errors``.
 """
 
 from __future__ import annotations
@@ -22,22 +26,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import itertools
-import json
 import re
-import threading
 import urllib.parse
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Unpack
 
-__all__ = ["PROXY_PAGE", "FakeGitHub", "FakeIssue", "FakeRepo", "Fault", "LoggedRequest"]
+from selfheal.testing._server import IncomingRequest, LoopbackFake, Reply, ServerOptions
 
-#: What a corporate proxy or captive portal answers instead of GitHub (inject it as a body).
-PROXY_PAGE = (
-    b"<!DOCTYPE html><html><head><title>Access denied</title></head>"
-    b"<body><h1>Web filter</h1><p>Please sign in to continue.</p></body></html>"
-)
+__all__ = ["FakeGitHub", "FakeIssue", "FakeRepo"]
 
 PREFIX = "/api/v3"
 MAX_BODY = 65_536
@@ -50,36 +47,6 @@ def _now() -> str:
 
 def _sha(*parts: str) -> str:
     return hashlib.sha1("\0".join(parts).encode(), usedforsecurity=False).hexdigest()
-
-
-@dataclass(frozen=True, slots=True)
-class LoggedRequest:
-    """One request the fake received (after routing), with the status it answered."""
-
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    body: Any
-    status: int
-    headers: dict[str, str]
-
-    @property
-    def is_write(self) -> bool:
-        return self.method != "GET"
-
-
-@dataclass(slots=True)
-class Fault:
-    """A scripted answer for requests matching ``method`` and ``path_regex``."""
-
-    method: str
-    path_regex: str
-    status: int
-    body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
-    times: int = 1
-    passthrough: bool = False
-    used: int = 0
 
 
 @dataclass(slots=True)
@@ -160,17 +127,9 @@ class FakeRepo:
         return [i for i in self.issues.values() if i.is_pr]
 
 
-@dataclass(frozen=True, slots=True)
-class _Request:
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    headers: dict[str, str]
-    body: Any
-    raw_path: str
+class _ApiError(Exception):
+    """GitHub's answer to a request it refuses (raised inside the routes)."""
 
-
-class _Reply(Exception):  # noqa: N818 - control flow inside the fake, not an error
     def __init__(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
         super().__init__(status)
         self.status = status
@@ -178,60 +137,31 @@ class _Reply(Exception):  # noqa: N818 - control flow inside the fake, not an er
         self.headers = headers or {}
 
 
-def _error(status: int, message: str, errors: list[dict[str, Any]] | None = None, doc: str = "") -> _Reply:
+def _error(status: int, message: str, errors: list[dict[str, Any]] | None = None, doc: str = "") -> _ApiError:
     body: dict[str, Any] = {"message": message, "documentation_url": f"{DOCS}{doc}", "status": str(status)}
     if errors is not None:
         body["errors"] = errors
-    return _Reply(status, body)
+    return _ApiError(status, body)
 
 
-def _not_found() -> _Reply:
+def _not_found() -> _ApiError:
     return _error(404, "Not Found")
 
 
-class FakeGitHub:
-    """The fake server. Start with ``with FakeGitHub() as gh:`` or :meth:`start`/:meth:`stop`."""
+class FakeGitHub(LoopbackFake):
+    """GitHub's REST API over :attr:`repos`; start it with ``with FakeGitHub() as gh:`` or
+    :meth:`start`/:meth:`stop`. With a ``token``, requests must send ``Authorization: token
+    <token>`` (else 401); ``rate_limit`` is what ``X-RateLimit-Limit`` says."""
 
-    def __init__(self, *, token: str | None = None, rate_limit: int = 5000) -> None:
-        #: When set, requests must send ``Authorization: token <token>`` (else 401).
-        self.token = token
+    json_content_type = "application/json; charset=utf-8"
+
+    def __init__(
+        self, *, token: str | None = None, rate_limit: int = 5000, **server: Unpack[ServerOptions]
+    ) -> None:
+        super().__init__(token=token, path_prefix=PREFIX, **server)
         self.rate_limit = rate_limit
         self.repos: dict[str, FakeRepo] = {}
-        self.log: list[LoggedRequest] = []
-        self.errors: list[str] = []
-        self.faults: list[Fault] = []
-        self._lock = threading.RLock()
         self._ids = itertools.count(1000)
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    # -- lifecycle -----------------------------------------------------------------------
-    def start(self) -> FakeGitHub:
-        handler = type("Handler", (_Handler,), {"fake": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakeGitHub:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        assert self._server is not None, "FakeGitHub is not started"  # noqa: S101 - test helper misuse
-        return f"http://127.0.0.1:{self._server.server_address[1]}{PREFIX}"
 
     # -- test set-up and inspection ------------------------------------------------------
     def add_repo(
@@ -255,27 +185,6 @@ class FakeGitHub:
 
     def repo(self, full_name: str = "acme/shop") -> FakeRepo:
         return self.repos[full_name.lower()]
-
-    def inject(  # noqa: PLR0917 - mirrors the documented inject(method, path_regex, status, body, headers, times)
-        self,
-        method: str,
-        path_regex: str,
-        status: int,
-        body: Any = None,
-        headers: dict[str, str] | None = None,
-        times: int = 1,
-        *,
-        passthrough: bool = False,
-    ) -> Fault:
-        """Answer the next ``times`` matching requests with ``status`` (``body`` defaults to
-        GitHub's error shape; ``bytes`` are sent as an HTML page, see :data:`PROXY_PAGE`).
-        ``passthrough`` performs the request first."""
-        if body is None:
-            body = {"message": f"Injected {status}", "documentation_url": DOCS, "status": str(status)}
-        fault = Fault(method.upper(), path_regex, status, body, dict(headers or {}), times, passthrough)
-        with self._lock:
-            self.faults.append(fault)
-        return fault
 
     def close_pr(
         self, number: int, *, repo: str = "acme/shop", merged: bool = False, at: str | None = None
@@ -333,19 +242,12 @@ class FakeGitHub:
             state.issues[number] = pr
             return pr
 
-    def writes(self) -> list[LoggedRequest]:
-        return [r for r in self.log if r.is_write]
-
-    def clear_log(self) -> None:
-        with self._lock:
-            self.log.clear()
-
     # -- JSON shapes ---------------------------------------------------------------------
     def _url(self, path: str) -> str:
-        return f"{self.base_url}{path}"
+        return f"{self._origin()}{PREFIX}{path}"
 
     def _html(self, path: str) -> str:
-        return f"{self.base_url.removesuffix(PREFIX)}{path}"
+        return f"{self._origin()}{path}"
 
     def _user(self, login: str) -> dict[str, Any]:
         return {
@@ -497,47 +399,27 @@ class FakeGitHub:
         return out
 
     # -- request handling ----------------------------------------------------------------
-    def handle(
-        self, method: str, raw_path: str, headers: dict[str, str], raw: bytes
-    ) -> tuple[int, Any, dict[str, str]]:
-        parsed = urllib.parse.urlsplit(raw_path)
-        path = urllib.parse.unquote(parsed.path)
-        query = urllib.parse.parse_qs(parsed.query, keep_blank_values=True)
-        try:
-            body: Any = json.loads(raw) if raw else None
-        except ValueError:
-            body = raw.decode("utf-8", "replace")
-        with self._lock:
-            status, payload, extra = self._dispatch(_Request(method, path, query, headers, body, raw_path))
-            self.log.append(LoggedRequest(method, path, query, body, status, headers))
-        return status, payload, extra
+    def _reply(self, request: IncomingRequest, in_flight: int) -> Reply:
+        with self._lock:  # one request at a time changes the repositories
+            headers = self._rate_headers()
+            faulted = self._faulted(request, headers, lambda: self._api_reply(request, headers))
+            return faulted if faulted is not None else self._api_reply(request, headers)
 
-    def _dispatch(self, req: _Request) -> tuple[int, Any, dict[str, str]]:
-        fault = next(
-            (
-                f
-                for f in self.faults
-                if f.used < f.times and f.method == req.method and re.search(f.path_regex, req.path)
-            ),
-            None,
-        )
-        if fault is not None:
-            fault.used += 1
-            if fault.passthrough:
-                self._route_safely(req)
-            return fault.status, fault.body, dict(fault.headers)
-        return self._route_safely(req)
+    def _error_body(self, status: int) -> Any:
+        return {"message": f"Injected {status}", "documentation_url": DOCS, "status": str(status)}
 
-    def _route_safely(self, req: _Request) -> tuple[int, Any, dict[str, str]]:
+    def _api_reply(self, request: IncomingRequest, headers: list[tuple[str, str]]) -> Reply:
         try:
-            if self.token is not None and req.headers.get("authorization") != f"token {self.token}":
+            if self.token is not None and request.authorization != f"token {self.token}":
                 raise _error(401, "Bad credentials")
-            return self._route(req)
-        except _Reply as reply:
-            return reply.status, reply.body, reply.headers
-        except Exception as exc:  # a bug in the fake must not look like a GitHub 5xx
-            self.errors.append(f"{req.method} {req.path}: {type(exc).__name__}: {exc}")
-            return 418, {"message": f"fake GitHub bug: {type(exc).__name__}: {exc}"}, {}
+            status, payload, extra = self._route(request)
+        except _ApiError as refusal:
+            status, payload, extra = refusal.status, refusal.body, refusal.headers
+        reply = self._payload(status, payload, headers)
+        for name, value in extra.items():
+            reply.set_header(name, value)
+        reply.delay = self.latency
+        return reply
 
     def _repo_or_404(self, owner: str, name: str) -> FakeRepo:
         repo = self.repos.get(f"{owner}/{name}".lower())
@@ -545,11 +427,11 @@ class FakeGitHub:
             raise _not_found()
         return repo
 
-    def _route(self, req: _Request) -> tuple[int, Any, dict[str, str]]:
-        method, path, query, body, raw_path = req.method, req.path, req.query, req.body, req.raw_path
-        if not path.startswith(PREFIX + "/"):
+    def _route(self, request: IncomingRequest) -> tuple[int, Any, dict[str, str]]:
+        method, query, body, raw_path = request.method, request.query, request.body, request.target
+        rest = self._route_target(request)
+        if rest is None:
             raise _not_found()
-        rest = path[len(PREFIX) :]
         match = re.fullmatch(r"/repos/([^/]+)/([^/]+)(/.*)?", rest)
         if match is None:
             if rest == "/rate_limit" and method == "GET":
@@ -1110,44 +992,13 @@ class FakeGitHub:
         repo.labels[name.lower()] = label
         return 201, self._label_json(repo, label), {}
 
-    def rate_headers(self) -> dict[str, str]:
-        used = len(self.log) + 1
+    def _rate_headers(self) -> list[tuple[str, str]]:
+        used = len(self._log) + 1
         reset = int((datetime.now(UTC) + timedelta(hours=1)).timestamp())
-        return {
-            "X-RateLimit-Limit": str(self.rate_limit),
-            "X-RateLimit-Remaining": str(max(0, self.rate_limit - used)),
-            "X-RateLimit-Reset": str(reset),
-            "X-RateLimit-Used": str(used),
-            "X-RateLimit-Resource": "core",
-        }
-
-
-class _Handler(BaseHTTPRequestHandler):
-    fake: FakeGitHub
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return  # keep test output quiet; the fake has its own request log
-
-    def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        status, payload, extra = self.fake.handle(self.command, self.path, headers, raw)
-        # bytes are sent as they are (an HTML page from a proxy, a captive portal's login page)
-        raw_answer = isinstance(payload, bytes)
-        data = payload if raw_answer else (b"" if payload is None else json.dumps(payload).encode())
-        content_type = "text/html; charset=utf-8" if raw_answer else "application/json; charset=utf-8"
-        out = {"Content-Type": content_type, **self.fake.rate_headers()}
-        lowered = {k.lower() for k in extra}
-        out = {k: v for k, v in out.items() if k.lower() not in lowered}
-        out.update(extra)
-        self.send_response(status)
-        for key, value in out.items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve  # noqa: N815 - http.server's names
+        return [
+            ("X-RateLimit-Limit", str(self.rate_limit)),
+            ("X-RateLimit-Remaining", str(max(0, self.rate_limit - used))),
+            ("X-RateLimit-Reset", str(reset)),
+            ("X-RateLimit-Used", str(used)),
+            ("X-RateLimit-Resource", "core"),
+        ]

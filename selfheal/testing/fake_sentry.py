@@ -1,7 +1,8 @@
 """A fake Sentry web API: a real HTTP server on 127.0.0.1 for tests, the demo and the benchmark.
 
 It serves a list of ``{"issue": ..., "latestEvent": ...}`` items (the shape of
-``out/sentry_errors.json``) the way sentry.io does (facts: ../shared/facts/sentry-api.md):
+``out/sentry_errors.json``) in the shapes Sentry documents for its issue and event endpoints,
+with the pagination and rate limiting sentry.io applies:
 
 - ``GET {prefix}/api/0/organizations/{org}/issues/`` — a top-level JSON array, at most 100
   per page (``limit``), ``project`` (slug or id, repeatable), ``query`` (``is:unresolved``,
@@ -13,56 +14,41 @@ It serves a list of ``{"issue": ..., "latestEvent": ...}`` items (the shape of
 - ``GET {prefix}/api/0/organizations/{org}/issues/{id}/events/{latest|oldest|recommended|id}/``
   and the legacy ``/api/0/(issues|groups)/{id}/events/...`` — the item's ``latestEvent``
   (404 when it is null or absent).
+- ``organizations/{org}/``, ``organizations/{org}/projects/``, ``projects/{org}/{slug}/``
+  (what ``selfheal doctor`` reads).
 - ``Authorization: Bearer <token>`` checked (401), ``denied_scopes`` answer 403.
 - ``X-Sentry-Rate-Limit-{Limit,Remaining,Reset,ConcurrentLimit,ConcurrentRemaining}`` on
   every answer unless ``rate_limit_headers=False`` (self-hosted sends none); a fixed
   window of ``requests_per_window`` and a concurrent limit, both answered with 429 like
   Sentry's ``RatelimitMiddleware`` (no ``Retry-After`` unless ``retry_after`` is set).
-- ``latency`` seconds per request, an in-flight counter (``max_in_flight``), a request
-  log (``requests``), random faults (:class:`RandomFaults`) and scripted ones
-  (:meth:`FakeSentry.inject`): 5xx, 429, slow answers (client timeouts), truncated JSON
-  bodies, dropped connections.
 
-Use it as a context manager (``with FakeSentry.from_export(path) as fake: fake.base_url``),
-or in-process without sockets through :meth:`FakeSentry.transport`.
+Lifecycle, latency, the request log, the in-flight counter, faults (``inject``,
+``RandomFaults``) and the in-process transport come from
+:class:`~selfheal.testing._server.LoopbackFake`. Use it as a context manager
+(``with FakeSentry.from_export(path) as fake: fake.base_url``), or in-process without sockets
+through :meth:`FakeSentry.transport`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import json
 import math
 import random
 import re
-import socket
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Literal, Self
-from urllib.parse import parse_qs, quote, urlencode, urlsplit
-
-import httpx
+from typing import Any, Self, Unpack
+from urllib.parse import quote, urlencode, urlsplit
 
 from selfheal.errors import InputError
 from selfheal.storage import read_json
+from selfheal.testing._server import Fault, IncomingRequest, LoopbackFake, Reply, ServerOptions
 
-__all__ = [
-    "FakeSentry",
-    "LoopbackFake",
-    "RandomFaults",
-    "RecordedRequest",
-    "synthetic_export",
-]
-
-FaultKind = Literal[
-    "error", "rate_limit", "timeout", "truncate", "disconnect", "drip", "endless", "html", "redirect_away"
-]
+__all__ = ["FakeSentry", "synthetic_export"]
 
 _API = "/api/0"
 _ISSUES_LIST = re.compile(r"^/api/0/organizations/(?P<org>[^/]+)/issues/$")
@@ -83,58 +69,6 @@ _TOO_FREQUENT = (
 _TOO_CONCURRENT = (
     "You are attempting to go above the allowed concurrency for this endpoint. Concurrency limit is {limit}"
 )
-
-
-@dataclass(frozen=True, slots=True)
-class RecordedRequest:
-    """One request the fake answered (or started answering, for faults)."""
-
-    method: str
-    path: str
-    query: Mapping[str, tuple[str, ...]]
-    status: int
-    fault: str | None
-    authorization: str | None
-    started: float
-    finished: float
-
-    @property
-    def is_event_request(self) -> bool:
-        return "/events/" in self.path
-
-    @property
-    def is_issue_list_request(self) -> bool:
-        return self.path.endswith("/issues/") and "/events/" not in self.path
-
-
-@dataclass(frozen=True, slots=True)
-class RandomFaults:
-    """Faults drawn at random per request (seeded, so a failing test can be replayed)."""
-
-    error_rate: float = 0.0
-    timeout_rate: float = 0.0
-    truncate_rate: float = 0.0
-    disconnect_rate: float = 0.0
-    rate_limit_rate: float = 0.0
-    seed: int = 0
-
-
-@dataclass(slots=True)
-class _ScriptedFault:
-    kind: FaultKind
-    remaining: int
-    path_contains: str
-    status: int
-    reset_in: float
-
-
-@dataclass(slots=True)
-class _Reply:
-    status: int
-    body: bytes
-    headers: list[tuple[str, str]] = field(default_factory=list)
-    delay: float = 0.0
-    fault: FaultKind | None = None
 
 
 def _load_example(name: str) -> Any:
@@ -177,343 +111,10 @@ def synthetic_export(count: int, *, project: str = "pump-station", seed: int = 0
     return items
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128
-    fake: LoopbackFake
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # Clients that time out or hang up mid-answer are part of the game, not errors.
-        return
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, like a real API server
-    disable_nagle_algorithm = True
-    server: _Server
-    timeout = 60
-
-    def setup(self) -> None:
-        super().setup()
-        self.server.fake._track(self.connection, add=True)
-
-    def finish(self) -> None:
-        try:
-            super().finish()
-        finally:
-            self.server.fake._track(self.connection, add=False)
-
-    def do_GET(self) -> None:
-        self.server.fake._serve_socket(self)
-
-    def do_POST(self) -> None:
-        self.server.fake._serve_socket(self)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
-
-class LoopbackFake:
-    """The plumbing every fake API server shares: a ThreadingHTTPServer on 127.0.0.1 port 0
-    (HTTP/1.1 keep-alive, no Nagle), a request log, an in-flight counter, per-request
-    latency, scripted and random faults, and an in-process transport.
-
-    Subclasses answer requests in :meth:`_reply`.
-    """
-
-    def __init__(
-        self,
-        *,
-        token: str,
-        path_prefix: str = "",
-        latency: float = 0.0,
-        slow_seconds: float = 5.0,
-        faults: RandomFaults | None = None,
-    ) -> None:
-        self.token = token
-        self.path_prefix = "/" + path_prefix.strip("/") if path_prefix.strip("/") else ""
-        self.latency = latency
-        self.slow_seconds = slow_seconds
-        self.faults = faults or RandomFaults()
-        self._rng = random.Random(self.faults.seed)
-        self._lock = threading.Lock()
-        self._log: list[RecordedRequest] = []
-        self._scripted: list[_ScriptedFault] = []
-        self._in_flight = 0
-        self._max_in_flight = 0
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-        self._connections: set[socket.socket] = set()
-        #: Seconds between two bytes of a ``drip`` fault.
-        self.drip_interval = 5.0
-        self._stopping = threading.Event()
-
-    # ----------------------------------------------------------------- lifecycle
-    def start(self) -> Self:
-        if self._server is not None:
-            return self
-        self._stopping.clear()
-        server = _Server(("127.0.0.1", 0), _Handler)
-        server.fake = self
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is None:
-            return
-        self._stopping.set()
-        server.shutdown()
-        with self._lock:
-            connections = list(self._connections)
-        for connection in connections:  # wake handler threads parked on keep-alive sockets
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
-        server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError(
-                f"{type(self).__name__} is not running; use it as a context manager or call start()"
-            )
-        return int(self._server.server_address[1])
-
-    @property
-    def base_url(self) -> str:
-        """What ``SENTRY_BASE_URL`` should be (scheme, host, port and path prefix)."""
-        return f"http://127.0.0.1:{self.port}{self.path_prefix}"
-
-    def _port_or_zero(self) -> int:
-        return int(self._server.server_address[1]) if self._server is not None else 0
-
-    def transport(self) -> httpx.AsyncBaseTransport:
-        """An in-process transport (no sockets) answering exactly like the server."""
-        return _InProcessTransport(self)
-
-    # ----------------------------------------------------------------- inspection
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        with self._lock:
-            return list(self._log)
-
-    @property
-    def max_in_flight(self) -> int:
-        with self._lock:
-            return self._max_in_flight
-
-    def wait_idle(self, timeout: float = 10.0) -> bool:
-        """Wait until no request is being answered (slow answers finish after clients gave up)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._lock:
-                if self._in_flight == 0:
-                    return True
-            time.sleep(0.01)
-        return False
-
-    # ----------------------------------------------------------------- faults
-    def inject(
-        self,
-        kind: FaultKind,
-        *,
-        count: int = 1,
-        path_contains: str = "",
-        status: int = 503,
-        reset_in: float = 1.0,
-    ) -> None:
-        """Answer the next ``count`` matching requests with a fault.
-
-        ``error`` answers ``status`` (5xx, or any 4xx to test non-retryable answers);
-        ``rate_limit`` a 429 whose ``Reset`` is ``reset_in`` seconds ahead; ``timeout`` answers
-        after ``slow_seconds``; ``truncate`` cuts the JSON body in half (with a matching
-        Content-Length); ``disconnect`` drops the connection mid-body; ``drip`` sends a valid
-        answer one byte every :attr:`drip_interval` seconds; ``endless`` streams a JSON array
-        that never ends (until the client hangs up); ``html`` answers 200 with the HTML page of
-        a proxy or captive portal; ``redirect_away`` answers 302 to the same path on another
-        origin (``http://localhost:<port>``).
-        """
-        with self._lock:
-            self._scripted.append(_ScriptedFault(kind, count, path_contains, status, reset_in))
-
-    # ----------------------------------------------------------------- serving
-    def _track(self, connection: socket.socket, *, add: bool) -> None:
-        with self._lock:
-            if add:
-                self._connections.add(connection)
-            else:
-                self._connections.discard(connection)
-
-    def _serve_socket(self, handler: _Handler) -> None:
-        started = time.time()
-        authorization = handler.headers.get("Authorization")
-        with self._lock:
-            self._in_flight += 1
-            self._max_in_flight = max(self._max_in_flight, self._in_flight)
-            in_flight = self._in_flight
-        reply = self._reply(handler.command, handler.path, authorization, in_flight)
-        try:
-            if reply.delay > 0:
-                time.sleep(reply.delay)
-        finally:
-            # Counted out before the answer is written: the client frees its slot only after
-            # reading the answer, so a well-behaved client never looks over the limit.
-            self._record(handler.command, handler.path, reply, authorization, started)
-            with self._lock:
-                self._in_flight -= 1
-        if reply.fault in ("drip", "endless"):
-            self._stream_fault(handler, reply)
-            return
-        body = reply.body
-        handler.send_response(reply.status)
-        for name, value in reply.headers:
-            handler.send_header(name, value)
-        if reply.fault == "truncate":
-            body = body[: max(1, len(body) // 2)]
-        handler.send_header("Content-Length", str(len(reply.body if reply.fault == "disconnect" else body)))
-        if reply.fault == "disconnect":
-            handler.send_header("Connection", "close")
-            handler.close_connection = True
-        handler.end_headers()
-        if reply.fault == "disconnect":
-            handler.wfile.write(body[: len(body) // 2])
-            handler.wfile.flush()
-            handler.connection.shutdown(socket.SHUT_RDWR)
-            return
-        handler.wfile.write(body)
-
-    def _stream_fault(self, handler: _Handler, reply: _Reply) -> None:
-        """A drip (one byte per interval) or an endless body; stops when the client hangs up."""
-        handler.send_response(reply.status)
-        for name, value in reply.headers:
-            handler.send_header(name, value)
-        if reply.fault == "drip":
-            handler.send_header("Content-Length", str(len(reply.body)))
-        handler.send_header("Connection", "close")
-        handler.close_connection = True
-        handler.end_headers()
-        try:
-            if reply.fault == "drip":
-                for index in range(len(reply.body)):
-                    handler.wfile.write(reply.body[index : index + 1])
-                    handler.wfile.flush()
-                    if self._stopping.wait(self.drip_interval):
-                        return
-                return
-            handler.wfile.write(b"[")
-            item = b'{"issue": {"id": "1", "title": "endless"}, "latestEvent": null},' * 1024
-            while not self._stopping.is_set():
-                handler.wfile.write(item)
-        except OSError:
-            return  # the client hung up: the point of the fault
-
-    def _record(
-        self, method: str, raw_path: str, reply: _Reply, authorization: str | None, started: float
-    ) -> None:
-        split = urlsplit(raw_path)
-        query = {key: tuple(values) for key, values in parse_qs(split.query, keep_blank_values=True).items()}
-        entry = RecordedRequest(
-            method=method,
-            path=split.path,
-            query=query,
-            status=reply.status,
-            fault=reply.fault,
-            authorization=authorization,
-            started=started,
-            finished=time.time(),
-        )
-        with self._lock:
-            self._log.append(entry)
-
-    def _draw_fault(self, path: str) -> _ScriptedFault | FaultKind | None:
-        with self._lock:
-            for scripted in self._scripted:
-                if scripted.remaining > 0 and scripted.path_contains in path:
-                    scripted.remaining -= 1
-                    return _ScriptedFault(scripted.kind, 1, "", scripted.status, scripted.reset_in)
-            roll = self._rng.random()
-        faults = self.faults
-        for kind, rate in (
-            ("error", faults.error_rate),
-            ("timeout", faults.timeout_rate),
-            ("truncate", faults.truncate_rate),
-            ("disconnect", faults.disconnect_rate),
-            ("rate_limit", faults.rate_limit_rate),
-        ):
-            if roll < rate:
-                return kind  # type: ignore[return-value]  # the literals above are FaultKind
-            roll -= rate
-        return None
-
-    def _reply(self, method: str, raw_path: str, authorization: str | None, in_flight: int) -> _Reply:
-        raise NotImplementedError
-
-    def _route_target(self, raw_path: str) -> tuple[str, dict[str, list[str]]] | None:
-        """Path (without the configured prefix) and query of a request; None outside the prefix."""
-        split = urlsplit(raw_path)
-        path = split.path
-        if self.path_prefix:
-            if not path.startswith(self.path_prefix + "/"):
-                return None
-            path = path[len(self.path_prefix) :]
-        return path, parse_qs(split.query, keep_blank_values=True)
-
-    def _fault_reply(self, fault: _ScriptedFault | FaultKind, headers: list[tuple[str, str]]) -> _Reply:
-        scripted = fault if isinstance(fault, _ScriptedFault) else _ScriptedFault(fault, 1, "", 503, 1.0)
-        if scripted.kind in ("error", "rate_limit"):
-            status = scripted.status if scripted.kind == "error" else 429
-            return self._json(status, {"detail": "Internal Error"}, headers, fault=scripted.kind)
-        if scripted.kind == "timeout":
-            reply = self._json(503, {"detail": "too slow"}, headers, fault="timeout")
-            reply.delay = self.slow_seconds
-            return reply
-        if scripted.kind == "html":
-            page = b"<!DOCTYPE html><html><head><title>Sign in</title></head><body>Proxy login</body></html>"
-            return _Reply(status=200, body=page, headers=[("Content-Type", "text/html")], fault="html")
-        if scripted.kind == "redirect_away":
-            target = f"http://localhost:{self.port}/elsewhere/"
-            return _Reply(status=302, body=b"", headers=[("Location", target)], fault="redirect_away")
-        if scripted.kind in ("drip", "endless"):
-            reply = self._json(200, [], headers, fault=scripted.kind)
-            reply.body = b"[" + b" " * 200 + b"]"  # valid JSON, long enough to drip for minutes
-            return reply
-        # truncate / disconnect: a good answer that arrives broken
-        reply = self._json(200, [{"issue": "the body is cut here"}] * 20, headers, fault=scripted.kind)
-        reply.delay = self.latency
-        return reply
-
-    @staticmethod
-    def _json(
-        status: int,
-        payload: Any,
-        headers: list[tuple[str, str]] | None = None,
-        *,
-        fault: FaultKind | None = None,
-    ) -> _Reply:
-        body = json.dumps(payload).encode()
-        all_headers = [("Content-Type", "application/json"), *(headers or [])]
-        return _Reply(status=status, body=body, headers=all_headers, fault=fault)
-
-
 class FakeSentry(LoopbackFake):
     """A Sentry API stand-in; see the module docstring for what it serves."""
+
+    token: str  # always required
 
     def __init__(
         self,
@@ -522,7 +123,6 @@ class FakeSentry(LoopbackFake):
         org: str = "acme",
         token: str = "fake-sentry-token",  # noqa: S107 (a fake server's well-known test token)
         path_prefix: str = "",
-        latency: float = 0.0,
         concurrent_limit: int = 25,
         rate_limit_headers: bool = True,
         requests_per_window: int = 1_000_000,
@@ -530,13 +130,10 @@ class FakeSentry(LoopbackFake):
         retry_after: float | None = None,
         denied_scopes: Iterable[str] = (),
         page_overlap: int = 0,
-        slow_seconds: float = 5.0,
-        faults: RandomFaults | None = None,
         public_url: str | None = None,
+        **server: Unpack[ServerOptions],
     ) -> None:
-        super().__init__(
-            token=token, path_prefix=path_prefix, latency=latency, slow_seconds=slow_seconds, faults=faults
-        )
+        super().__init__(token=token, path_prefix=path_prefix, **server)
         self.items = [dict(item) for item in items]
         self.org = org
         self.concurrent_limit = concurrent_limit
@@ -579,39 +176,46 @@ class FakeSentry(LoopbackFake):
         """The ids the issue list would return, in order (what a complete pull must yield)."""
         return [str(item["issue"]["id"]) for item in self._select({"query": [query], "sort": [sort]})]
 
-    def _reply(self, method: str, raw_path: str, authorization: str | None, in_flight: int) -> _Reply:
-        target = self._route_target(raw_path)
-        if target is None:
+    def _reply(self, request: IncomingRequest, in_flight: int) -> Reply:
+        path = self._route_target(request)
+        if path is None:
             return self._json(404, {"detail": "Not found"})
-        path, query = target
+        query = request.query
         rate_headers, window_exhausted = self._rate_window(in_flight)
-        if authorization is None:
+        if request.authorization is None:
             return self._json(401, {"detail": "Authentication credentials were not provided."}, rate_headers)
-        if authorization != f"Bearer {self.token}":
+        if request.authorization != f"Bearer {self.token}":
             return self._json(401, {"detail": "Invalid token"}, rate_headers)
-        fault = self._draw_fault(path)
-        if fault is not None:
-            return self._fault_reply(fault, rate_headers)
+        faulted = self._faulted(request, rate_headers, lambda: self._route(path, query, rate_headers))
+        if faulted is not None:
+            return faulted
         if in_flight > self.concurrent_limit:
             body = _TOO_CONCURRENT.format(limit=self.concurrent_limit)
             return self._json(429, body, rate_headers, fault="rate_limit")
         if window_exhausted:
-            reply = self._json(
-                429,
-                _TOO_FREQUENT.format(limit=self.requests_per_window, window=f"{self.window:g}"),
-                rate_headers,
-                fault="rate_limit",
-            )
-            if self.retry_after is not None:
-                reply.headers.append(("Retry-After", f"{self.retry_after:g}"))
-            return reply
-        if method != "GET":
-            return self._json(405, {"detail": f'Method "{method}" not allowed.'}, rate_headers)
+            return self._too_frequent(rate_headers)
+        if request.method != "GET":
+            return self._json(405, {"detail": f'Method "{request.method}" not allowed.'}, rate_headers)
         reply = self._route(path, query, rate_headers)
         reply.delay = max(reply.delay, self.latency)
         return reply
 
-    def _org_or_project(self, path: str, rate_headers: list[tuple[str, str]]) -> _Reply | None:
+    def _too_frequent(self, rate_headers: list[tuple[str, str]]) -> Reply:
+        body = _TOO_FREQUENT.format(limit=self.requests_per_window, window=f"{self.window:g}")
+        reply = self._json(429, body, rate_headers, fault="rate_limit")
+        if self.retry_after is not None:
+            reply.set_header("Retry-After", f"{self.retry_after:g}")
+        return reply
+
+    def _rate_limited(self, fault: Fault, headers: list[tuple[str, str]]) -> Reply:
+        reply = self._too_frequent(headers)
+        if self.rate_limit_headers:
+            reply.set_header("X-Sentry-Rate-Limit-Remaining", "0")
+            # Sentry sends Reset as whole epoch seconds.
+            reply.set_header("X-Sentry-Rate-Limit-Reset", str(math.ceil(time.time() + fault.reset_in)))
+        return reply
+
+    def _org_or_project(self, path: str, rate_headers: list[tuple[str, str]]) -> Reply | None:
         """``organizations/{org}/`` and ``…/projects/`` (org:read), ``projects/{org}/{slug}/``
         (project:read): what ``selfheal doctor`` reads. Scopes are denied per endpoint."""
         for pattern, scope in ((_ORG, "org:read"), (_ORG_PROJECTS, "org:read"), (_PROJECT, "project:read")):
@@ -632,36 +236,34 @@ class FakeSentry(LoopbackFake):
             return self._json(200, {"slug": match["project"], "name": match["project"]}, rate_headers)
         return None
 
-    def _route(self, path: str, query: dict[str, list[str]], rate_headers: list[tuple[str, str]]) -> _Reply:
+    def _route(self, path: str, query: dict[str, list[str]], rate_headers: list[tuple[str, str]]) -> Reply:
         org_or_project = self._org_or_project(path, rate_headers)
         if org_or_project is not None:
             return org_or_project
         if "event:read" in self.denied_scopes and path.startswith(_API):
-            return self._json(
-                403, {"detail": "You do not have permission to perform this action."}, rate_headers
-            )
+            return self._json(403, _DENIED, rate_headers)
         if match := _ISSUES_LIST.match(path):
             if match["org"] != self.org:
-                return self._json(404, {"detail": "The requested resource does not exist"}, rate_headers)
+                return self._json(404, _MISSING, rate_headers)
             return self._issue_page(path, query, rate_headers)
         if match := _ORG_EVENT.match(path):
             if match["org"] != self.org:
-                return self._json(404, {"detail": "The requested resource does not exist"}, rate_headers)
+                return self._json(404, _MISSING, rate_headers)
             return self._event(match["issue"], match["event"], rate_headers)
         if match := _LEGACY_EVENT.match(path):
             return self._event(match["issue"], match["event"], rate_headers)
         if match := _ISSUE.match(path):
             if match["org"] != self.org:
-                return self._json(404, {"detail": "The requested resource does not exist"}, rate_headers)
+                return self._json(404, _MISSING, rate_headers)
             item = self._find(match["issue"])
             if item is None:
-                return self._json(404, {"detail": "The requested resource does not exist"}, rate_headers)
+                return self._json(404, _MISSING, rate_headers)
             return self._json(200, item["issue"], rate_headers)
-        return self._json(404, {"detail": "The requested resource does not exist"}, rate_headers)
+        return self._json(404, _MISSING, rate_headers)
 
     def _issue_page(
         self, path: str, query: dict[str, list[str]], rate_headers: list[tuple[str, str]]
-    ) -> _Reply:
+    ) -> Reply:
         selected = self._select(query)
         try:
             limit = min(int((query.get("limit") or ["100"])[0]), _MAX_PAGE)
@@ -695,7 +297,7 @@ class FakeSentry(LoopbackFake):
             split = urlsplit(self.public_url)
             where = f"{split.scheme}://{split.netloc}{quote(split.path.rstrip('/') + path)}"
         else:
-            where = f"http://127.0.0.1:{self._port_or_zero()}{quote(self.path_prefix + path)}"
+            where = f"{self._origin()}{quote(self.path_prefix + path)}"
         return f"{where}?{urlencode(rest)}"
 
     def _select(self, query: Mapping[str, list[str]]) -> list[dict[str, Any]]:
@@ -728,11 +330,11 @@ class FakeSentry(LoopbackFake):
                 return item
         return None
 
-    def _event(self, issue_id: str, event_id: str, rate_headers: list[tuple[str, str]]) -> _Reply:
+    def _event(self, issue_id: str, event_id: str, rate_headers: list[tuple[str, str]]) -> Reply:
         item = self._find(issue_id)
         event = item.get("latestEvent") if item is not None else None
         if item is None:
-            return self._json(404, {"detail": "The requested resource does not exist"}, rate_headers)
+            return self._json(404, _MISSING, rate_headers)
         if not isinstance(event, dict):
             return self._json(404, {"detail": "Event not found"}, rate_headers)
         if event_id not in {
@@ -780,72 +382,15 @@ class FakeSentry(LoopbackFake):
         ]
         return headers, exhausted
 
-    def _fault_reply(self, fault: _ScriptedFault | FaultKind, rate_headers: list[tuple[str, str]]) -> _Reply:
-        scripted = fault if isinstance(fault, _ScriptedFault) else _ScriptedFault(fault, 1, "", 503, 1.0)
-        if scripted.kind == "error":
-            return self._json(scripted.status, {"detail": "Internal Error"}, rate_headers, fault="error")
-        if scripted.kind == "rate_limit":
-            # Sentry sends Reset as whole epoch seconds.
-            reset_at = math.ceil(time.time() + scripted.reset_in)
-            replaced = {"X-Sentry-Rate-Limit-Reset", "X-Sentry-Rate-Limit-Remaining"}
-            headers = [header for header in rate_headers if header[0] not in replaced]
-            if self.rate_limit_headers:
-                headers += [
-                    ("X-Sentry-Rate-Limit-Remaining", "0"),
-                    ("X-Sentry-Rate-Limit-Reset", str(reset_at)),
-                ]
-            if self.retry_after is not None:
-                headers.append(("Retry-After", f"{self.retry_after:g}"))
-            body = _TOO_FREQUENT.format(limit=self.requests_per_window, window=f"{self.window:g}")
-            return self._json(429, body, headers, fault="rate_limit")
-        if scripted.kind == "timeout":
-            reply = self._json(503, {"detail": "too slow"}, rate_headers, fault="timeout")
-            reply.delay = self.slow_seconds
-            return reply
-        if scripted.kind in ("html", "redirect_away", "drip", "endless"):
-            return super()._fault_reply(scripted, rate_headers)
-        # truncate / disconnect: a good answer that arrives broken
-        reply = self._json(200, [{"issue": "the body is cut here"}] * 20, rate_headers, fault=scripted.kind)
-        reply.delay = self.latency
-        return reply
-
 
 def _link(base: str, rel: str, cursor: str, *, has_results: bool) -> str:
     results = "true" if has_results else "false"
     return f'<{base}&cursor={cursor}>; rel="{rel}"; results="{results}"; cursor="{cursor}"'
 
 
-class _InProcessTransport(httpx.AsyncBaseTransport):
-    """Answers through the fake's routing without sockets (latency via asyncio.sleep)."""
-
-    def __init__(self, fake: LoopbackFake) -> None:
-        self._fake = fake
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        import asyncio
-
-        fake = self._fake
-        started = time.time()
-        raw_path = request.url.raw_path.decode("ascii")
-        authorization = request.headers.get("Authorization")
-        with fake._lock:
-            fake._in_flight += 1
-            fake._max_in_flight = max(fake._max_in_flight, fake._in_flight)
-            in_flight = fake._in_flight
-        reply = fake._reply(request.method, raw_path, authorization, in_flight)
-        try:
-            if reply.fault == "timeout":
-                raise httpx.ReadTimeout("fake timeout", request=request)
-            if reply.fault == "disconnect":
-                raise httpx.RemoteProtocolError("peer closed connection", request=request)
-            if reply.delay > 0:
-                await asyncio.sleep(reply.delay)
-        finally:
-            fake._record(request.method, raw_path, reply, authorization, started)
-            with fake._lock:
-                fake._in_flight -= 1
-        body = reply.body[: max(1, len(reply.body) // 2)] if reply.fault == "truncate" else reply.body
-        return httpx.Response(reply.status, headers=reply.headers, content=body, request=request)
+def _project_slug(item: Mapping[str, Any]) -> str:
+    project = item["issue"].get("project")
+    return str(project.get("slug", "")) if isinstance(project, Mapping) else ""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -895,8 +440,3 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
-
-
-def _project_slug(item: Mapping[str, Any]) -> str:
-    project = item["issue"].get("project")
-    return str(project.get("slug", "")) if isinstance(project, Mapping) else ""

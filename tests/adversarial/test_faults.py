@@ -20,7 +20,7 @@ from selfheal.cli import main
 from selfheal.contracts import save_tasks
 from selfheal.errors import SentryError
 from selfheal.sources._http import ApiClient, RetryPolicy
-from selfheal.testing.fake_github import PROXY_PAGE, FakeGitHub
+from selfheal.testing.fake_github import FakeGitHub
 from selfheal.testing.fake_sentry import FakeSentry
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -134,13 +134,13 @@ def test_an_html_page_from_a_proxy_is_one_line(
             "GITHUB_TOKEN": GITHUB_TOKEN,
         }.items():
             monkeypatch.setenv(name, value)
-        gh.inject(method, path, 200, PROXY_PAGE, times=20)
+        gh.inject("html", method=method, path=path, count=20)
         tasks = (earlier / "patchtasks.json").read_bytes()
         assert main(["pr", "--out", str(earlier)]) == 3
         one_error_line(capsys.readouterr().err, "HTML page", "proxy or captive portal")
         assert (earlier / "patchtasks.json").read_bytes() == tasks
         # the next run, once the proxy is gone, finishes the job with one PR
-        gh.faults.clear()
+        gh.clear_faults()
         assert main(["pr", "--out", str(earlier)]) == 0
         assert len(gh.repos["acme/shop"].pulls()) == 1
 
@@ -227,8 +227,10 @@ def test_a_github_redirect_to_another_origin_is_refused_and_the_token_stays_home
         }.items():
             monkeypatch.setenv(name, value)
         target = elsewhere.base_url.replace("127.0.0.1", "localhost") + "/repos/acme/shop/pulls"
-        gh.inject("GET", r"/pulls$", status, {}, headers={"Location": target}, times=20)
+        gh.inject(
+            method="GET", path=r"/pulls$", status=status, body={}, headers={"Location": target}, count=20
+        )
         assert main(["pr", "--out", str(earlier)]) == 3
         one_error_line(capsys.readouterr().err)
-        assert elsewhere.log == []
+        assert elsewhere.requests == []
         assert gh.repos["acme/shop"].pulls() == []
