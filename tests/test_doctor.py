@@ -14,7 +14,7 @@ import pytest
 
 from selfheal.cli import main
 from selfheal.doctor import Check, DoctorReport, check_github, check_sentry
-from selfheal.testing.fake_github import PROXY_PAGE, FakeGitHub
+from selfheal.testing.fake_github import FakeGitHub
 from selfheal.testing.fake_sentry import FakeSentry, synthetic_export
 
 SENTRY_TOKEN = "sntrys_doctor-test-token-value"
@@ -370,18 +370,18 @@ def test_github_unreachable_is_one_problem_naming_the_api_url(
 def test_github_server_error_is_one_attempt_and_the_other_checks_still_run(
     env: dict[str, str], gh: FakeGitHub, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    gh.inject("GET", r"/pulls$", 502, times=5)
+    gh.inject(method="GET", path=r"/pulls$", status=502, count=5)
     code, output = _doctor(capsys, "--skip-sentry")
     assert code == 1
     assert _lines(output, "✗") == ["GitHub: reading pull requests failed (HTTP 502: Injected 502)"]
-    assert [r.path for r in gh.log].count("/api/v3/repos/acme/shop/pulls") == 1
+    assert [r.path for r in gh.requests].count("/api/v3/repos/acme/shop/pulls") == 1
     assert "✓ GitHub: draft pull requests allowed (acme/shop is public)" in output
 
 
 def test_github_html_page_from_a_proxy_is_a_problem_not_a_crash(
     env: dict[str, str], gh: FakeGitHub, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    gh.inject("GET", r"/labels$", 200, PROXY_PAGE)
+    gh.inject("html", method="GET", path=r"/labels$")
     code, output = _doctor(capsys, "--skip-sentry")
     assert code == 1
     (failed,) = _lines(output, "✗")

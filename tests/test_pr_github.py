@@ -414,7 +414,12 @@ def test_a_refused_write_names_the_permissions(gh: FakeGitHub, tmp_path: Path) -
 def test_a_refusal_names_the_request_that_failed_and_keeps_githubs_own_message(
     gh: FakeGitHub, tmp_path: Path
 ) -> None:
-    gh.inject("POST", r"/git/refs$", 403, {"message": "Resource not accessible by integration"})
+    gh.inject(
+        method="POST",
+        path=r"/git/refs$",
+        status=403,
+        body={"message": "Resource not accessible by integration"},
+    )
     with pytest.raises(
         GitHubError, match=r"not allowed to create branch selfheal/\w+ in acme/shop"
     ) as failure:
