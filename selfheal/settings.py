@@ -58,7 +58,8 @@ class SentrySettings:
     environment: str = "production"
     base_url: str = DEFAULT_SENTRY_BASE_URL
     min_frequency: int = 2
-    limit: int = 10
+    #: Issues a pull wants unless told otherwise; ``None`` = every issue (``SENTRY_ERROR_LIMIT=0``).
+    limit: int | None = 10
     token: str = field(default="", repr=False)
 
     @classmethod
@@ -81,7 +82,7 @@ class SentrySettings:
             environment=env.get("SENTRY_ENV", "").strip() or "production",
             base_url=_url(env, "SENTRY_BASE_URL", DEFAULT_SENTRY_BASE_URL),
             min_frequency=_int(env, "SENTRY_ERROR_MIN_FREQUENCY", 2),
-            limit=_int(env, "SENTRY_ERROR_LIMIT", 10),
+            limit=_int(env, "SENTRY_ERROR_LIMIT", 10) or None,
             token=token,
         )
 
