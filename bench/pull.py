@@ -25,7 +25,7 @@ from pathlib import Path
 import httpx
 
 from selfheal.settings import SentrySettings
-from selfheal.sources.sentry_pull import pull_sentry
+from selfheal.sources.sentry_pull import SentryQuery, pull_sentry
 
 TOKEN = "fake-sentry-token"  # noqa: S105 (the fake server's well-known test token)
 ORG = "acme"
@@ -86,7 +86,11 @@ def main() -> int:
         settings = SentrySettings(org=ORG, base_url=base_url, token=TOKEN)
         with tempfile.TemporaryDirectory() as scratch:
             report = pull_sentry(
-                settings, out=Path(scratch), limit=0, concurrency=args.concurrency, progress=False
+                settings,
+                SentryQuery.from_options(settings, limit=None),
+                out=Path(scratch),
+                concurrency=args.concurrency,
+                progress=False,
             )
         assert report.issues == args.issues, report.summary()
         assert not report.events_missing, report.summary()

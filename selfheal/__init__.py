@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import selfheal.startup_signals  # noqa: F401 - first: Ctrl-C while importing is one line
 from selfheal.config import Config, load_config
 from selfheal.errors import (
+    BugsinkError,
     ConfigError,
     GitHubError,
     InputError,
@@ -95,6 +96,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "BugsinkError",
     "Config",
     "ConfigError",
     "Evidence",

@@ -34,7 +34,7 @@ from selfheal.pullrequests.github import GitHubGateway, GitHubOptions, Repositor
 from selfheal.scrub import strip_url_userinfo
 from selfheal.settings import GitHubSettings, SentrySettings
 from selfheal.sources._http import ApiClient, RetryPolicy
-from selfheal.sources.sentry_pull import run_sync
+from selfheal.sources._pull import run_sync
 
 __all__ = [
     "Check",

@@ -11,8 +11,11 @@ and build their message from them; third-party errors are translated at the boun
     ├── InputError            a file we were asked to read is missing, malformed or hostile (path, problem)
     ├── ConfigError           configuration or environment is missing or wrong (setting, problem)
     │   └── MissingEnvError   a required environment variable is unset (name)
-    ├── RemoteError           a remote service failed (service, status, url, detail)
-    │   ├── SentryError       Sentry / Bugsink API
+    ├── RemoteError           a remote service failed (service, status, url, detail); the shared
+    │   │                     HTTP layer raises it for any service, named in the message
+    │   ├── SentryError       Sentry-specific: an organization or project that does not exist, an
+    │   │                     answer that is not Sentry's shape
+    │   ├── BugsinkError      Bugsink-specific: a project or an answer that is not Bugsink's shape
     │   └── GitHubError       GitHub API
     └── NotebookError         a notebook failed while executing (notebook, cell, detail)
 """
@@ -22,6 +25,7 @@ from __future__ import annotations
 from pathlib import Path
 
 __all__ = [
+    "BugsinkError",
     "ConfigError",
     "GitHubError",
     "InputError",
@@ -105,10 +109,20 @@ class RemoteError(SelfhealError):
 
 
 class SentryError(RemoteError):
-    """The Sentry (or Bugsink) API failed."""
+    """A Sentry-specific failure: what Sentry answered makes the pull impossible (an unknown
+    organization or project, an answer that is not Sentry's shape). HTTP failures of any
+    service are plain :class:`RemoteError`."""
 
     def __init__(self, detail: str, *, status: int | None = None, url: str = "") -> None:
         super().__init__("Sentry", detail, status=status, url=url)
+
+
+class BugsinkError(RemoteError):
+    """A Bugsink-specific failure: an answer that is not Bugsink's shape, an issue without
+    stored events. HTTP failures of any service are plain :class:`RemoteError`."""
+
+    def __init__(self, detail: str, *, status: int | None = None, url: str = "") -> None:
+        super().__init__("Bugsink", detail, status=status, url=url)
 
 
 class GitHubError(RemoteError):

@@ -33,7 +33,7 @@ from selfheal.settings import SentrySettings, min_frequency_from_env, secret_val
 from selfheal.storage import read_json, write_json
 
 if TYPE_CHECKING:
-    from selfheal.sources.sentry_pull import PullReport
+    from selfheal.sources._pull import PullReport
 
 __all__ = [
     "DEFAULT_JUNIT_LOCATIONS",
@@ -267,26 +267,39 @@ def _refuse_to_replace_real_data(export: Path) -> None:
 def pull_sample(
     out_dir: str | Path = "out", *, limit: int | None = None, progress: bool | None = None
 ) -> PullReport:
-    """The bundled sample through the built-in Sentry simulator (never over a real export)."""
-    from selfheal.sources.sentry_pull import pull_sentry
+    """The bundled sample through the built-in Sentry simulator (never over a real export).
+
+    ``limit``: issues wanted, ``None`` = all of them.
+    """
+    from selfheal.sources.sentry_pull import SentryQuery, pull_sentry
     from selfheal.testing.fake_sentry import FakeSentry
 
     out = in_project(out_dir)
     _refuse_to_replace_real_data(out / SENTRY_EXPORT)
     with FakeSentry.from_export(sample_path("sentry_errors.json")) as fake:
-        settings = SentrySettings(org=fake.org, base_url=fake.base_url, token=fake.token, limit=10)
-        report = pull_sentry(settings, out=out, limit=0 if limit is None else limit, progress=progress)
+        settings = SentrySettings(org=fake.org, base_url=fake.base_url, token=fake.token)
+        report = pull_sentry(
+            settings, SentryQuery.from_options(settings, limit=limit), out=out, progress=progress
+        )
     record_pull(report.path, "sample", "bundled sample (built-in simulator)")
     return report
+
+
+def _wanted(limit: int, default: int | None) -> int | None:
+    """A notebook's ``limit`` as the sources take it: ``-1`` = ``default``, ``0`` = every issue."""
+    if limit < -1:
+        raise ConfigError("limit", f"must be -1 (the default), 0 (every issue) or more, got {limit}")
+    return default if limit == -1 else limit or None
 
 
 def pull(
     source: str = "auto",
     out_dir: str | Path = "out",
     *,
-    limit: int | None = None,
+    limit: int = -1,
     projects: Sequence[str] = (),
     stats_period: str = "14d",
+    since: str = "",
     environ: Mapping[str, str] | None = None,
     progress: bool | None = None,
 ) -> PullReport | None:
@@ -298,26 +311,31 @@ def pull(
     environment's settings; ``"bugsink"`` from Bugsink; ``"file"`` reuses the export already
     there; ``"none"`` pulls nothing; ``"auto"``: see :func:`resolve_source`. Returns ``None``
     when nothing was pulled (``file`` and ``none``).
+
+    The options take a notebook's literals: ``limit`` ``-1`` = the default (``SENTRY_ERROR_LIMIT``
+    for Sentry, every issue for Bugsink and the sample), ``0`` = every issue; ``projects``
+    ``[]`` = ``SENTRY_PROJECT``; ``since`` (ISO-8601, Sentry only) ``""`` = the last
+    ``stats_period`` instead.
     """
-    from selfheal.sources.sentry_pull import pull_sentry  # I/O stage, imported on use
+    from selfheal.sources.sentry_pull import SentryQuery, pull_sentry  # I/O stage, imported on use
 
     out = in_project(out_dir, environ)
     if source == "auto":
         source = load_config(project_root(environ=environ)).source
     source = resolve_source(source, environ, out_dir=out)
     if source == "sample":
-        return pull_sample(out, limit=limit, progress=progress)
+        return pull_sample(out, limit=_wanted(limit, None), progress=progress)
     if source == "sentry":
         settings = SentrySettings.from_env(environ)
-        report = pull_sentry(
+        query = SentryQuery.from_options(
             settings,
-            out=out,
-            limit=limit,
+            limit=_wanted(limit, settings.limit),
             projects=projects,
             stats_period=stats_period,
-            progress=progress,
+            since=since,
         )
-        chosen = ",".join(projects or settings.projects) or "all projects"
+        report = pull_sentry(settings, query, out=out, progress=progress)
+        chosen = ",".join(query.projects) or "all projects"
         record_pull(report.path, "sentry", f"{settings.org}/{chosen}")
         return report
     if source == "bugsink":
@@ -325,7 +343,7 @@ def pull(
         from selfheal.sources.bugsink import pull_bugsink
 
         bugsink = BugsinkSettings.from_env(environ)
-        report = pull_bugsink(bugsink, out=out, limit=limit, progress=progress)
+        report = pull_bugsink(bugsink, out=out, limit=_wanted(limit, None), progress=progress)
         record_pull(report.path, "bugsink", f"project {bugsink.project}")
         return report
     if source == "file":

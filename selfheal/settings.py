@@ -49,7 +49,8 @@ class SentrySettings:
     projects: tuple[str, ...] = ()
     environment: str = "production"
     base_url: str = DEFAULT_SENTRY_BASE_URL
-    limit: int = 10
+    #: Issues a pull wants unless told otherwise; ``None`` = every issue (``SENTRY_ERROR_LIMIT=0``).
+    limit: int | None = 10
     token: str = field(default="", repr=False)
 
     @classmethod
@@ -71,7 +72,7 @@ class SentrySettings:
             projects=projects,
             environment=env_text(env, "SENTRY_ENV") or "production",
             base_url=env_url(env, "SENTRY_BASE_URL", DEFAULT_SENTRY_BASE_URL),
-            limit=env_int(env, "SENTRY_ERROR_LIMIT", 10),
+            limit=env_int(env, "SENTRY_ERROR_LIMIT", 10) or None,
             token=token,
         )
 

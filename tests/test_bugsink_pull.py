@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from selfheal.cli import main
-from selfheal.errors import ConfigError, SentryError
+from selfheal.errors import ConfigError, RemoteError, SentryError
 from selfheal.settings import BugsinkSettings
 from selfheal.sources._http import RetryPolicy
 from selfheal.sources.bugsink import pull_bugsink, sentry_event_from_bugsink, sentry_issue_from_bugsink
@@ -269,11 +269,23 @@ def test_a_rejected_token_names_bugsink_token_and_never_shows_it(tmp_path: Path)
     with fake_bugsink() as fake:
         secret = "f" * 40
         settings = BugsinkSettings(base_url=fake.base_url, project="1", token=secret)
-        with pytest.raises(SentryError, match="Bugsink rejected the token") as caught:
+        with pytest.raises(RemoteError, match="Bugsink rejected the token") as caught:
             pull_bugsink(settings, out=tmp_path, progress=False, retry=FAST)
     assert caught.value.status == 401
     assert "BUGSINK_TOKEN" in str(caught.value)
     assert secret not in str(caught.value)
+
+
+def test_a_bugsink_failure_is_named_after_bugsink_not_sentry(tmp_path: Path) -> None:
+    """Issue 15: the shared HTTP layer said `Sentry HTTP 401 …: Bugsink rejected the token`."""
+    with fake_bugsink() as fake:
+        settings = BugsinkSettings(base_url=fake.base_url, project="1", token="not-the-token")
+        with pytest.raises(RemoteError) as caught:
+            pull_bugsink(settings, out=tmp_path, progress=False, retry=FAST)
+    assert str(caught.value).startswith("Bugsink HTTP 401 ")
+    assert caught.value.service == "Bugsink"
+    assert not isinstance(caught.value, SentryError)
+    assert "Sentry" not in str(caught.value)
 
 
 def test_pull_bugsink_command(

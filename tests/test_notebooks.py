@@ -30,6 +30,7 @@ EXPECTED_PARAMETERS: dict[str, dict[str, str]] = {
         "limit": "int",
         "projects": "list",
         "stats_period": "str",
+        "since": "str",
     },
     "02-normalize": {
         "out_dir": "str",

@@ -12,6 +12,7 @@ import selfheal
 
 #: The public surface. Adding or removing a name is an API change: update this list on purpose.
 PUBLIC = [
+    "BugsinkError",
     "Config",
     "ConfigError",
     "Evidence",

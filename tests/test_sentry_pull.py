@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 import stamina
 
-from selfheal.errors import ConfigError, SentryError
+from selfheal.errors import ConfigError, RemoteError
 from selfheal.settings import SentrySettings
 from selfheal.sources._http import RetryPolicy
-from selfheal.sources.sentry_pull import PullReport, pull_sentry
+from selfheal.sources._pull import PullReport
+from selfheal.sources.sentry_pull import SentryQuery, pull_sentry
 from selfheal.storage import write_json
 from selfheal.testing._server import RandomFaults
 from selfheal.testing.fake_sentry import FakeSentry, synthetic_export
@@ -36,6 +37,11 @@ def settings_for(fake: FakeSentry, **overrides: Any) -> SentrySettings:
     return SentrySettings(**options)
 
 
+def query_for(fake: FakeSentry, **options: Any) -> SentryQuery:
+    """The query of a pull from ``fake`` with these options (the rest from its settings)."""
+    return SentryQuery.from_options(settings_for(fake), **options)
+
+
 def pulled(report: PullReport) -> list[dict[str, Any]]:
     data: list[dict[str, Any]] = json.loads(report.path.read_text(encoding="utf-8"))
     return data
@@ -55,7 +61,9 @@ def assert_complete(report: PullReport, fake: FakeSentry) -> None:
 
 def test_pages_through_every_issue_in_server_order(tmp_path: Path) -> None:
     with FakeSentry.synthetic(250) as fake:
-        report = pull_sentry(settings_for(fake), out=tmp_path, limit=0, progress=False, retry=FAST)
+        report = pull_sentry(
+            settings_for(fake), query_for(fake, limit=None), out=tmp_path, progress=False, retry=FAST
+        )
         assert_complete(report, fake)
         assert report.path == tmp_path / "sentry_errors.json"
         assert (report.issues, report.events_fetched, report.pages) == (250, 250, 3)
@@ -77,7 +85,9 @@ def test_limit_defaults_to_settings_and_stops_paging_early(tmp_path: Path) -> No
         (page,) = [r for r in fake.requests if r.is_issue_list_request]
         assert page.query["limit"] == ("10",)
     with FakeSentry.synthetic(250) as fake:
-        report = pull_sentry(settings_for(fake), out=tmp_path, limit=150, progress=False, retry=FAST)
+        report = pull_sentry(
+            settings_for(fake), query_for(fake, limit=150), out=tmp_path, progress=False, retry=FAST
+        )
         assert issue_ids(report) == fake.issue_ids()[:150]
         assert report.pages == 2
         assert sum(r.is_event_request for r in fake.requests) == 150
@@ -86,7 +96,12 @@ def test_limit_defaults_to_settings_and_stops_paging_early(tmp_path: Path) -> No
 def test_concurrency_never_exceeds_the_servers_advertised_limit(tmp_path: Path) -> None:
     with FakeSentry.synthetic(120, latency=0.01, concurrent_limit=4) as fake:
         report = pull_sentry(
-            settings_for(fake), out=tmp_path, limit=0, concurrency=8, progress=False, retry=FAST
+            settings_for(fake),
+            query_for(fake, limit=None),
+            out=tmp_path,
+            concurrency=8,
+            progress=False,
+            retry=FAST,
         )
         assert_complete(report, fake)
         assert fake.max_in_flight <= 4
@@ -97,7 +112,12 @@ def test_concurrency_never_exceeds_the_servers_advertised_limit(tmp_path: Path) 
 def test_concurrency_uses_but_never_exceeds_the_callers_bound(tmp_path: Path) -> None:
     with FakeSentry.synthetic(120, latency=0.01, concurrent_limit=25) as fake:
         report = pull_sentry(
-            settings_for(fake), out=tmp_path, limit=0, concurrency=3, progress=False, retry=FAST
+            settings_for(fake),
+            query_for(fake, limit=None),
+            out=tmp_path,
+            concurrency=3,
+            progress=False,
+            retry=FAST,
         )
         assert_complete(report, fake)
         # Issue 15: was `== 3`, which needs three requests to coincide on a loaded machine. The fake's
@@ -109,7 +129,7 @@ def test_concurrency_uses_but_never_exceeds_the_callers_bound(tmp_path: Path) ->
 
 def test_event_fetching_overlaps_page_fetching(tmp_path: Path) -> None:
     with FakeSentry.synthetic(300, latency=0.01) as fake:
-        pull_sentry(settings_for(fake), out=tmp_path, limit=0, progress=False, retry=FAST)
+        pull_sentry(settings_for(fake), query_for(fake, limit=None), out=tmp_path, progress=False, retry=FAST)
         log = fake.requests
         last_page = max(r.started for r in log if r.is_issue_list_request)
         first_page_done = min(r.finished for r in log if r.is_issue_list_request)
@@ -120,7 +140,9 @@ def test_event_fetching_overlaps_page_fetching(tmp_path: Path) -> None:
 
 def test_overlapping_pages_still_yield_each_issue_once(tmp_path: Path) -> None:
     with FakeSentry.synthetic(230, page_overlap=7) as fake:
-        report = pull_sentry(settings_for(fake), out=tmp_path, limit=0, progress=False, retry=FAST)
+        report = pull_sentry(
+            settings_for(fake), query_for(fake, limit=None), out=tmp_path, progress=False, retry=FAST
+        )
         assert_complete(report, fake)
         assert report.pages == 3
         assert sum(r.is_event_request for r in fake.requests) == 230
@@ -129,7 +151,9 @@ def test_overlapping_pages_still_yield_each_issue_once(tmp_path: Path) -> None:
 def test_429_waits_until_the_reset_time(tmp_path: Path) -> None:
     with FakeSentry.synthetic(5) as fake:
         fake.inject("rate_limit", path="/events/", reset_in=0.3)
-        report = pull_sentry(settings_for(fake), out=tmp_path, limit=0, progress=False, retry=FAST)
+        report = pull_sentry(
+            settings_for(fake), query_for(fake, limit=None), out=tmp_path, progress=False, retry=FAST
+        )
         assert_complete(report, fake)
         log = fake.requests
         refused = next(r for r in log if r.status == 429)
@@ -148,7 +172,9 @@ def test_429_waits_until_the_reset_time(tmp_path: Path) -> None:
 def test_429_prefers_retry_after_when_present(tmp_path: Path) -> None:
     with FakeSentry.synthetic(3, retry_after=0.2) as fake:
         fake.inject("rate_limit", path="/events/", reset_in=30)
-        report = pull_sentry(settings_for(fake), out=tmp_path, limit=0, progress=False, retry=FAST)
+        report = pull_sentry(
+            settings_for(fake), query_for(fake, limit=None), out=tmp_path, progress=False, retry=FAST
+        )
         assert_complete(report, fake)
         refused = next(r for r in fake.requests if r.status == 429)
         retried = next(r for r in fake.requests if r.path == refused.path and r.started > refused.finished)
@@ -160,7 +186,12 @@ def test_429_prefers_retry_after_when_present(tmp_path: Path) -> None:
 def test_remaining_zero_pauses_until_the_window_resets(tmp_path: Path) -> None:
     with FakeSentry.synthetic(4, requests_per_window=3, window=0.5) as fake:
         report = pull_sentry(
-            settings_for(fake), out=tmp_path, limit=0, concurrency=1, progress=False, retry=FAST
+            settings_for(fake),
+            query_for(fake, limit=None),
+            out=tmp_path,
+            concurrency=1,
+            progress=False,
+            retry=FAST,
         )
         assert_complete(report, fake)
         assert [r.status for r in fake.requests] == [200] * 5  # paused instead of hitting 429
@@ -174,7 +205,9 @@ def test_faults_everywhere_still_give_every_issue_once_with_its_event(tmp_path: 
     with FakeSentry.synthetic(220, faults=faults, slow_seconds=1.0) as fake:
         fake.inject("truncate", path="/events/")
         fake.inject("truncate", path="/issues/", count=1)
-        report = pull_sentry(settings_for(fake), out=tmp_path, limit=0, progress=False, retry=policy)
+        report = pull_sentry(
+            settings_for(fake), query_for(fake, limit=None), out=tmp_path, progress=False, retry=policy
+        )
         assert_complete(report, fake)
         assert fake.wait_idle()
         faulted = [r.fault for r in fake.requests if r.fault]
@@ -186,7 +219,9 @@ def test_faults_everywhere_still_give_every_issue_once_with_its_event(tmp_path: 
 def test_an_event_that_keeps_failing_is_null_counted_and_reported(tmp_path: Path) -> None:
     with FakeSentry.synthetic(6) as fake:
         fake.inject("error", path="/issues/1003/events/", count=100, status=503)
-        report = pull_sentry(settings_for(fake), out=tmp_path, limit=0, progress=False, retry=FAST)
+        report = pull_sentry(
+            settings_for(fake), query_for(fake, limit=None), out=tmp_path, progress=False, retry=FAST
+        )
         items = pulled(report)
         assert [item["issue"]["id"] for item in items] == fake.issue_ids()
         assert report.events_missing == ("1003",)
@@ -199,12 +234,14 @@ def test_an_event_that_keeps_failing_is_null_counted_and_reported(tmp_path: Path
 def test_other_4xx_are_never_retried(tmp_path: Path) -> None:
     with FakeSentry.synthetic(3) as fake, stamina.set_testing(True, attempts=5):
         fake.inject("error", path="/issues/1002/events/", status=400)
-        report = pull_sentry(settings_for(fake), out=tmp_path, limit=0, progress=False)
+        report = pull_sentry(settings_for(fake), query_for(fake, limit=None), out=tmp_path, progress=False)
         assert report.events_missing == ("1002",)
         assert sum("/issues/1002/" in r.path for r in fake.requests) == 1
     with FakeSentry.synthetic(2) as fake:
         fake.items[1]["latestEvent"] = None  # the server has no event for it: 404
-        report = pull_sentry(settings_for(fake), out=tmp_path, limit=0, progress=False, retry=FAST)
+        report = pull_sentry(
+            settings_for(fake), query_for(fake, limit=None), out=tmp_path, progress=False, retry=FAST
+        )
         assert report.events_missing == ("1002",)
         assert sum("/issues/1002/" in r.path for r in fake.requests) == 1
 
@@ -212,8 +249,11 @@ def test_other_4xx_are_never_retried(tmp_path: Path) -> None:
 def test_a_body_that_stays_broken_is_retried_once_then_a_clear_error(tmp_path: Path) -> None:
     with FakeSentry.synthetic(3) as fake:
         fake.inject("truncate", path="/issues/", count=2)
-        with pytest.raises(SentryError, match="not valid JSON twice") as caught:
-            pull_sentry(settings_for(fake), out=tmp_path, limit=0, progress=False, retry=FAST)
+        with pytest.raises(RemoteError, match="not valid JSON twice") as caught:
+            pull_sentry(
+                settings_for(fake), query_for(fake, limit=None), out=tmp_path, progress=False, retry=FAST
+            )
+        assert caught.value.service == "Sentry"
         assert len(fake.requests) == 2
         assert "/api/0/organizations/acme/issues/" in str(caught.value)
         assert not (tmp_path / "sentry_errors.json").exists()
@@ -222,7 +262,9 @@ def test_a_body_that_stays_broken_is_retried_once_then_a_clear_error(tmp_path: P
 def test_works_without_rate_limit_headers_like_self_hosted(tmp_path: Path) -> None:
     with FakeSentry.synthetic(130, rate_limit_headers=False, concurrent_limit=100) as fake:
         fake.inject("rate_limit", path="/events/")  # a bare 429: plain backoff
-        report = pull_sentry(settings_for(fake), out=tmp_path, limit=0, progress=False, retry=FAST)
+        report = pull_sentry(
+            settings_for(fake), query_for(fake, limit=None), out=tmp_path, progress=False, retry=FAST
+        )
         assert_complete(report, fake)
         assert report.retries == 1
 
@@ -230,10 +272,12 @@ def test_works_without_rate_limit_headers_like_self_hosted(tmp_path: Path) -> No
 def test_401_says_the_token_was_rejected_without_showing_it(tmp_path: Path) -> None:
     with FakeSentry.synthetic(3) as fake:
         secret = "sntryu_" + "b" * 40
-        with pytest.raises(SentryError) as caught:
+        with pytest.raises(RemoteError) as caught:
             pull_sentry(settings_for(fake, token=secret), out=tmp_path, progress=False, retry=FAST)
         message = str(caught.value)
         assert caught.value.status == 401
+        assert caught.value.service == "Sentry"
+        assert message.startswith("Sentry HTTP 401 ")
         assert "rejected the token" in message
         assert "SENTRY_AUTH_TOKEN" in message
         assert "event:read, project:read, org:read" in message
@@ -245,15 +289,18 @@ def test_401_says_the_token_was_rejected_without_showing_it(tmp_path: Path) -> N
 
 def test_403_names_the_missing_scope(tmp_path: Path) -> None:
     with FakeSentry.synthetic(3, denied_scopes={"event:read"}) as fake:
-        with pytest.raises(SentryError, match="lacks the event:read scope") as caught:
+        with pytest.raises(RemoteError, match="lacks the event:read scope") as caught:
             pull_sentry(settings_for(fake), out=tmp_path, progress=False, retry=FAST)
         assert caught.value.status == 403
+        assert caught.value.service == "Sentry"
         assert fake.token not in str(caught.value)
 
 
 def test_self_hosted_base_url_with_a_path(tmp_path: Path) -> None:
     with FakeSentry.synthetic(150, path_prefix="/tools/sentry") as fake:
-        report = pull_sentry(settings_for(fake), out=tmp_path, limit=0, progress=False, retry=FAST)
+        report = pull_sentry(
+            settings_for(fake), query_for(fake, limit=None), out=tmp_path, progress=False, retry=FAST
+        )
         assert_complete(report, fake)
         assert all(r.path.startswith("/tools/sentry/api/0/") for r in fake.requests)
 
@@ -261,26 +308,27 @@ def test_self_hosted_base_url_with_a_path(tmp_path: Path) -> None:
 def test_link_urls_naming_another_host_are_not_followed_with_the_token(tmp_path: Path) -> None:
     # A region host or a proxy: Sentry's Link header names the address it believes it has.
     with FakeSentry.synthetic(150, public_url="https://de.sentry.io") as fake:
-        report = pull_sentry(settings_for(fake), out=tmp_path, limit=0, progress=False, retry=FAST)
+        report = pull_sentry(
+            settings_for(fake), query_for(fake, limit=None), out=tmp_path, progress=False, retry=FAST
+        )
         assert_complete(report, fake)
         assert report.pages == 2  # the cursor was followed, on our own base URL
 
 
 def test_projects_environment_and_time_range_are_sent(tmp_path: Path) -> None:
     with FakeSentry.synthetic(5) as fake:
-        pull_sentry(
-            settings_for(fake, projects=("ignored-by-override",)),
-            out=tmp_path / "x.json",
-            limit=0,
+        settings = settings_for(fake, projects=("ignored-by-override",))
+        query = SentryQuery.from_options(
+            settings,
+            limit=None,
             projects=("pump-station", "42"),
             environment="",
             since="2026-11-01T00:00:00Z",
             until="2026-11-08",
             sort="freq",
             group_stats_period="24h",
-            progress=False,
-            retry=FAST,
         )
+        pull_sentry(settings, query, out=tmp_path / "x.json", progress=False, retry=FAST)
         assert (tmp_path / "x.json").exists()
         page = fake.requests[0].query
         assert page["project"] == ("pump-station", "42")
@@ -296,6 +344,7 @@ def test_projects_environment_and_time_range_are_sent(tmp_path: Path) -> None:
     ("options", "problem"),
     [
         ({"limit": -1}, "--limit"),
+        ({"limit": 0}, "--limit"),  # one encoding in the library: None = every issue
         ({"concurrency": 0}, "--concurrency"),
         ({"since": "last tuesday"}, "--since"),
         ({"until": "2026-11-08"}, "--until"),
@@ -303,15 +352,23 @@ def test_projects_environment_and_time_range_are_sent(tmp_path: Path) -> None:
 )
 def test_bad_options_are_config_errors(tmp_path: Path, options: dict[str, Any], problem: str) -> None:
     settings = SentrySettings(org="acme", base_url="http://127.0.0.1:9", token="t")
+    concurrency = options.get("concurrency", 8)  # a pull option; the others make the query
+    query_options = {name: value for name, value in options.items() if name != "concurrency"}
     with pytest.raises(ConfigError, match=problem):
-        pull_sentry(settings, out=tmp_path, progress=False, **options)
+        pull_sentry(
+            settings,
+            SentryQuery.from_options(settings, **query_options),
+            out=tmp_path,
+            concurrency=concurrency,
+            progress=False,
+        )
 
 
 def test_unreachable_server_is_one_clear_error(tmp_path: Path) -> None:
     with FakeSentry.synthetic(1) as fake:
         base_url = fake.base_url
     settings = SentrySettings(org="acme", base_url=base_url, token="secret-token-value")
-    with pytest.raises(SentryError, match="cannot reach Sentry") as caught:
+    with pytest.raises(RemoteError, match="cannot reach Sentry") as caught:
         pull_sentry(settings, out=tmp_path, progress=False, retry=FAST)
     assert "secret-token-value" not in str(caught.value)
 
@@ -320,7 +377,9 @@ def test_pull_works_inside_a_running_event_loop_like_a_notebook(tmp_path: Path) 
     with FakeSentry.synthetic(12) as fake:
 
         async def notebook_cell() -> PullReport:
-            return pull_sentry(settings_for(fake), out=tmp_path, limit=0, progress=False, retry=FAST)
+            return pull_sentry(
+                settings_for(fake), query_for(fake, limit=None), out=tmp_path, progress=False, retry=FAST
+            )
 
         report = asyncio.run(notebook_cell())
         assert_complete(report, fake)
@@ -328,7 +387,9 @@ def test_pull_works_inside_a_running_event_loop_like_a_notebook(tmp_path: Path) 
 
 def test_progress_bar_when_asked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with FakeSentry.synthetic(30) as fake:
-        report = pull_sentry(settings_for(fake), out=tmp_path, limit=0, progress=True, retry=FAST)
+        report = pull_sentry(
+            settings_for(fake), query_for(fake, limit=None), out=tmp_path, progress=True, retry=FAST
+        )
         assert_complete(report, fake)
     err = capsys.readouterr().err
     assert "latest events" in err
@@ -339,7 +400,12 @@ def test_in_process_transport_needs_no_sockets(tmp_path: Path) -> None:
     fake = FakeSentry.synthetic(150, latency=0.001)
     settings = SentrySettings(org="acme", base_url="http://sentry.invalid", token=fake.token)
     report = pull_sentry(
-        settings, out=tmp_path, limit=0, progress=False, retry=FAST, transport=fake.transport()
+        settings,
+        SentryQuery.from_options(settings, limit=None),
+        out=tmp_path,
+        progress=False,
+        retry=FAST,
+        transport=fake.transport(),
     )
     assert_complete(report, fake)
 
@@ -354,7 +420,9 @@ def test_the_bundled_example_export_round_trips(tmp_path: Path) -> None:
     ]
     export = [{"issue": issue, "latestEvent": event}]
     with FakeSentry.from_export(export, token="dummy") as fake:
-        report = pull_sentry(settings_for(fake), out=tmp_path, query="", progress=False, retry=FAST)
+        report = pull_sentry(
+            settings_for(fake), query_for(fake, query=""), out=tmp_path, progress=False, retry=FAST
+        )
         assert pulled(report) == export  # exactly as the API returned them
 
 
@@ -363,17 +431,28 @@ def test_output_is_byte_for_byte_what_storage_write_json_writes(tmp_path: Path) 
     export[3]["issue"]["title"] = 'UnicodeError: café ☕ line\nbreak "quoted"'
     export[5]["latestEvent"] = None  # a missing event is encoded too
     with FakeSentry(export) as fake:
-        report = pull_sentry(settings_for(fake), out=tmp_path, limit=0, progress=False, retry=FAST)
+        report = pull_sentry(
+            settings_for(fake), query_for(fake, limit=None), out=tmp_path, progress=False, retry=FAST
+        )
     reference = write_json(tmp_path / "reference.json", pulled(report))
     assert report.path.read_bytes() == reference.read_bytes()
     with FakeSentry([]) as fake:
-        empty = pull_sentry(settings_for(fake), out=tmp_path / "empty", limit=0, progress=False, retry=FAST)
+        empty = pull_sentry(
+            settings_for(fake),
+            query_for(fake, limit=None),
+            out=tmp_path / "empty",
+            progress=False,
+            retry=FAST,
+        )
     assert empty.path.read_text(encoding="utf-8") == "[]\n"
     assert empty.pages == 1
 
 
 def test_a_server_whose_cursor_never_advances_is_an_error_not_a_hang(tmp_path: Path) -> None:
     with FakeSentry.synthetic(250, page_overlap=100) as fake:
-        with pytest.raises(SentryError, match="pagination loops"):
-            pull_sentry(settings_for(fake), out=tmp_path, limit=0, progress=False, retry=FAST)
+        with pytest.raises(RemoteError, match="pagination loops") as caught:
+            pull_sentry(
+                settings_for(fake), query_for(fake, limit=None), out=tmp_path, progress=False, retry=FAST
+            )
+        assert caught.value.service == "Sentry"
         assert sum(r.is_issue_list_request for r in fake.requests) == 2

@@ -19,7 +19,7 @@ from selfheal.settings import BugsinkSettings, SentrySettings
 if TYPE_CHECKING:  # httpx, stamina and the clients load only when a pull runs
     from stamina.instrumentation import RetryDetails
 
-    from selfheal.sources.sentry_pull import PullReport
+    from selfheal.sources._pull import PullReport
 
 #: Requests in flight at once by default; the same number as ``selfheal.sources._http.DEFAULT_CONCURRENCY``
 #: (kept here so ``selfheal --help`` does not import httpx; a test checks they agree).
@@ -187,13 +187,13 @@ def _with_retries_reported(run: Callable[[argparse.Namespace], int]) -> Callable
 
 def _run_sentry(args: argparse.Namespace) -> int:
     from selfheal.pipeline import record_pull
-    from selfheal.sources.sentry_pull import pull_sentry
+    from selfheal.sources.sentry_pull import SentryQuery, pull_sentry
 
     settings = SentrySettings.from_env()
-    report = pull_sentry(
+    query = SentryQuery.from_options(
         settings,
-        out=in_project(args.out),  # the project's out/, from any sub-folder
-        limit=args.limit,
+        # the CLI's --limit: unset = SENTRY_ERROR_LIMIT, 0 = every issue
+        limit=settings.limit if args.limit is None else args.limit or None,
         projects=tuple(args.project),
         environment=args.environment,
         query=args.query,
@@ -202,10 +202,15 @@ def _run_sentry(args: argparse.Namespace) -> int:
         sort=args.sort,
         since=args.since,
         until=args.until,
+    )
+    report = pull_sentry(
+        settings,
+        query,
+        out=in_project(args.out),  # the project's out/, from any sub-folder
         concurrency=args.concurrency,
         progress=args.progress,
     )
-    chosen = ",".join(args.project or settings.projects) or "all projects"
+    chosen = ",".join(query.projects) or "all projects"
     record_pull(report.path, "sentry", f"{settings.org}/{chosen}")
     return _report(report)
 
@@ -218,7 +223,7 @@ def _run_bugsink(args: argparse.Namespace) -> int:
     report = pull_bugsink(
         settings,
         out=in_project(args.out),  # the project's out/, from any sub-folder
-        limit=args.limit,
+        limit=args.limit or None,  # the CLI's --limit 0 = every issue
         state=args.state,
         query=args.query,
         concurrency=args.concurrency,

@@ -11,9 +11,9 @@ so the source modules only say *what* to fetch:
 - a concurrency bound (default 8) that is lowered to the server's advertised
   ``X-Sentry-Rate-Limit-ConcurrentLimit`` and never exceeds it;
 - a body that is not valid JSON is retried once, then reported clearly;
-- 401/403 become one :class:`~selfheal.errors.SentryError` line that names the scope the
-  token lacks; the token itself never appears in any message, nor does ``user:password@``
-  of a configured URL;
+- every failure is one :class:`~selfheal.errors.RemoteError` line named after the service
+  (``Bugsink HTTP 401 …``); 401/403 name the scope the token lacks; the token itself never
+  appears in any message, nor does ``user:password@`` of a configured URL;
 - one deadline per request covers connecting, waiting and reading the whole body, and the
   body is capped (:attr:`RetryPolicy.max_body_bytes`); an HTML page where JSON was expected
   (a proxy or captive portal) is one clear error; a redirect to another origin is refused,
@@ -38,7 +38,7 @@ from typing import Any, Self
 import httpx
 import stamina
 
-from selfheal.errors import SentryError
+from selfheal.errors import RemoteError
 from selfheal.scrub import strip_url_userinfo
 
 __all__ = [
@@ -265,8 +265,8 @@ class ApiClient:
 
         ``scope`` names the token scope the endpoint needs, for the 403 message.
         ``urgent`` requests (pagination) go ahead of queued ones.
-        Raises :class:`~selfheal.errors.SentryError` when retries are exhausted or the
-        answer is a non-retryable error.
+        Raises :class:`~selfheal.errors.RemoteError` (``service`` = :attr:`service`) when
+        retries are exhausted or the answer is a non-retryable error.
         """
         broken_bodies = 0
         tries = 0
@@ -290,31 +290,37 @@ class ApiClient:
                         shown_url = exc.url
                         broken_bodies += 1
                         if broken_bodies > 1:
-                            raise SentryError(
+                            raise RemoteError(
+                                self.service,
                                 f"{self.service} sent a body that is not valid JSON twice ({exc.problem})",
                                 url=exc.url,
                             ) from exc
                         raise
         except _RetryableStatusError as exc:
-            raise SentryError(
+            raise RemoteError(
+                self.service,
                 f"{self.service} still failing after {tries} attempts: {exc.detail}",
                 status=exc.status,
                 url=exc.url,
             ) from exc
         except _BrokenBodyError as exc:  # only when attempts are exhausted on the first broken body
-            raise SentryError(
-                f"{self.service} sent a body that is not valid JSON ({exc.problem})", url=exc.url
+            raise RemoteError(
+                self.service,
+                f"{self.service} sent a body that is not valid JSON ({exc.problem})",
+                url=exc.url,
             ) from exc
         except httpx.TimeoutException as exc:
             limit = (
                 self.retry.request_deadline if isinstance(exc, _DeadlineError) else self.retry.request_timeout
             )
-            raise SentryError(
+            raise RemoteError(
+                self.service,
                 f"{self.service} did not answer within {limit:g} s ({tries} attempts)",
                 url=_request_url(exc, shown_url),
             ) from exc
         except httpx.TransportError as exc:
-            raise SentryError(
+            raise RemoteError(
+                self.service,
                 f"cannot reach {self.service} ({type(exc).__name__}: {self._scrub(str(exc))})",
                 url=_request_url(exc, shown_url),
             ) from exc
@@ -347,11 +353,12 @@ class ApiClient:
                 self._server_wait(response.headers, rate_limited=status == 429),
             )
         if status in (401, 403):
-            raise SentryError(self._auth_message(status, scope), status=status, url=full_url)
+            raise RemoteError(self.service, self._auth_message(status, scope), status=status, url=full_url)
         if status >= 400:
-            raise SentryError(self._detail(response, body), status=status, url=full_url)
+            raise RemoteError(self.service, self._detail(response, body), status=status, url=full_url)
         if _looks_like_html(response.headers, body):
-            raise SentryError(
+            raise RemoteError(
+                self.service,
                 f"{self.service} answered with an HTML page where JSON was expected: "
                 "a proxy or captive portal?",
                 status=status,
@@ -382,7 +389,8 @@ class ApiClient:
                         if response.is_redirect and location:
                             target = request.url.join(location)
                             if _origin(target) != origin:
-                                raise SentryError(
+                                raise RemoteError(
+                                    self.service,
                                     f"{self.service} redirected to another origin "
                                     f"({_origin_text(target)}); refusing to follow it with the token",
                                     status=response.status_code,
@@ -398,8 +406,10 @@ class ApiClient:
             raise _DeadlineError(
                 f"no complete answer within {self.retry.request_deadline:g} s", request=request
             ) from exc
-        raise SentryError(
-            f"{self.service} redirected more than {self.retry.max_redirects} times", url=str(request.url)
+        raise RemoteError(
+            self.service,
+            f"{self.service} redirected more than {self.retry.max_redirects} times",
+            url=str(request.url),
         )
 
     async def _read_capped(self, response: httpx.Response) -> bytes:
@@ -409,7 +419,8 @@ class ApiClient:
         async for chunk in response.aiter_bytes():
             size += len(chunk)
             if size > limit:
-                raise SentryError(
+                raise RemoteError(
+                    self.service,
                     f"{self.service} sent a body larger than the limit of {limit:,} bytes",
                     status=response.status_code,
                     url=str(response.request.url),

@@ -4,8 +4,9 @@ Bugsink (a self-hosted error tracker that accepts events from the official sentr
 its own read API — ``/api/canonical/0/`` with ``{next, previous, results}`` cursor pages and
 events in the SDK's raw snake_case payload.
 ``pull_bugsink`` lists a project's issues, fetches each one's newest event (event list, then
-detail) through the same :class:`~selfheal.sources._http.ApiClient` and pairing engine as the
-Sentry source, and maps both into Sentry's ``{"issue": ..., "latestEvent": ...}`` so
+detail) through the same :class:`~selfheal.sources._http.ApiClient` and engine
+(:mod:`selfheal.sources._pull`: pagination, pairing, progress, the output file) as the Sentry
+source, and maps both into Sentry's ``{"issue": ..., "latestEvent": ...}`` so
 ``out/sentry_errors.json`` and everything downstream stays the same.
 
 The mapping functions (:func:`sentry_issue_from_bugsink`, :func:`sentry_event_from_bugsink`)
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import aclosing
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,11 +25,18 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from selfheal.errors import ConfigError, SentryError
+from selfheal.errors import BugsinkError, ConfigError
 from selfheal.settings import BugsinkSettings
-from selfheal.sources._http import DEFAULT_CONCURRENCY, ApiClient, RetryPolicy
-from selfheal.sources.sentry_pull import PullReport, collect_issue_events, output_path, progress_for, run_sync
-from selfheal.storage import write_json
+from selfheal.sources._http import DEFAULT_CONCURRENCY, ApiClient, JsonResponse, RetryPolicy
+from selfheal.sources._pull import (
+    Issue,
+    PullReport,
+    check_concurrency,
+    check_limit,
+    paginate,
+    pull_to_file,
+    run_sync,
+)
 
 __all__ = [
     "API_ROOT",
@@ -296,11 +305,22 @@ def _list_tags(value: Any) -> list[tuple[str, str]]:
 
 
 # ------------------------------------------------------------------------------ fetching
-def _cursor(next_url: Any) -> str | None:
+def _next_cursor(page: JsonResponse) -> str | None:
+    """The cursor in a ``{next, previous, results}`` page's ``next`` URL (only the cursor:
+    the URL's host is whatever Bugsink believes it is)."""
+    next_url = _dict(page.data).get("next")
     if not isinstance(next_url, str) or not next_url:
         return None
     values = parse_qs(urlsplit(next_url).query).get("cursor")
     return values[0] if values else None
+
+
+def _results(page: JsonResponse) -> list[Any]:
+    """The ``results`` of a ``{next, previous, results}`` page."""
+    data = _dict(page.data)
+    if "results" not in data:
+        raise BugsinkError("expected a {next, previous, results} page", status=page.status, url=page.url)
+    return _list(data["results"])
 
 
 async def _find_project(client: ApiClient, wanted: str) -> dict[str, Any]:
@@ -309,26 +329,22 @@ async def _find_project(client: ApiClient, wanted: str) -> dict[str, Any]:
         response = await client.get_json(f"{API_ROOT}/projects/{wanted}/", urgent=True)
         project = _dict(response.data)
         if not project:
-            raise SentryError("expected a project object", status=response.status, url=response.url)
+            raise BugsinkError("expected a project object", status=response.status, url=response.url)
         return project
-    params: dict[str, str] = {}
-    while True:
-        response = await client.get_json(f"{API_ROOT}/projects/", params, urgent=True)
-        page = _dict(response.data)
-        for project in _list(page.get("results")):
-            if isinstance(project, dict) and wanted in {project.get("slug"), project.get("name")}:
-                return project
-        cursor = _cursor(page.get("next"))
-        if cursor is None:
-            raise ConfigError("BUGSINK_PROJECT", f"no Bugsink project with id, slug or name {wanted!r}")
-        params = {"cursor": cursor}
+    listing = paginate(client, f"{API_ROOT}/projects/", None, next_cursor=_next_cursor)
+    async with aclosing(listing) as pages:
+        async for page in pages:
+            for project in _results(page):
+                if isinstance(project, dict) and wanted in {project.get("slug"), project.get("name")}:
+                    return project
+    raise ConfigError("BUGSINK_PROJECT", f"no Bugsink project with id, slug or name {wanted!r}")
 
 
 async def pull_bugsink_async(
     settings: BugsinkSettings,
     *,
     out: Path,
-    limit: int | None = 0,
+    limit: int | None = None,
     state: str = "open",
     query: str = "",
     concurrency: int = DEFAULT_CONCURRENCY,
@@ -337,16 +353,11 @@ async def pull_bugsink_async(
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> PullReport:
     """The coroutine behind :func:`pull_bugsink`."""
-    wanted = limit or 0
-    if wanted < 0:
-        raise ConfigError("--limit", f"must not be negative, got {wanted}")
+    check_limit(limit)
     if state not in _STATES:
         raise ConfigError("--state", f"must be one of {', '.join(_STATES)}, got {state!r}")
-    if concurrency < 1:
-        raise ConfigError("--concurrency", f"must be at least 1, got {concurrency}")
-    target = output_path(out)
+    check_concurrency(concurrency)
     began = time.monotonic()
-    pages_fetched = 0
 
     async with ApiClient(
         settings.base_url,
@@ -358,74 +369,48 @@ async def pull_bugsink_async(
         transport=transport,
     ) as client:
         project = await _find_project(client, settings.project)
+        params: dict[str, str] = {
+            "project": str(project.get("id")),
+            "state": state,
+            "sort": "last_seen",
+            "order": "desc",
+        }
+        if query:
+            params["q"] = query
 
-        async def issue_pages() -> AsyncIterator[Sequence[Mapping[str, Any]]]:
-            nonlocal pages_fetched
-            params: dict[str, str] = {
-                "project": str(project.get("id")),
-                "state": state,
-                "sort": "last_seen",
-                "order": "desc",
-            }
-            if query:
-                params["q"] = query
-            cursors_seen: set[str] = set()
-            while True:
-                response = await client.get_json(f"{API_ROOT}/issues/", params, urgent=True)
-                pages_fetched += 1
-                page = _dict(response.data)
-                if "results" not in page:
-                    raise SentryError(
-                        "expected a {next, previous, results} page", status=response.status, url=response.url
-                    )
-                yield [issue for issue in _list(page["results"]) if isinstance(issue, dict) and "id" in issue]
-                # Take only the cursor from `next`: its host is whatever Bugsink believes it is.
-                cursor = _cursor(page.get("next"))
-                if cursor is None:
-                    return
-                if cursor in cursors_seen:
-                    raise SentryError(
-                        f"pagination loops: cursor {cursor!r} came back again", url=response.url
-                    )
-                cursors_seen.add(cursor)
-                params = {**params, "cursor": cursor}
+        async def issue_pages() -> AsyncIterator[Sequence[Issue]]:
+            listing = paginate(client, f"{API_ROOT}/issues/", params, next_cursor=_next_cursor)
+            async with aclosing(listing) as pages:
+                async for page in pages:
+                    yield [issue for issue in _results(page) if isinstance(issue, dict) and "id" in issue]
 
-        async def latest_event(issue: Mapping[str, Any]) -> Any:
+        async def latest_event(issue: Issue) -> Any:
             listing = await client.get_json(
                 f"{API_ROOT}/events/", {"issue": str(issue["id"]), "order": "desc"}
             )
             newest = next(iter(_list(_dict(listing.data).get("results"))), None)
             if not isinstance(newest, dict) or "id" not in newest:
-                raise SentryError("the issue has no stored events", status=404, url=listing.url)
+                raise BugsinkError("the issue has no stored events", status=404, url=listing.url)
             detail = await client.get_json(f"{API_ROOT}/events/{newest['id']}/")
             return _dict(detail.data)
 
-        with progress_for(progress, "Bugsink") as bar:
-            pairs, missing = await collect_issue_events(
-                issue_pages(), latest_event, limit=wanted or None, progress=bar
-            )
-        fetch_seconds = time.monotonic() - began
-        items = []
-        for pair in pairs:
-            issue, event = pair["issue"], pair["latestEvent"]
-            items.append(
-                {
-                    "issue": sentry_issue_from_bugsink(
-                        issue, _dict(event).get("data") if event else None, project
-                    ),
-                    "latestEvent": sentry_event_from_bugsink(event, issue) if event else None,
-                }
-            )
-        write_json(target, items)
-        return PullReport.of_run(
-            target,
-            items,
-            missing,
+        def as_sentry_item(issue: Issue, event: Any) -> dict[str, Any]:
+            return {
+                "issue": sentry_issue_from_bugsink(
+                    issue, _dict(event).get("data") if event else None, project
+                ),
+                "latestEvent": sentry_event_from_bugsink(event, issue) if event else None,
+            }
+
+        return await pull_to_file(
             client,
-            pages=pages_fetched,
+            issue_pages(),
+            latest_event,
+            out=out,
+            limit=limit,
+            progress=progress,
             began=began,
-            fetch_seconds=fetch_seconds,
-            source="Bugsink",
+            shape=as_sentry_item,
         )
 
 
@@ -433,7 +418,7 @@ def pull_bugsink(
     settings: BugsinkSettings,
     *,
     out: Path,
-    limit: int | None = 0,
+    limit: int | None = None,
     state: str = "open",
     query: str = "",
     concurrency: int = DEFAULT_CONCURRENCY,
@@ -443,10 +428,13 @@ def pull_bugsink(
 ) -> PullReport:
     """Pull a Bugsink project's issues with their newest events into ``out/sentry_errors.json``.
 
-    ``limit``: issues wanted (``0`` or ``None`` = all). ``state``: ``open`` (default),
+    ``limit``: issues wanted (``None`` = every issue). ``state``: ``open`` (default),
     ``unresolved``, ``resolved``, ``muted`` or ``all``. ``query``: Bugsink's ``q``
     (text or ``tag:value``). Issue ids in the output are Bugsink's UUIDs; ``shortId`` is its
-    friendly id (``DEMO-APP-2``).
+    friendly id (``DEMO-APP-2``). Raises :class:`~selfheal.errors.RemoteError`
+    (``service="Bugsink"``; :class:`~selfheal.errors.BugsinkError` for an answer that is not
+    Bugsink's shape) and :class:`~selfheal.errors.ConfigError` for bad options or an unknown
+    project.
     """
     return run_sync(
         pull_bugsink_async(

@@ -18,7 +18,7 @@ from task_builders import make_task
 from adversarial.checks import one_error_line
 from selfheal.cli import main
 from selfheal.contracts import save_tasks
-from selfheal.errors import SentryError
+from selfheal.errors import RemoteError
 from selfheal.sources._http import ApiClient, RetryPolicy
 from selfheal.testing.fake_github import FakeGitHub
 from selfheal.testing.fake_sentry import FakeSentry
@@ -58,7 +58,7 @@ _FAST = RetryPolicy(
 
 def _get(fake: FakeSentry, policy: RetryPolicy) -> None:
     async def go() -> None:
-        async with ApiClient(fake.base_url, fake.token, retry=policy) as client:
+        async with ApiClient(fake.base_url, fake.token, service="Sentry", retry=policy) as client:
             await client.get_json(f"api/0/organizations/{fake.org}/issues/")
 
     asyncio.run(go())
@@ -69,7 +69,7 @@ def test_a_server_dripping_one_byte_at_a_time_is_cut_off_at_the_request_deadline
     sentry.drip_interval = 0.5  # the body takes 100 s at this pace
     sentry.inject("drip", count=5)
     started = time.monotonic()
-    with pytest.raises(SentryError, match=r"did not answer within 1\.5 s"):
+    with pytest.raises(RemoteError, match=r"Sentry did not answer within 1\.5 s"):
         _get(sentry, _FAST)
     # two attempts of 1.5 s each, plus the backoff: the deadline is per request, not per read
     assert time.monotonic() - started < 2 * 1.5 + 2
@@ -78,7 +78,7 @@ def test_a_server_dripping_one_byte_at_a_time_is_cut_off_at_the_request_deadline
 @pytest.mark.timeout(60)
 def test_an_endless_body_is_capped(sentry: FakeSentry) -> None:
     sentry.inject("endless", count=5)
-    with pytest.raises(SentryError, match="larger than the limit of 1,000,000 bytes"):
+    with pytest.raises(RemoteError, match="Sentry sent a body larger than the limit of 1,000,000 bytes"):
         _get(sentry, RetryPolicy(attempts=1, request_timeout=20, max_body_bytes=1_000_000))
 
 
