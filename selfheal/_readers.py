@@ -11,6 +11,7 @@ readers parse an environment variable's text first and then apply the same rule.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -168,6 +169,20 @@ def env_int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0
     except ValueError:
         raise ConfigError(name, f"must be a whole number >= {minimum}, got {_shown(raw)}") from None
     return read_int(value, name, minimum=minimum)
+
+
+def env_number(env: Mapping[str, str], name: str, default: float, *, minimum: float = 0) -> float:
+    """A number environment variable (:func:`read_number`'s rule); ``default`` when unset or empty."""
+    raw = env_text(env, name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(name, f"must be a number >= {minimum:g}, got {_shown(raw)}") from None
+    if not math.isfinite(value):
+        raise ConfigError(name, f"must be a number >= {minimum:g}, got {_shown(raw)}")
+    return read_number(value, name, minimum=minimum)
 
 
 def env_url(env: Mapping[str, str], name: str, default: str) -> str:

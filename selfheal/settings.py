@@ -11,7 +11,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from selfheal._readers import env_int, env_text, env_url
+from selfheal._readers import env_int, env_number, env_text, env_url
 from selfheal.errors import MissingEnvError
 
 __all__ = ["BugsinkSettings", "GitHubSettings", "SentrySettings", "min_frequency_from_env", "secret_values"]
@@ -85,6 +85,10 @@ class GitHubSettings:
     repo: str
     api_url: str = DEFAULT_GITHUB_API_URL
     token: str = field(default="", repr=False)
+    #: ``SELFHEAL_GITHUB_PACE``: multiplies the spacing GitHub asks for between requests and
+    #: writes and every retry wait (1 = GitHub's pace; 0 = none, for a test server or a GitHub
+    #: Enterprise Server without secondary rate limits). Waits are reported unscaled.
+    pace: float = 1.0
 
     @property
     def full_name(self) -> str:
@@ -118,6 +122,7 @@ class GitHubSettings:
             repo=repo,
             api_url=env_url(env, "GITHUB_API_URL", DEFAULT_GITHUB_API_URL),
             token=token,
+            pace=env_number(env, "SELFHEAL_GITHUB_PACE", 1.0),
         )
 
 

@@ -24,8 +24,11 @@ def fixtures() -> Path:
 def _no_real_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests never see the developer's real tokens or service settings (kernels inherit os.environ)."""
     for name in list(os.environ):
-        if name.startswith(("SENTRY_", "GITHUB_", "BUGSINK_")):
+        if name.startswith(("SENTRY_", "GITHUB_", "BUGSINK_", "SELFHEAL_")):
             monkeypatch.delenv(name)
+    # The fake GitHub needs none of the spacing GitHub asks for (1 s between writes): tests of
+    # the pace itself set it back. Subprocesses and notebook kernels inherit this.
+    monkeypatch.setenv("SELFHEAL_GITHUB_PACE", "0")
 
 
 @dataclass(frozen=True, slots=True)

@@ -84,6 +84,7 @@ def test_real_run_opens_draft_prs_and_prints_counts(
     workdir: Path, gh: FakeGitHub, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    monkeypatch.setenv("SELFHEAL_GITHUB_PACE", "1")  # GitHub's own pace, as in production
     assert main(["pr", "--max-new", "1"]) == 0
     captured = capsys.readouterr()
     assert (

@@ -12,7 +12,7 @@ import pytest
 from task_builders import make_task
 
 from selfheal.config import Config
-from selfheal.errors import GitHubError
+from selfheal.errors import ConfigError, GitHubError
 from selfheal.models import Evidence, PatchTask
 from selfheal.pullrequests.github import GitHubOptions
 from selfheal.pullrequests.render import marked_fingerprint
@@ -498,3 +498,32 @@ def test_an_unreachable_github_is_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(GitHubError, match="could not list pull requests: ConnectionError") as failure:
         run_pr(tmp_path, Config(), dry_run=False, settings=settings, tasks=TASKS, options=options)
     assert TOKEN not in str(failure.value)
+
+
+_PACE_ENV = {"GITHUB_TOKEN": TOKEN, "GITHUB_OWNER": "acme", "GITHUB_REPO": "shop"}
+
+
+@pytest.mark.parametrize(
+    ("pace", "requests", "writes", "sleep_scale"),
+    [(None, 0.25, 1.0, 1.0), ("1", 0.25, 1.0, 1.0), ("0.5", 0.125, 0.5, 0.5), ("0", None, None, 0.0)],
+)
+def test_the_pace_scales_githubs_spacing_and_every_wait(
+    pace: str | None, requests: float | None, writes: float | None, sleep_scale: float
+) -> None:
+    from selfheal.pullrequests.github import GitHubGateway
+
+    env = _PACE_ENV if pace is None else {**_PACE_ENV, "SELFHEAL_GITHUB_PACE": pace}
+    gateway = GitHubGateway(GitHubSettings.from_env(env))
+    try:
+        assert gateway.options.seconds_between_requests == requests
+        assert gateway.options.seconds_between_writes == writes
+        assert gateway.options.sleep_scale == sleep_scale
+        assert gateway.options.backoff_seconds == GitHubOptions().backoff_seconds  # reported unscaled
+    finally:
+        gateway.close()
+
+
+@pytest.mark.parametrize("pace", ["fast", "-1", "nan", "inf"])
+def test_a_wrong_pace_is_one_line_naming_the_variable(pace: str) -> None:
+    with pytest.raises(ConfigError, match=r"configuration SELFHEAL_GITHUB_PACE: must be a number >= 0"):
+        GitHubSettings.from_env({**_PACE_ENV, "SELFHEAL_GITHUB_PACE": pace})

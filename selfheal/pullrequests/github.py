@@ -26,7 +26,7 @@ import base64
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial, wraps
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -77,6 +77,21 @@ class GitHubOptions:
     seconds_between_writes: float | None = 1.0
     #: Told about every retry before its wait ("retry 1 of 4 in 2.0 s: …"); the CLI prints it.
     on_retry: Callable[[str], None] | None = None
+
+    def paced(self, pace: float) -> GitHubOptions:
+        """These options at ``pace`` (:attr:`GitHubSettings.pace`): spacing and sleeps scaled."""
+        if pace == 1:
+            return self
+
+        def spacing(seconds: float | None) -> float | None:
+            return None if seconds is None or pace == 0 else seconds * pace
+
+        return replace(
+            self,
+            sleep_scale=self.sleep_scale * pace,
+            seconds_between_requests=spacing(self.seconds_between_requests),
+            seconds_between_writes=spacing(self.seconds_between_writes),
+        )
 
     @classmethod
     def for_tests(cls) -> GitHubOptions:
@@ -217,7 +232,7 @@ class GitHubGateway:
         secrets: Sequence[str] = (),
     ) -> None:
         self.settings = settings
-        self.options = options or GitHubOptions()
+        self.options = (options or GitHubOptions()).paced(settings.pace)
         self.stats = RequestStats()
         self._secrets = tuple(secrets) + ((settings.token,) if settings.token else ())
         github.set_log_level(logging.WARNING)  # PyGithub logs retries at INFO to stderr
