@@ -506,7 +506,7 @@ def _offline_mimebundle(spec: dict[str, Any], **_: Any) -> tuple[dict[str, Any],
     import vl_convert  # only a notebook display needs it; plain chart code does not
 
     svg: str = vl_convert.vegalite_to_svg(spec)
-    png: bytes = vl_convert.vegalite_to_png(spec, scale=1.5)
+    png: bytes = vl_convert.svg_to_png(svg, scale=1.5)  # the same image, without compiling the spec twice
     bundle = {
         VEGALITE_MIMETYPE: spec,
         "image/svg+xml": svg,
