@@ -12,6 +12,12 @@ from typing import Protocol
 
 import pytest
 
+from selfheal.lean_imports import skip_slow_optional_modules
+
+# Like the selfheal command (whose main() the CLI tests call in this process): skip the optional
+# import that costs every test process seconds (see selfheal/lean_imports.py).
+skip_slow_optional_modules()
+
 FIXTURES = Path(__file__).parent / "fixtures"
 
 

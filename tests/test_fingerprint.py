@@ -235,3 +235,19 @@ def test_a_batch_gives_each_item_the_fingerprint_it_gets_alone() -> None:
     assert batch[6] == batch[7]
     assert len(set(batch)) == 6
     assert fingerprint_failures(list(reversed(items))) == list(reversed(batch))
+
+
+def test_normalization_reads_a_bounded_window_the_same_way_in_python_and_polars() -> None:
+    """Hostile messages (a 64 KiB run of hex letters made the hex rule's work grow faster than
+    the text) cost no more than their first NORMALIZED_WINDOW characters, on both paths."""
+    from selfheal.fingerprint import MAX_KEY_CHARS, NORMALIZED_WINDOW
+
+    spaced = " " * (NORMALIZED_WINDOW - 3) + "tail text"  # collapses: the key is read past the window
+    raw = ["A" * 65_536, "dead1beef " * 9_000, spaced, "x" * (NORMALIZED_WINDOW - 1) + "é 12 ACME-7"]
+    frame = pl.DataFrame({"m": raw}).select(normalize_message_expr("m").alias("n"))
+    python = [normalize_message(r) for r in raw]
+    assert frame["n"].to_list() == python
+    assert python == [normalize_message(r[:NORMALIZED_WINDOW]) for r in raw]
+    assert python[0] == "A" * MAX_KEY_CHARS
+    assert python[1] == " ".join(["<hex>"] * 80)[:MAX_KEY_CHARS]
+    assert python[2] == "tai"  # only what the window holds
