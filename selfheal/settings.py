@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from selfheal._readers import env_int, env_number, env_text, env_url
-from selfheal.errors import MissingEnvError
+from selfheal.errors import ConfigError, MissingEnvError
 
 __all__ = ["BugsinkSettings", "GitHubSettings", "SentrySettings", "min_frequency_from_env", "secret_values"]
 
@@ -39,6 +39,20 @@ def min_frequency_from_env(environ: Mapping[str, str] | None = None) -> int | No
     if not env_text(env, "SENTRY_ERROR_MIN_FREQUENCY"):
         return None
     return env_int(env, "SENTRY_ERROR_MIN_FREQUENCY", 0)
+
+
+#: Seconds between two progress lines of a pull when stderr is not a terminal (CI logs).
+DEFAULT_PROGRESS_SECONDS = 5.0
+
+
+def progress_seconds_from_env(environ: Mapping[str, str] | None = None) -> float:
+    """``SELFHEAL_PROGRESS_SECONDS``: how often a pull prints a progress line in a log (a
+    number > 0; default :data:`DEFAULT_PROGRESS_SECONDS`)."""
+    env = os.environ if environ is None else environ
+    seconds = env_number(env, "SELFHEAL_PROGRESS_SECONDS", DEFAULT_PROGRESS_SECONDS)
+    if seconds <= 0:
+        raise ConfigError("SELFHEAL_PROGRESS_SECONDS", f"must be a number > 0, got {seconds:g}")
+    return seconds
 
 
 @dataclass(frozen=True, slots=True)

@@ -185,7 +185,12 @@ def test_failing_tests_still_commit_but_the_pr_is_labelled_and_stays_draft(
     ("extra", "agent", "line"),
     [
         (("--mode", "nothing"), {}, "no-change: changed nothing"),
-        (("--mode", "sleep", "--seconds", "20"), {"timeout": 1.0}, "timeout: timed out after 1 s (killed)"),
+        pytest.param(
+            ("--mode", "sleep", "--seconds", "20"),
+            {"timeout": 1.0},
+            "timeout: timed out after 1 s (killed)",
+            marks=pytest.mark.slow,  # waits out the 1 s time limit
+        ),
         (("--mode", "crash"), {}, "crashed: exited with status 3"),
         (("--mode", "outside", *FIX), {}, "refused: wrote outside the repository"),
         (("--mode", "workflow", *FIX), {}, "refused: refused a change to .github/workflows/ci.yml"),

@@ -96,6 +96,7 @@ def test_a_protected_glob_is_refused(tmp_path: Path) -> None:
     assert "protected path calc.py" in result.detail
 
 
+@pytest.mark.slow  # waits out a 1 s time limit
 def test_an_agent_past_its_time_limit_is_killed_with_its_helpers(tmp_path: Path) -> None:
     repo = make_repo(tmp_path)
     started = time.monotonic()

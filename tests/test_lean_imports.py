@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+import pytest
 from test_runner import write_notebook
 
 from selfheal.runner import run_notebooks
@@ -21,6 +22,7 @@ print([name for name in dir() if not name.startswith("__") and name != "out_dir"
 """
 
 
+@pytest.mark.slow  # starts a notebook kernel
 def test_the_kernels_the_runner_starts_skip_it_and_leave_no_name_behind(tmp_path: Path) -> None:
     notebooks = tmp_path / "notebooks"
     write_notebook(notebooks, "01-probe", _PROBE)
@@ -41,6 +43,7 @@ def _run(code: str) -> list[str]:
     return done.stdout.splitlines()
 
 
+@pytest.mark.slow  # two Python processes
 def test_the_selfheal_command_skips_it_but_a_program_importing_selfheal_keeps_it() -> None:
     assert _run(f"import selfheal\n{_PROBE}")[0] == "loaded"  # installed here, so the check can fail
     command = (

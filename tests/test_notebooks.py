@@ -122,6 +122,7 @@ def test_committed_notebooks_have_no_outputs_and_keep_the_parameters_tag(name: s
     assert sum("parameters" in c.get("metadata", {}).get("tags", []) for c in raw["cells"]) == 1
 
 
+@pytest.mark.slow  # runs nbstripout
 def test_nbstripout_drops_outputs_but_keeps_the_parameters_tag(tmp_path: Path) -> None:
     nb = read("03-analyze")
     for cell in nb.cells:

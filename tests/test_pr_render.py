@@ -187,6 +187,7 @@ def test_body_states_what_was_removed() -> None:
     assert "Removed before publishing: nothing" in clean
 
 
+@pytest.mark.slow  # scrubs long evidence
 def test_long_evidence_is_cut_but_marker_summary_and_notice_survive() -> None:
     task = make_task(8, evidence=Evidence(message="line of evidence\n" * 20_000))
     body = render_pr_body(task)
@@ -263,6 +264,7 @@ def test_task_file_is_readable_and_its_json_part_is_complete() -> None:
     assert render_task_file(task) == text
 
 
+@pytest.mark.slow  # scrubs a megabyte of evidence
 def test_text_cut_for_length_never_leaves_half_a_secret() -> None:
     token = SECRETS["github"]
     prefix = token[4:14]  # without "_", which markdown escaping would hide

@@ -134,7 +134,7 @@ def test_the_check_catches_cdn_scripts_and_broken_charts(tmp_path: Path, browser
     page = page.replace("</head>", '<script src="https://cdn.jsdelivr.net/npm/vega@6"></script></head>')
     path = tmp_path / "negative.html"
     path.write_text(page, encoding="utf-8")
-    seen = visit(browser, path)
+    seen = visit(browser, path, settle_seconds=3.0)  # the broken chart never draws: no need to wait 20 s
     assert seen.off_filesystem_requests == ["https://cdn.jsdelivr.net/npm/vega@6"]
     assert seen.console_errors or seen.exceptions
     assert seen.drawn < seen.charts

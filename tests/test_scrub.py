@@ -164,6 +164,7 @@ def test_counts_are_summed_and_described_for_people() -> None:
     assert set(merged) <= set(KINDS)
 
 
+@pytest.mark.slow  # scrubs megabytes
 def test_scrubbing_a_large_hostile_text_is_fast_enough() -> None:
     hostile = ("@" * 1000 + "a@" * 1000 + "1." * 1000 + ":" * 1000 + "x=" * 1000) * 10
     result = scrub_text(hostile)

@@ -59,6 +59,7 @@ def assert_complete(report: PullReport, fake: FakeSentry) -> None:
     assert report.events_missing == ()
 
 
+@pytest.mark.slow  # 250 issues over the wire
 def test_pages_through_every_issue_in_server_order(tmp_path: Path) -> None:
     with FakeSentry.synthetic(250) as fake:
         report = pull_sentry(
@@ -78,6 +79,7 @@ def test_pages_through_every_issue_in_server_order(tmp_path: Path) -> None:
         assert report.requests == 253 == len(fake.requests)
 
 
+@pytest.mark.slow  # two pulls of 250 issues
 def test_limit_defaults_to_settings_and_stops_paging_early(tmp_path: Path) -> None:
     with FakeSentry.synthetic(250) as fake:
         report = pull_sentry(settings_for(fake), out=tmp_path, progress=False, retry=FAST)
@@ -93,6 +95,7 @@ def test_limit_defaults_to_settings_and_stops_paging_early(tmp_path: Path) -> No
         assert sum(r.is_event_request for r in fake.requests) == 150
 
 
+@pytest.mark.slow  # 120 issues at a set latency
 def test_concurrency_never_exceeds_the_servers_advertised_limit(tmp_path: Path) -> None:
     with FakeSentry.synthetic(120, latency=0.01, concurrent_limit=4) as fake:
         report = pull_sentry(
@@ -109,6 +112,7 @@ def test_concurrency_never_exceeds_the_servers_advertised_limit(tmp_path: Path) 
         assert all(r.status == 200 for r in fake.requests)  # never refused for concurrency
 
 
+@pytest.mark.slow  # 120 issues at a set latency
 def test_concurrency_uses_but_never_exceeds_the_callers_bound(tmp_path: Path) -> None:
     with FakeSentry.synthetic(120, latency=0.01, concurrent_limit=25) as fake:
         report = pull_sentry(
@@ -127,6 +131,7 @@ def test_concurrency_uses_but_never_exceeds_the_callers_bound(tmp_path: Path) ->
         assert 2 <= report.max_in_flight <= 3
 
 
+@pytest.mark.slow  # a slowed fake
 def test_event_fetching_overlaps_page_fetching(tmp_path: Path) -> None:
     with FakeSentry.synthetic(300, latency=0.01) as fake:
         pull_sentry(settings_for(fake), query_for(fake, limit=None), out=tmp_path, progress=False, retry=FAST)
@@ -138,6 +143,7 @@ def test_event_fetching_overlaps_page_fetching(tmp_path: Path) -> None:
         assert all(r.started >= first_page_done for r in events_before_last_page)
 
 
+@pytest.mark.slow  # 230 issues over the wire
 def test_overlapping_pages_still_yield_each_issue_once(tmp_path: Path) -> None:
     with FakeSentry.synthetic(230, page_overlap=7) as fake:
         report = pull_sentry(
@@ -148,6 +154,7 @@ def test_overlapping_pages_still_yield_each_issue_once(tmp_path: Path) -> None:
         assert sum(r.is_event_request for r in fake.requests) == 230
 
 
+@pytest.mark.slow  # waits for the rate-limit window
 def test_429_waits_until_the_reset_time(tmp_path: Path) -> None:
     with FakeSentry.synthetic(5) as fake:
         fake.inject("rate_limit", path="/events/", reset_in=0.3)
@@ -197,6 +204,7 @@ def test_remaining_zero_pauses_until_the_window_resets(tmp_path: Path) -> None:
         assert [r.status for r in fake.requests] == [200] * 5  # paused instead of hitting 429
 
 
+@pytest.mark.slow  # 220 issues through random faults and timeouts
 def test_faults_everywhere_still_give_every_issue_once_with_its_event(tmp_path: Path) -> None:
     faults = RandomFaults(error_rate=0.10, timeout_rate=0.03, disconnect_rate=0.01, seed=7)
     policy = RetryPolicy(
@@ -259,6 +267,7 @@ def test_a_body_that_stays_broken_is_retried_once_then_a_clear_error(tmp_path: P
         assert not (tmp_path / "sentry_errors.json").exists()
 
 
+@pytest.mark.slow  # 130 issues over the wire
 def test_works_without_rate_limit_headers_like_self_hosted(tmp_path: Path) -> None:
     with FakeSentry.synthetic(130, rate_limit_headers=False, concurrent_limit=100) as fake:
         fake.inject("rate_limit", path="/events/")  # a bare 429: plain backoff
@@ -296,6 +305,7 @@ def test_403_names_the_missing_scope(tmp_path: Path) -> None:
         assert fake.token not in str(caught.value)
 
 
+@pytest.mark.slow  # 150 issues over the wire
 def test_self_hosted_base_url_with_a_path(tmp_path: Path) -> None:
     with FakeSentry.synthetic(150, path_prefix="/tools/sentry") as fake:
         report = pull_sentry(
@@ -305,6 +315,7 @@ def test_self_hosted_base_url_with_a_path(tmp_path: Path) -> None:
         assert all(r.path.startswith("/tools/sentry/api/0/") for r in fake.requests)
 
 
+@pytest.mark.slow  # 150 issues over the wire
 def test_link_urls_naming_another_host_are_not_followed_with_the_token(tmp_path: Path) -> None:
     # A region host or a proxy: Sentry's Link header names the address it believes it has.
     with FakeSentry.synthetic(150, public_url="https://de.sentry.io") as fake:
@@ -426,6 +437,7 @@ def test_the_bundled_example_export_round_trips(tmp_path: Path) -> None:
         assert pulled(report) == export  # exactly as the API returned them
 
 
+@pytest.mark.slow  # 150 issues over the wire
 def test_output_is_byte_for_byte_what_storage_write_json_writes(tmp_path: Path) -> None:
     export = synthetic_export(130)
     export[3]["issue"]["title"] = 'UnicodeError: café ☕ line\nbreak "quoted"'

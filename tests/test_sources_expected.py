@@ -88,6 +88,7 @@ def test_the_collection_covers_every_runner_family_and_platform_of_the_issue() -
                          "cloudflare worker"}  # fmt: skip
 
 
+@pytest.mark.slow  # the whole collection through every parser and measure
 def test_the_six_measures_of_the_issue_meet_their_goals_on_the_collection() -> None:
     bench = runpy.run_path(str(Path(__file__).parent.parent / "bench" / "sources.py"), run_name="bench")
     assert bench["main"]() == 0

@@ -30,11 +30,11 @@ from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
 
 from selfheal.errors import ConfigError, RemoteError
+from selfheal.settings import progress_seconds_from_env
 from selfheal.sources._http import ApiClient, JsonResponse
 from selfheal.storage import write_text
 
 __all__ = [
-    "LINE_PROGRESS_SECONDS",
     "OUTPUT_NAME",
     "Collected",
     "IncrementalJson",
@@ -210,14 +210,10 @@ class _RichProgress:
         self._progress.stop()
 
 
-#: Seconds between two progress lines when stderr is not a terminal (CI logs).
-LINE_PROGRESS_SECONDS = 5.0
-
-
 class _LineProgress:
     """Plain lines on stderr for logs (CI): one at least every ``interval`` seconds, and one at the end."""
 
-    def __init__(self, source: str, interval: float = LINE_PROGRESS_SECONDS) -> None:
+    def __init__(self, source: str, interval: float) -> None:
         self._source = source
         self._interval = interval
         self._listed = 0
@@ -265,14 +261,14 @@ def progress_for(progress: bool | None, source: str) -> PullProgress:
     """A bar when asked, or by default on a terminal outside CI and outside notebooks.
 
     By default, when stderr is not a terminal (CI, a pipe), a plain line every
-    :data:`LINE_PROGRESS_SECONDS` seconds instead; in a notebook, nothing. ``False``: nothing.
+    ``SELFHEAL_PROGRESS_SECONDS`` (5) seconds instead; in a notebook, nothing. ``False``: nothing.
     ``source`` names the service on the bar and the lines.
     """
     if progress is None:
         in_notebook = "ipykernel" in sys.modules
         if sys.stderr.isatty() and not os.environ.get("CI") and not in_notebook:
             return _RichProgress(source)
-        return _SilentProgress() if in_notebook else _LineProgress(source)
+        return _SilentProgress() if in_notebook else _LineProgress(source, progress_seconds_from_env())
     return _RichProgress(source) if progress else _SilentProgress()
 
 

@@ -64,6 +64,7 @@ def _get(fake: FakeSentry, policy: RetryPolicy) -> None:
     asyncio.run(go())
 
 
+@pytest.mark.slow  # waits out two 1.5 s deadlines
 @pytest.mark.timeout(60)
 def test_a_server_dripping_one_byte_at_a_time_is_cut_off_at_the_request_deadline(sentry: FakeSentry) -> None:
     sentry.drip_interval = 0.5  # the body takes 100 s at this pace
@@ -171,6 +172,7 @@ def _wait_until_selfheal_catches_sigterm(process: subprocess.Popen[str]) -> None
     raise AssertionError("selfheal never set its start-up signal handlers")
 
 
+@pytest.mark.slow  # a selfheal process per case
 @pytest.mark.parametrize("delay", [0.0, 0.3, 0.8, 1.5])
 @pytest.mark.timeout(90)
 def test_ctrl_c_early_is_one_line_not_a_traceback(delay: float, sentry: FakeSentry, earlier: Path) -> None:
@@ -189,6 +191,7 @@ def test_ctrl_c_early_is_one_line_not_a_traceback(delay: float, sentry: FakeSent
     assert _snapshot(earlier) == before
 
 
+@pytest.mark.slow  # a selfheal process
 @pytest.mark.timeout(90)
 def test_sigterm_during_a_pull_is_handled_like_sigint(sentry: FakeSentry, earlier: Path) -> None:
     sentry.latency = 1.0  # each request takes a second: the pull is under way when TERM comes
