@@ -179,8 +179,8 @@ def env_number(env: Mapping[str, str], name: str, default: float, *, minimum: fl
     try:
         value = float(raw)
     except ValueError:
-        raise ConfigError(name, f"must be a number >= {minimum:g}, got {_shown(raw)}") from None
-    if not math.isfinite(value):
+        value = math.nan
+    if not math.isfinite(value):  # not a number, nan or inf
         raise ConfigError(name, f"must be a number >= {minimum:g}, got {_shown(raw)}")
     return read_number(value, name, minimum=minimum)
 

@@ -208,7 +208,7 @@ class ApiClient:
         base_url: str,
         token: str,
         *,
-        service: str = "Sentry",
+        service: str,
         credentials_hint: str = "",
         concurrency: int = DEFAULT_CONCURRENCY,
         retry: RetryPolicy | None = None,
