@@ -26,8 +26,14 @@ def fixtures() -> Path:
     return FIXTURES
 
 
+@pytest.fixture(scope="session")
+def _shared_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache folder for the whole session (every xdist worker and child process), never ~/.cache."""
+    return tmp_path_factory.getbasetemp().parent / "xdg-cache"
+
+
 @pytest.fixture(autouse=True)
-def _no_real_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+def _no_real_credentials(monkeypatch: pytest.MonkeyPatch, _shared_cache: Path) -> None:
     """Tests never see the developer's real tokens or service settings (kernels inherit os.environ)."""
     for name in list(os.environ):
         if name.startswith(("SENTRY_", "GITHUB_", "BUGSINK_", "SELFHEAL_")):
@@ -35,6 +41,8 @@ def _no_real_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     # The fake GitHub needs none of the spacing GitHub asks for (1 s between writes): tests of
     # the pace itself set it back. Subprocesses and notebook kernels inherit this.
     monkeypatch.setenv("SELFHEAL_GITHUB_PACE", "0")
+    # What the reports keep between runs (the Vega JavaScript) goes to the session's folder.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(_shared_cache))
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,13 +1,17 @@
-"""Open every report and the index in headless Chromium from file://, network off.
+"""One run of the notebooks on the sample, checked as files, then opened in headless Chromium.
 
-Asserts that no request leaves the file system, that nothing is logged as an error, and that
-every chart drew (a Vega SVG in each chart holder). Chromium comes from Debian's package
-(`make browser` installs it; `make test` depends on that target).
+The run (and a failed one beside it) is made once for this module: every notebook runs in
+order with the package's results, and every report and the index open from file:// with the
+network off: no request leaves the file system, nothing is logged as an error, and every chart
+drew (a Vega SVG in each chart holder). Chromium comes from Debian's package (`make browser`
+installs it; `make test` depends on that target).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
@@ -15,11 +19,13 @@ import pytest
 from browser_support.chromium import DevTools, chromium_devtools, find_chromium, visit
 from nbformat.v4 import new_code_cell, new_notebook
 
+from selfheal import pipeline
+from selfheal.contracts import contract_errors
 from selfheal.errors import NotebookError
 from selfheal.reporting.html import PageInfo, notebook_to_html
-from selfheal.runner import run_notebooks
+from selfheal.runner import RunResult, run_notebooks
 
-pytestmark = [pytest.mark.slow, pytest.mark.browser]
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
 FAKE_TOKENS = {
@@ -28,9 +34,19 @@ FAKE_TOKENS = {
 }
 
 
+STAGES = ["01-pull", "02-normalize", "03-analyze", "04-pull-requests"]
+
+
+@dataclass(frozen=True)
+class SampleRun:
+    reports: Path
+    out: Path
+    result: RunResult
+
+
 @pytest.fixture(scope="module")
-def reports(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A sample run and a failed run, as `selfheal run` writes them."""
+def sample_run(tmp_path_factory: pytest.TempPathFactory) -> SampleRun:
+    """A sample run and a failed run, as `selfheal run` writes them, with tokens in the environment."""
     base = tmp_path_factory.mktemp("browser")
     folder = base / "reports"
     with pytest.MonkeyPatch.context() as mp:
@@ -40,7 +56,7 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> Path:
             mp.delenv(name, raising=False)
         # Issue 13: the sample is read only when asked for by name.
         sample = {"source": "sample", "playwright_report": "sample", "junit_report": ""}
-        run_notebooks(
+        result = run_notebooks(
             ROOT / "notebooks", folder, params=sample, run_id="sample", out_dir=base / "out", cwd=ROOT
         )
 
@@ -58,7 +74,47 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> Path:
         nbformat.write(nb, str(failing / "01-fails.ipynb"))
         with pytest.raises(NotebookError):
             run_notebooks(failing, folder, run_id="failed", out_dir=base / "out2", cwd=base)
-    return folder
+    return SampleRun(reports=folder, out=base / "out", result=result)
+
+
+@pytest.fixture(scope="module")
+def reports(sample_run: SampleRun) -> Path:
+    return sample_run.reports
+
+
+def test_every_notebook_runs_in_order_on_the_sample_with_the_packages_results(
+    sample_run: SampleRun, tmp_path: Path
+) -> None:
+    result, out, reports = sample_run.result, sample_run.out, sample_run.reports
+    assert result.ok
+    assert [nb.status for nb in result.record.notebooks] == ["ok"] * 4
+    for name in STAGES:
+        page = reports / "sample" / f"{name}.html"
+        assert page.is_file()
+        assert page.stat().st_size < 3_000_000, "a report stays under 3 MB"
+        executed = nbformat.read(str(reports / "sample" / f"{name}.ipynb"), as_version=4)
+        assert executed.metadata["papermill"]["parameters"]["out_dir"] == str(out)
+    assert (reports / "index.html").is_file()
+    assert (out / "pr_plan.json").is_file()
+
+    # The same calls made directly (what the CLI does) give the same tasks.
+    direct = tmp_path / "direct"
+    pipeline.pull("sample", direct, progress=False)
+    pipeline.normalize(
+        direct,
+        sentry=direct / "sentry_errors.json",
+        playwright=pipeline.sample_path("playwright-report.json"),
+        config_root=ROOT,
+    )
+    from_notebooks = json.loads((out / "patchtasks.json").read_text(encoding="utf-8"))
+    assert from_notebooks == json.loads((direct / "patchtasks.json").read_text(encoding="utf-8"))
+    assert from_notebooks
+    assert all(contract_errors(task) == [] for task in from_notebooks)
+    assert result.headline.tasks == len([t for t in from_notebooks if t["status"] != "resolved"])
+
+    analyze = nbformat.read(str(reports / "sample" / "03-analyze.ipynb"), as_version=4)
+    charts = [o for c in analyze.cells for o in c.get("outputs", []) if "image/svg+xml" in o.get("data", {})]
+    assert len(charts) == 8
 
 
 @pytest.fixture(scope="module")
@@ -79,6 +135,7 @@ PAGES = [
 ]
 
 
+@pytest.mark.browser
 @pytest.mark.parametrize("page", PAGES)
 def test_report_opens_offline_with_no_request_no_error_and_every_chart_drawn(
     reports: Path, browser: DevTools, page: str
@@ -95,6 +152,7 @@ def test_report_opens_offline_with_no_request_no_error_and_every_chart_drawn(
         assert token not in (reports / page).read_text(encoding="utf-8")
 
 
+@pytest.mark.browser
 def test_the_analysis_report_draws_all_its_charts(reports: Path, browser: DevTools) -> None:
     seen = visit(browser, reports / "sample" / "03-analyze.html")
     assert seen.charts == 8
@@ -103,6 +161,7 @@ def test_the_analysis_report_draws_all_its_charts(reports: Path, browser: DevToo
     assert "Near-duplicate candidates" in seen.text
 
 
+@pytest.mark.browser
 def test_the_failed_report_says_which_cell_failed_and_why(reports: Path, browser: DevTools) -> None:
     seen = visit(browser, reports / "failed" / "01-fails.html")
     assert "failed at cell" in seen.text
@@ -110,6 +169,7 @@ def test_the_failed_report_says_which_cell_failed_and_why(reports: Path, browser
     assert "[REDACTED" in seen.text
 
 
+@pytest.mark.browser
 def test_the_index_links_every_run(reports: Path, browser: DevTools) -> None:
     seen = visit(browser, reports / "index.html")
     assert "sample" in seen.text
@@ -119,6 +179,7 @@ def test_the_index_links_every_run(reports: Path, browser: DevTools) -> None:
         assert f'href="{page}"' in html
 
 
+@pytest.mark.browser
 def test_the_check_catches_cdn_scripts_and_broken_charts(tmp_path: Path, browser: DevTools) -> None:
     """The harness itself can fail: a CDN script and an unparseable chart are both reported."""
     nb = new_notebook()

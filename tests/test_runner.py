@@ -110,6 +110,30 @@ def test_a_failing_notebook_still_reports_the_cell_and_error_without_secrets(
     assert "[REDACTED" in page
 
 
+@pytest.mark.parametrize(
+    ("stop", "why"),
+    [("import time\ntime.sleep(60)", "CellTimeoutError"), ("import os\nos._exit(3)", "DeadKernelError")],
+    ids=["cell-timeout", "dead-kernel"],
+)
+def test_a_notebook_stopped_by_a_timeout_or_a_dead_kernel_keeps_the_outputs_so_far(
+    tmp_path: Path, stop: str, why: str
+) -> None:
+    """The executed notebook is written once at the end; a stop that is no cell error still
+    leaves the cells that ran, with their outputs, in the report."""
+    notebooks = tmp_path / "notebooks"
+    write_notebook(notebooks, "01-stops", 'print("ran" + "-before-the-stop")', stop, 'print("never")')
+    reports = tmp_path / "reports"
+    with pytest.raises(NotebookError, match=why):
+        run_notebooks(
+            notebooks, reports, run_id="stopped", out_dir=tmp_path / "out", cwd=tmp_path, cell_timeout=1
+        )
+    executed = nbformat.read(str(reports / "stopped" / "01-stops.ipynb"), as_version=4)
+    printed = ["".join(o.get("text", "")) for c in executed.cells if c.cell_type == "code" for o in c.outputs]
+    assert "ran-before-the-stop\n" in printed
+    assert "never\n" not in printed
+    assert "ran-before-the-stop" in (reports / "stopped" / "01-stops.html").read_text(encoding="utf-8")
+
+
 @pytest.mark.slow
 def test_cli_run_takes_a_yaml_params_file_and_lists_runs_newest_first(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]

@@ -13,14 +13,16 @@ tracebacks, streams, and each representation of displayed data: ``text/plain`` b
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import html
 import json
+import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
+from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +30,19 @@ import nbformat
 from nbconvert import HTMLExporter
 
 from selfheal.charts import VEGALITE_MIMETYPE
+from selfheal.errors import OutputError
 from selfheal.scrub import scrub_text
+from selfheal.storage import write_text
 
-__all__ = ["PageInfo", "notebook_to_html", "remove_secrets", "scrub_notebook", "vega_javascript"]
+__all__ = [
+    "PageInfo",
+    "cache_folder",
+    "cached_vega_javascript",
+    "notebook_to_html",
+    "remove_secrets",
+    "scrub_notebook",
+    "vega_javascript",
+]
 
 REDACTED = "[REDACTED:secret]"
 TEMPLATE_FILE = "selfheal_report.html.j2"
@@ -50,15 +62,61 @@ class PageInfo:
     data: str = ""
 
 
-@cache
-def vega_javascript() -> str:
-    """Vega, Vega-Lite and vega-embed as one script defining ``window.vegaEmbed`` (~0.9 MB)."""
+#: Where the Vega JavaScript is kept between runs: building it starts a JS runtime (~1.4 s).
+CACHE_ENV = "XDG_CACHE_HOME"
+_BUNDLE_MARK = "vegaEmbed"
+
+
+def cache_folder(environ: Mapping[str, str] | None = None) -> Path | None:
+    """``$XDG_CACHE_HOME/selfheal``, else ``~/.cache/selfheal`` (the XDG base-directory default);
+    None when there is no home folder to put it in."""
+    env = os.environ if environ is None else environ
+    base = env.get(CACHE_ENV) or ""
+    if Path(base).is_absolute():  # the specification ignores a relative value
+        return Path(base) / "selfheal"
+    try:
+        return Path.home() / ".cache" / "selfheal"
+    except RuntimeError:
+        return None
+
+
+def bundle_file(folder: Path) -> Path:
+    """The cached bundle of the installed vl-convert: another version never reads it."""
+    return folder / f"vega-bundle-vl-convert-{metadata.version('vl-convert-python')}.js"
+
+
+def build_vega_javascript() -> str:
+    """Vega, Vega-Lite and vega-embed from vl-convert, safe inside a ``<script>`` element."""
     import vl_convert  # loaded only when a page has charts (starts a JS runtime)
 
     # The stub says str, but only None means "no snippet" ("" returns an empty bundle).
     bundle: str = vl_convert.javascript_bundle(None)  # type: ignore[arg-type]
     # Never let the bundle close the <script> element that holds it.
     return bundle.replace("</script", "<\\/script")
+
+
+def cached_vega_javascript(folder: Path | None) -> str:
+    """The bundle from ``folder``, built and kept there when missing or unreadable. A cache that
+    cannot be read or written is no error: the bundle is then built for this run only."""
+    if folder is None:
+        return build_vega_javascript()
+    path = bundle_file(folder)
+    try:
+        kept = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        kept = ""
+    if _BUNDLE_MARK in kept and "</script" not in kept:
+        return kept
+    bundle = build_vega_javascript()
+    with contextlib.suppress(OutputError):  # a read-only home, a full disk: the next run builds it
+        write_text(path, bundle)
+    return bundle
+
+
+@cache
+def vega_javascript() -> str:
+    """Vega, Vega-Lite and vega-embed as one script defining ``window.vegaEmbed`` (~0.9 MB)."""
+    return cached_vega_javascript(cache_folder())
 
 
 def remove_secrets(text: str, secrets: Iterable[str]) -> str:
