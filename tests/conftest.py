@@ -63,39 +63,44 @@ class CliRunner(Protocol):
 _RESTORED_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-@pytest.fixture
-def run_cli(capfd: pytest.CaptureFixture[str]) -> CliRunner:
-    """Run ``selfheal.cli.main(argv)`` in this process, as ``python -m selfheal`` would in a child.
+def invoke_cli(*argv: str, cwd: Path | None = None, env: Mapping[str, str] | None = None) -> int:
+    """Call ``selfheal.cli.main(argv)`` in this process, as ``python -m selfheal`` would run in a child.
 
     ``cwd`` and ``env`` (the whole environment, as for ``subprocess.run``) apply for the call only.
-    Output is captured at the file-descriptor level, so anything the command writes is seen. The
-    SIGINT/SIGTERM handlers and stamina's retry hooks are put back after each call, so one command
-    cannot leave global state behind for the next test.
+    The SIGINT/SIGTERM handlers and stamina's retry hooks are put back after the call, so one
+    command cannot leave global state behind for the next test.
     """
     from selfheal.cli import main
 
+    handlers = {sig: signal.getsignal(sig) for sig in _RESTORED_SIGNALS}
+    instrumentation = sys.modules.get("stamina.instrumentation")
+    hooks = list(instrumentation.get_on_retry_hooks()) if instrumentation else None
+    with pytest.MonkeyPatch.context() as scoped:
+        if cwd is not None:
+            scoped.chdir(cwd)
+        if env is not None:
+            for name in [n for n in os.environ if n not in env]:
+                scoped.delenv(name)
+            for name, value in env.items():
+                scoped.setenv(name, value)
+        try:
+            return main(list(argv))
+        except SystemExit as exc:  # argparse's --help and usage errors exit like the process would
+            return exc.code if isinstance(exc.code, int) else 1
+        finally:
+            for sig, handler in handlers.items():
+                signal.signal(sig, handler)
+            if hooks is not None:
+                sys.modules["stamina.instrumentation"].set_on_retry_hooks(hooks)
+
+
+@pytest.fixture
+def run_cli(capfd: pytest.CaptureFixture[str]) -> CliRunner:
+    """:func:`invoke_cli` with what the command printed, captured at the file-descriptor level."""
+
     def run(*argv: str, cwd: Path | None = None, env: Mapping[str, str] | None = None) -> CliResult:
         capfd.readouterr()  # drop what the test printed before
-        handlers = {sig: signal.getsignal(sig) for sig in _RESTORED_SIGNALS}
-        instrumentation = sys.modules.get("stamina.instrumentation")
-        hooks = list(instrumentation.get_on_retry_hooks()) if instrumentation else None
-        with pytest.MonkeyPatch.context() as scoped:
-            if cwd is not None:
-                scoped.chdir(cwd)
-            if env is not None:
-                for name in [n for n in os.environ if n not in env]:
-                    scoped.delenv(name)
-                for name, value in env.items():
-                    scoped.setenv(name, value)
-            try:
-                code = main(list(argv))
-            except SystemExit as exc:  # argparse's --help and usage errors exit like the process would
-                code = exc.code if isinstance(exc.code, int) else 1
-            finally:
-                for sig, handler in handlers.items():
-                    signal.signal(sig, handler)
-                if hooks is not None:
-                    sys.modules["stamina.instrumentation"].set_on_retry_hooks(hooks)
+        code = invoke_cli(*argv, cwd=cwd, env=env)
         captured = capfd.readouterr()
         return CliResult(code, captured.out, captured.err)
 

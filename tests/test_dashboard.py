@@ -5,17 +5,13 @@ across CI runs (reports/history.json), and the last run's tasks as `previous` by
 from __future__ import annotations
 
 import json
-import os
-import re
 import shutil
-import subprocess
-import time
 from pathlib import Path
 
-import pytest
+from team_repo import bars_of
 
 from selfheal.reporting.index import Headline, NotebookRecord, RunRecord, render_index
-from selfheal.runner import rebuild_index, run_notebooks
+from selfheal.runner import rebuild_index
 
 FIXTURES = Path(__file__).parent / "fixtures" / "real_use"
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
@@ -50,13 +46,6 @@ def record(run_id: str, started: str, by_severity: dict[str, int], by_status: di
             },
         ),
     )
-
-
-def bars_of(page: str, chart_title: str) -> list[str]:
-    """The tooltips of one trend chart's bars ("<run>: <n> <series>")."""
-    svg = re.search(rf'<svg class="trend"[^>]*aria-label="{re.escape(chart_title)}".*?</svg>', page, re.S)
-    assert svg is not None, chart_title
-    return re.findall(r"<rect class=\"bar\"[^>]*><title>([^<]+)</title>", svg.group(0))
 
 
 def test_the_index_draws_trends_across_runs_with_a_legend_and_the_latest_top_tasks() -> None:
@@ -133,77 +122,6 @@ def test_history_json_keeps_runs_whose_folders_are_gone(tmp_path: Path) -> None:
     assert "3 run(s)" in page
     assert 'href="w3/01-pull.html"' in page
     assert 'href="w1/' not in page, "no dead link to a run whose reports are gone"
-
-
-@pytest.fixture(scope="module")
-def three_runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Three weekly `selfheal run`s in a team's repository: same data, same data, Sentry gone."""
-    repo = tmp_path_factory.mktemp("dashboard") / "acme"
-    (repo / "out").mkdir(parents=True)
-    subprocess.run(["git", "init", "-q", str(repo)], check=True)
-    (repo / "pyproject.toml").write_text('[project]\nname = "acme"\nversion = "1"\n', encoding="utf-8")
-    shutil.copy(FIXTURES / "sentry_errors.json", repo / "out" / "sentry_errors.json")
-    (repo / "playwright-report").mkdir()
-    shutil.copy(FIXTURES / "playwright-report.json", repo / "playwright-report" / "report.json")
-    with pytest.MonkeyPatch.context() as mp:
-        for name in list(os.environ):
-            if name.startswith(("SENTRY_", "GITHUB_", "BUGSINK_", "SELFHEAL_")):
-                mp.delenv(name)
-        mp.chdir(repo)
-        for week in ("w1", "w2", "w3"):
-            if week == "w3":
-                (repo / "out" / "sentry_errors.json").unlink()  # no production errors this week
-            run_notebooks(NOTEBOOKS, run_id=week, cwd=repo)
-            time.sleep(1.1)  # distinct file times between runs
-    return repo
-
-
-@pytest.mark.slow
-def test_three_real_runs_make_a_trend_and_each_compares_with_the_last(three_runs: Path) -> None:
-    reports = three_runs / "reports"
-    runs = {r["runId"]: r for r in json.loads((reports / "history.json").read_text())["runs"]}
-    assert list(runs) == ["w1", "w2", "w3"]
-    first, second, third = (runs[w]["headline"] for w in ("w1", "w2", "w3"))
-    assert set(first["byStatus"]) == {"new"}
-    # Issue 13: two runs in a row both said "14 new"; the last run's tasks are now `previous`.
-    assert "new" not in second["byStatus"]
-    assert second["byStatus"]["ongoing"] == first["tasks"]
-    # Week 3 had no Sentry export: last week's Sentry-only tasks are resolved (kept aside as previous).
-    last_week = json.loads((three_runs / "out" / "previous" / "patchtasks.json").read_text())
-    sentry_only = [t for t in last_week if t.get("sources", [t["source"]]) == ["sentry"]]
-    assert sentry_only
-    assert third["byStatus"]["resolved"] == len(sentry_only)
-    page = (reports / "index.html").read_text(encoding="utf-8")
-    severity = bars_of(page, "Open tasks by severity")
-    assert {bar.split(":")[0] for bar in severity} == {"w1", "w2", "w3"}
-    assert str(three_runs) not in page, "paths relative to the project"
-    assert "https://acme-corp.sentry.io/issues/" in (reports / "w2" / "run.json").read_text()
-    assert not (three_runs / "notebooks").exists()
-
-
-@pytest.mark.slow
-@pytest.mark.browser
-def test_the_dashboard_renders_offline_in_chromium_with_its_charts_drawn(three_runs: Path) -> None:
-    from browser_support.chromium import chromium_devtools, count_on_page, find_chromium, visit
-
-    if find_chromium() is None:
-        pytest.fail("chromium is not installed: run `make browser` (Debian package `chromium`)")
-    index = three_runs / "reports" / "index.html"
-    with chromium_devtools() as tools:
-        seen = visit(tools, index, settle_seconds=3)
-        drawn = count_on_page(
-            tools,
-            index,
-            "[...document.querySelectorAll('svg.trend rect.bar')]"
-            ".map(r => r.getBoundingClientRect())"
-            ".filter(box => box.width > 0 && box.height > 0).length",
-        )
-    assert seen.off_filesystem_requests == []
-    assert seen.console_errors == []
-    assert seen.exceptions == []
-    assert "Open tasks by severity" in (seen.text + index.read_text(encoding="utf-8"))
-    assert "Top open tasks" in seen.text
-    assert drawn >= 6, "bars of three runs in two trend charts"
 
 
 def test_top_tasks_link_tests_to_their_file_and_line_and_skip_resolved_ones() -> None:
