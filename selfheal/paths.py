@@ -23,8 +23,10 @@ source uses:
 from __future__ import annotations
 
 import re
+import subprocess
 from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePosixPath
+from typing import Final
 
 from selfheal.config import PathMapping
 
@@ -162,6 +164,48 @@ def _collapse_dots(path: str) -> str:
     return ("/" if absolute else "") + "/".join(parts)
 
 
+#: Folders that are never the repository's own code (VCS, virtualenvs, dependencies, caches, outputs).
+_SKIPPED_FOLDERS: Final = frozenset(
+    {".git", ".venv", "venv", "node_modules", "__pycache__", ".mypy_cache", ".ruff_cache", "out", "reports"}
+)
+
+
+def _git_files(root: Path) -> list[str] | None:
+    """``git ls-files`` of the work tree at ``root`` (paths relative to it); None when ``root``
+    is not in one, git is missing or refuses (another user's checkout)."""
+    try:
+        listed = subprocess.run(
+            ["git", "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if listed.returncode != 0:
+        return None
+    names = listed.stdout.decode("utf-8", errors="replace").split("\0")
+    return [name for name in names if name]
+
+
+def _walk_files(root: Path, limit: int) -> list[str]:
+    files: list[str] = []
+    stack = [root]
+    while stack and len(files) < limit:
+        folder = stack.pop()
+        try:
+            entries = list(folder.iterdir())
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.is_dir():
+                if entry.name not in _SKIPPED_FOLDERS and not entry.is_symlink():
+                    stack.append(entry)
+            elif entry.is_file():
+                files.append(entry.relative_to(root).as_posix())
+    return files
+
+
 class RepoTree:
     """The set of files in a repository checkout, for verifying and resolving path guesses."""
 
@@ -175,35 +219,19 @@ class RepoTree:
 
     @classmethod
     def scan(cls, root: Path, *, limit: int = 200_000) -> RepoTree | None:
-        """Walk a checkout (skipping VCS, virtualenv and dependency folders); None if absent."""
+        """The files of a checkout; None if ``root`` is absent.
+
+        In a git work tree, the files git lists (tracked, and new ones it does not ignore), so
+        build output, caches and anything else in ``.gitignore`` are not "the repository's
+        code"; elsewhere (or without git) a walk. Either way VCS, virtualenv and dependency
+        folders are left out.
+        """
         if not root.is_dir():
             return None
-        skip = {
-            ".git",
-            ".venv",
-            "venv",
-            "node_modules",
-            "__pycache__",
-            ".mypy_cache",
-            ".ruff_cache",
-            "out",
-            "reports",
-        }
-        files: list[str] = []
-        stack = [root]
-        while stack and len(files) < limit:
-            folder = stack.pop()
-            try:
-                entries = list(folder.iterdir())
-            except OSError:
-                continue
-            for entry in entries:
-                if entry.is_dir():
-                    if entry.name not in skip and not entry.is_symlink():
-                        stack.append(entry)
-                elif entry.is_file():
-                    files.append(entry.relative_to(root).as_posix())
-        return cls(files)
+        listed = _git_files(root)
+        if listed is None:
+            listed = _walk_files(root, limit)
+        return cls(f for f in listed[:limit] if not _SKIPPED_FOLDERS.intersection(f.split("/")[:-1]))
 
     def __contains__(self, path: object) -> bool:
         return path in self._files

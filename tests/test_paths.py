@@ -50,6 +50,36 @@ def test_a_checkout_resolves_and_verifies_paths(tmp_path: Path) -> None:
     assert RepoTree.scan(tmp_path / "missing") is None
 
 
+def test_in_a_git_checkout_the_files_are_what_git_lists_not_what_it_ignores(tmp_path: Path) -> None:
+    import subprocess
+
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    files = {
+        ".gitignore": "build/\n*.log\n",
+        "src/shop/cart.py": "",  # tracked
+        "src/shop/new_module.py": "",  # new, not ignored: the team's code all the same
+        "build/lib/shop/cart.py": "",  # ignored build output
+        "debug.log": "",
+        "node_modules/x/index.js": "",  # listed by git if committed, still a dependency
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    subprocess.run(["git", "-C", str(tmp_path), "add", "-f", "src/shop/cart.py", "node_modules"], check=True)
+    tree = RepoTree.scan(tmp_path)
+    assert tree is not None
+    assert "src/shop/cart.py" in tree
+    assert "src/shop/new_module.py" in tree
+    assert "build/lib/shop/cart.py" not in tree
+    assert "debug.log" not in tree
+    assert "node_modules/x/index.js" not in tree
+    # Without the ignore rules the build copy would tie with the source: now it resolves.
+    assert to_repo_path("/srv/app/shop/cart.py", tree=tree) == "src/shop/cart.py"
+    sub = RepoTree.scan(tmp_path / "src")  # a sub-folder of the checkout: paths relative to it
+    assert sub is not None
+    assert "shop/cart.py" in sub
+
+
 @pytest.mark.parametrize(
     ("raw", "vendor"),
     [

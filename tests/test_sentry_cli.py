@@ -209,18 +209,19 @@ def test_without_a_terminal_progress_prints_a_line_at_least_every_interval(
     tmp_path: Path, pull_sentry_cli: Callable[..., CliResult]
 ) -> None:
     """Issue 13: in CI a 5,000-issue pull printed nothing for 38 s (lines every 5 s by default;
-    here SELFHEAL_PROGRESS_SECONDS=1 so a short pull spans several intervals)."""
+    here SELFHEAL_PROGRESS_SECONDS=0.25 so a short pull spans several intervals)."""
     import time
 
-    with FakeSentry.synthetic(50, latency=0.1) as fake:
+    interval = 0.25
+    with FakeSentry.synthetic(50, latency=0.03) as fake:
         began = time.monotonic()
-        env = _env_for(fake, CI="true", SELFHEAL_PROGRESS_SECONDS="1")
+        env = _env_for(fake, CI="true", SELFHEAL_PROGRESS_SECONDS=str(interval))
         result = pull_sentry_cli(tmp_path, env, "--limit", "0", "--concurrency", "1")
         elapsed = time.monotonic() - began
     assert result.returncode == 0, result.stderr
     lines = [line for line in result.stderr.splitlines() if "issues listed" in line]
-    assert elapsed > 4, "the pull is long enough to need progress lines"
-    assert len(lines) >= int(elapsed // 2), result.stderr
+    assert elapsed > 4 * interval, "the pull is long enough to need progress lines"
+    assert len(lines) >= int(elapsed // (2 * interval)), result.stderr
     assert "pulling:" in lines[0]
     assert "Sentry done: 50 of 50 issues listed, 50 latest events fetched" in lines[-1]
 
