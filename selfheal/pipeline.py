@@ -340,10 +340,11 @@ def pull(
         return report
     if source == "bugsink":
         from selfheal.settings import BugsinkSettings
-        from selfheal.sources.bugsink import pull_bugsink
+        from selfheal.sources.bugsink import BugsinkQuery, pull_bugsink
 
         bugsink = BugsinkSettings.from_env(environ)
-        report = pull_bugsink(bugsink, out=out, limit=_wanted(limit, None), progress=progress)
+        wanted = BugsinkQuery(limit=_wanted(limit, None))
+        report = pull_bugsink(bugsink, wanted, out=out, progress=progress)
         record_pull(report.path, "bugsink", f"project {bugsink.project}")
         return report
     if source == "file":

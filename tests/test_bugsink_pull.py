@@ -10,11 +10,17 @@ from typing import Any
 
 import pytest
 
-from selfheal.cli import main
+from selfheal.cli import build_parser, main
 from selfheal.errors import ConfigError, RemoteError, SentryError
 from selfheal.settings import BugsinkSettings
 from selfheal.sources._http import RetryPolicy
-from selfheal.sources.bugsink import pull_bugsink, sentry_event_from_bugsink, sentry_issue_from_bugsink
+from selfheal.sources.bugsink import (
+    STATES,
+    BugsinkQuery,
+    pull_bugsink,
+    sentry_event_from_bugsink,
+    sentry_issue_from_bugsink,
+)
 from selfheal.sources.sentry_export import parse_sentry_export
 from selfheal.testing.fake_bugsink import FakeBugsink
 
@@ -231,9 +237,28 @@ def test_pages_follow_the_cursor_in_next(tmp_path: Path) -> None:
         assert "cursor" not in pages[0].query
         assert all("cursor" in page.query and page.query["project"] == ("1",) for page in pages[1:])
     with FakeBugsink(projects=projects, issues=many, events=events, page_size=3) as fake:
-        report = pull_bugsink(settings_for(fake), out=tmp_path, limit=4, progress=False, retry=FAST)
+        report = pull_bugsink(
+            settings_for(fake), BugsinkQuery(limit=4), out=tmp_path, progress=False, retry=FAST
+        )
         assert report.issues == 4
         assert report.pages == 2
+
+
+def test_the_query_sends_state_and_search_and_is_checked_when_made(tmp_path: Path) -> None:
+    with fake_bugsink() as fake:
+        wanted = BugsinkQuery(state="resolved", query="tag:browser=Chrome")
+        pull_bugsink(settings_for(fake), wanted, out=tmp_path, progress=False, retry=FAST)
+        listing = next(r for r in fake.requests if r.path == "/api/canonical/0/issues/")
+        assert (listing.query["state"], listing.query["q"]) == (("resolved",), ("tag:browser=Chrome",))
+    with pytest.raises(ConfigError, match="--state: must be one of open, unresolved, resolved, muted, all"):
+        BugsinkQuery(state="closed")
+    with pytest.raises(ConfigError):
+        BugsinkQuery(limit=-1)
+    parser = build_parser()
+    for state in STATES:  # every state the pull takes is one the command takes, and no other
+        assert parser.parse_args(["pull", "bugsink", "--state", state]).state == state
+    with pytest.raises(SystemExit):
+        parser.parse_args(["pull", "bugsink", "--state", "closed"])
 
 
 def test_project_can_be_named_by_slug(tmp_path: Path) -> None:

@@ -217,15 +217,15 @@ def _run_sentry(args: argparse.Namespace) -> int:
 
 def _run_bugsink(args: argparse.Namespace) -> int:
     from selfheal.pipeline import record_pull
-    from selfheal.sources.bugsink import pull_bugsink
+    from selfheal.sources.bugsink import BugsinkQuery, pull_bugsink
 
     settings = BugsinkSettings.from_env()
+    # the CLI's --limit 0 = every issue
+    query = BugsinkQuery(limit=args.limit or None, state=args.state, query=args.query)
     report = pull_bugsink(
         settings,
+        query,
         out=in_project(args.out),  # the project's out/, from any sub-folder
-        limit=args.limit or None,  # the CLI's --limit 0 = every issue
-        state=args.state,
-        query=args.query,
         concurrency=args.concurrency,
         progress=args.progress,
     )

@@ -18,6 +18,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import aclosing
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from selfheal.errors import BugsinkError, ConfigError
+from selfheal.records import as_dict, as_list, as_text
 from selfheal.settings import BugsinkSettings
 from selfheal.sources._http import DEFAULT_CONCURRENCY, ApiClient, JsonResponse, RetryPolicy
 from selfheal.sources._pull import (
@@ -40,6 +42,8 @@ from selfheal.sources._pull import (
 
 __all__ = [
     "API_ROOT",
+    "STATES",
+    "BugsinkQuery",
     "pull_bugsink",
     "pull_bugsink_async",
     "sentry_event_from_bugsink",
@@ -50,22 +54,10 @@ API_ROOT = "api/canonical/0"
 BUGSINK_CREDENTIALS_HINT = (
     "set BUGSINK_TOKEN to a token made with `bugsink-manage create_auth_token` (tokens grant full access)"
 )
-_STATES = ("open", "unresolved", "resolved", "muted", "all")
+STATES = ("open", "unresolved", "resolved", "muted", "all")
 
 
 # ------------------------------------------------------------------------------ mapping (pure)
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
 def _iso(value: Any) -> str | None:
     """SDK timestamps are ISO strings or epoch seconds; Sentry's API always says ISO."""
     if isinstance(value, int | float) and not isinstance(value, bool):
@@ -75,7 +67,7 @@ def _iso(value: Any) -> str | None:
 
 def _exception_values(data: Mapping[str, Any]) -> list[dict[str, Any]]:
     raw = data.get("exception")
-    values = raw if isinstance(raw, list) else _list(_dict(raw).get("values"))
+    values = raw if isinstance(raw, list) else as_list(as_dict(raw).get("values"))
     return [value for value in values if isinstance(value, dict)]
 
 
@@ -84,8 +76,8 @@ def _frame(raw: Mapping[str, Any]) -> dict[str, Any]:
     lineno = raw.get("lineno")
     context: list[list[Any]] = []
     if isinstance(lineno, int):
-        before = [line for line in _list(raw.get("pre_context")) if isinstance(line, str)]
-        after = [line for line in _list(raw.get("post_context")) if isinstance(line, str)]
+        before = [line for line in as_list(raw.get("pre_context")) if isinstance(line, str)]
+        after = [line for line in as_list(raw.get("post_context")) if isinstance(line, str)]
         context = [[lineno - len(before) + offset, line] for offset, line in enumerate(before)]
         if isinstance(raw.get("context_line"), str):
             context.append([lineno, raw["context_line"]])
@@ -114,7 +106,7 @@ def _frame(raw: Mapping[str, Any]) -> dict[str, Any]:
 def _crash_frame(values: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     if not values:
         return {}
-    frames = [f for f in _list(_dict(values[-1].get("stacktrace")).get("frames")) if isinstance(f, dict)]
+    frames = [f for f in as_list(as_dict(values[-1].get("stacktrace")).get("frames")) if isinstance(f, dict)]
     in_app = [f for f in frames if f.get("in_app") is True]
     return (in_app or frames or [{}])[-1]
 
@@ -127,17 +119,19 @@ def _title(exc_type: str, value: str, fallback: str) -> str:
 
 
 def _culprit(issue: Mapping[str, Any], crash: Mapping[str, Any]) -> str:
-    transaction = _text(issue.get("transaction"))
+    transaction = as_text(issue.get("transaction"))
     if transaction:
         return transaction
-    where = _text(crash.get("module")) or _text(crash.get("filename"))
-    function = _text(crash.get("function"))
+    where = as_text(crash.get("module")) or as_text(crash.get("filename"))
+    function = as_text(crash.get("function"))
     return f"{where} in {function}" if where and function else where or function
 
 
 def _message(data: Mapping[str, Any]) -> str:
-    logentry = _dict(data.get("logentry"))
-    return _text(logentry.get("formatted")) or _text(logentry.get("message")) or _text(data.get("message"))
+    logentry = as_dict(data.get("logentry"))
+    return (
+        as_text(logentry.get("formatted")) or as_text(logentry.get("message")) or as_text(data.get("message"))
+    )
 
 
 def sentry_issue_from_bugsink(
@@ -149,9 +143,9 @@ def sentry_issue_from_bugsink(
     data = event_data or {}
     values = _exception_values(data)
     crash = _crash_frame(values)
-    exc_type = _text(issue.get("calculated_type"))
-    value = _text(issue.get("calculated_value"))
-    mechanism = _dict(values[-1].get("mechanism")) if values else {}
+    exc_type = as_text(issue.get("calculated_type"))
+    value = as_text(issue.get("calculated_value"))
+    mechanism = as_dict(values[-1].get("mechanism")) if values else {}
     # ``origin`` (ours; Sentry's metadata is free-form) lets normalize say "bugsink", not "sentry".
     metadata: dict[str, Any] = {"type": exc_type, "value": value, "origin": "bugsink"}
     if crash.get("filename") or crash.get("abs_path"):
@@ -167,14 +161,14 @@ def sentry_issue_from_bugsink(
     count = issue.get("digested_event_count")
     return {
         "id": str(issue.get("id", "")),
-        "shortId": _text(issue.get("friendly_id")),
+        "shortId": as_text(issue.get("friendly_id")),
         "title": _title(exc_type, value, _message(data)),
         "culprit": _culprit(issue, crash),
         "permalink": None,
-        "level": _text(data.get("level")) or "error",
+        "level": as_text(data.get("level")) or "error",
         "status": status,
         "substatus": None,
-        "platform": _text(data.get("platform")) or None,
+        "platform": as_text(data.get("platform")) or None,
         "type": "error" if values else "default",
         "issueType": "error",
         "issueCategory": "error",
@@ -185,9 +179,9 @@ def sentry_issue_from_bugsink(
         "isUnhandled": mechanism.get("handled") is False,
         "project": {
             "id": str(project.get("id", issue.get("project", ""))),
-            "name": _text(project.get("name")),
-            "slug": _text(project.get("slug")) or _text(project.get("name")),
-            "platform": _text(data.get("platform")) or None,
+            "name": as_text(project.get("name")),
+            "slug": as_text(project.get("slug")) or as_text(project.get("name")),
+            "platform": as_text(data.get("platform")) or None,
         },
         "stats": {},
     }
@@ -198,24 +192,24 @@ def _pairs(value: Any) -> list[list[str]]:
         return [[str(k), str(v)] for k, v in value.items()]
     if isinstance(value, str):
         return [[k, v[0] if v else ""] for k, v in parse_qs(value, keep_blank_values=True).items()]
-    return [[str(p[0]), str(p[1])] for p in _list(value) if isinstance(p, list | tuple) and len(p) == 2]
+    return [[str(p[0]), str(p[1])] for p in as_list(value) if isinstance(p, list | tuple) and len(p) == 2]
 
 
 def sentry_event_from_bugsink(event: Mapping[str, Any], issue: Mapping[str, Any]) -> dict[str, Any]:
     """A Bugsink event detail (``data`` = the SDK payload) as a Sentry API event."""
-    data = _dict(event.get("data"))
+    data = as_dict(event.get("data"))
     values = _exception_values(data)
-    exc_type = _text(issue.get("calculated_type")) or (_text(values[-1].get("type")) if values else "")
-    value = _text(issue.get("calculated_value")) or (_text(values[-1].get("value")) if values else "")
-    event_id = (_text(data.get("event_id")) or _text(event.get("event_id"))).replace("-", "")
-    tags = [{"key": str(k), "value": str(v)} for k, v in _dict(data.get("tags")).items()]
+    exc_type = as_text(issue.get("calculated_type")) or (as_text(values[-1].get("type")) if values else "")
+    value = as_text(issue.get("calculated_value")) or (as_text(values[-1].get("value")) if values else "")
+    event_id = (as_text(data.get("event_id")) or as_text(event.get("event_id"))).replace("-", "")
+    tags = [{"key": str(k), "value": str(v)} for k, v in as_dict(data.get("tags")).items()]
     tags += [{"key": k, "value": v} for k, v in _list_tags(data.get("tags"))]
     present = {tag["key"] for tag in tags}
     for key in ("environment", "release", "level", "server_name"):
-        if _text(data.get(key)) and key not in present:
-            tags.append({"key": key, "value": _text(data[key])})
+        if as_text(data.get(key)) and key not in present:
+            tags.append({"key": key, "value": as_text(data[key])})
     if values:
-        handled = _dict(values[-1].get("mechanism")).get("handled")
+        handled = as_dict(values[-1].get("mechanism")).get("handled")
         if isinstance(handled, bool) and "handled" not in present:
             tags.append({"key": "handled", "value": "yes" if handled else "no"})
     entries: list[dict[str, Any]] = []
@@ -230,7 +224,7 @@ def sentry_event_from_bugsink(event: Mapping[str, Any], issue: Mapping[str, Any]
                 "stacktrace": {
                     "frames": [
                         _frame(f)
-                        for f in _list(_dict(exc.get("stacktrace")).get("frames"))
+                        for f in as_list(as_dict(exc.get("stacktrace")).get("frames"))
                         if isinstance(f, dict)
                     ],
                     "framesOmitted": None,
@@ -250,7 +244,7 @@ def sentry_event_from_bugsink(event: Mapping[str, Any], issue: Mapping[str, Any]
     message = _message(data)
     if message:
         entries.append({"type": "message", "data": {"formatted": message}})
-    request = _dict(data.get("request"))
+    request = as_dict(data.get("request"))
     if request:
         entries.append(
             {
@@ -268,10 +262,10 @@ def sentry_event_from_bugsink(event: Mapping[str, Any], issue: Mapping[str, Any]
                 },
             }
         )
-    crumbs = [c for c in _list(_dict(data.get("breadcrumbs")).get("values")) if isinstance(c, dict)]
+    crumbs = [c for c in as_list(as_dict(data.get("breadcrumbs")).get("values")) if isinstance(c, dict)]
     if crumbs:
         entries.append({"type": "breadcrumbs", "data": {"values": crumbs}})
-    release = _text(data.get("release"))
+    release = as_text(data.get("release"))
     return {
         "id": event_id,
         "eventID": event_id,
@@ -281,34 +275,34 @@ def sentry_event_from_bugsink(event: Mapping[str, Any], issue: Mapping[str, Any]
         "message": message,
         "culprit": _culprit(issue, _crash_frame(values)),
         "location": None,
-        "platform": _text(data.get("platform")) or None,
+        "platform": as_text(data.get("platform")) or None,
         "type": "error" if values else "default",
         "metadata": {"type": exc_type, "value": value},
         "dateCreated": _iso(data.get("timestamp")) or event.get("timestamp"),
         "dateReceived": event.get("ingested_at"),
         "tags": tags,
         "user": data.get("user") if isinstance(data.get("user"), dict) else None,
-        "contexts": _dict(data.get("contexts")),
+        "contexts": as_dict(data.get("contexts")),
         "release": {"version": release} if release else None,
         "sdk": data.get("sdk") if isinstance(data.get("sdk"), dict) else None,
         "dist": data.get("dist"),
-        "packages": _dict(data.get("modules")),
+        "packages": as_dict(data.get("modules")),
         "entries": entries,
         "errors": [],
-        "fingerprints": [str(f) for f in _list(data.get("fingerprint"))],
+        "fingerprints": [str(f) for f in as_list(data.get("fingerprint"))],
     }
 
 
 def _list_tags(value: Any) -> list[tuple[str, str]]:
     """SDKs may also send tags as ``[[key, value], ...]``."""
-    return [(str(p[0]), str(p[1])) for p in _list(value) if isinstance(p, list | tuple) and len(p) == 2]
+    return [(str(p[0]), str(p[1])) for p in as_list(value) if isinstance(p, list | tuple) and len(p) == 2]
 
 
 # ------------------------------------------------------------------------------ fetching
 def _next_cursor(page: JsonResponse) -> str | None:
     """The cursor in a ``{next, previous, results}`` page's ``next`` URL (only the cursor:
     the URL's host is whatever Bugsink believes it is)."""
-    next_url = _dict(page.data).get("next")
+    next_url = as_dict(page.data).get("next")
     if not isinstance(next_url, str) or not next_url:
         return None
     values = parse_qs(urlsplit(next_url).query).get("cursor")
@@ -317,17 +311,17 @@ def _next_cursor(page: JsonResponse) -> str | None:
 
 def _results(page: JsonResponse) -> list[Any]:
     """The ``results`` of a ``{next, previous, results}`` page."""
-    data = _dict(page.data)
+    data = as_dict(page.data)
     if "results" not in data:
         raise BugsinkError("expected a {next, previous, results} page", status=page.status, url=page.url)
-    return _list(data["results"])
+    return as_list(data["results"])
 
 
 async def _find_project(client: ApiClient, wanted: str) -> dict[str, Any]:
     """The project by id (one request) or by slug/name (listing projects)."""
     if wanted.isdigit():
         response = await client.get_json(f"{API_ROOT}/projects/{wanted}/", urgent=True)
-        project = _dict(response.data)
+        project = as_dict(response.data)
         if not project:
             raise BugsinkError("expected a project object", status=response.status, url=response.url)
         return project
@@ -340,22 +334,35 @@ async def _find_project(client: ApiClient, wanted: str) -> dict[str, Any]:
     raise ConfigError("BUGSINK_PROJECT", f"no Bugsink project with id, slug or name {wanted!r}")
 
 
+@dataclass(frozen=True, slots=True)
+class BugsinkQuery:
+    """Which issues a Bugsink pull asks for: one value, checked when it is made."""
+
+    #: Issues wanted; ``None`` = every issue.
+    limit: int | None = None
+    #: Issue state: ``open`` (default), ``unresolved``, ``resolved``, ``muted`` or ``all``.
+    state: str = "open"
+    #: Bugsink's ``q`` (text or ``tag:value``); ``""`` = every issue of the state.
+    query: str = ""
+
+    def __post_init__(self) -> None:
+        check_limit(self.limit)
+        if self.state not in STATES:
+            raise ConfigError("--state", f"must be one of {', '.join(STATES)}, got {self.state!r}")
+
+
 async def pull_bugsink_async(
     settings: BugsinkSettings,
+    query: BugsinkQuery | None = None,
     *,
     out: Path,
-    limit: int | None = None,
-    state: str = "open",
-    query: str = "",
     concurrency: int = DEFAULT_CONCURRENCY,
     progress: bool | None = None,
     retry: RetryPolicy | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> PullReport:
     """The coroutine behind :func:`pull_bugsink`."""
-    check_limit(limit)
-    if state not in _STATES:
-        raise ConfigError("--state", f"must be one of {', '.join(_STATES)}, got {state!r}")
+    wanted = BugsinkQuery() if query is None else query
     check_concurrency(concurrency)
     began = time.monotonic()
 
@@ -371,12 +378,12 @@ async def pull_bugsink_async(
         project = await _find_project(client, settings.project)
         params: dict[str, str] = {
             "project": str(project.get("id")),
-            "state": state,
+            "state": wanted.state,
             "sort": "last_seen",
             "order": "desc",
         }
-        if query:
-            params["q"] = query
+        if wanted.query:
+            params["q"] = wanted.query
 
         async def issue_pages() -> AsyncIterator[Sequence[Issue]]:
             listing = paginate(client, f"{API_ROOT}/issues/", params, next_cursor=_next_cursor)
@@ -388,16 +395,16 @@ async def pull_bugsink_async(
             listing = await client.get_json(
                 f"{API_ROOT}/events/", {"issue": str(issue["id"]), "order": "desc"}
             )
-            newest = next(iter(_list(_dict(listing.data).get("results"))), None)
+            newest = next(iter(as_list(as_dict(listing.data).get("results"))), None)
             if not isinstance(newest, dict) or "id" not in newest:
                 raise BugsinkError("the issue has no stored events", status=404, url=listing.url)
             detail = await client.get_json(f"{API_ROOT}/events/{newest['id']}/")
-            return _dict(detail.data)
+            return as_dict(detail.data)
 
         def as_sentry_item(issue: Issue, event: Any) -> dict[str, Any]:
             return {
                 "issue": sentry_issue_from_bugsink(
-                    issue, _dict(event).get("data") if event else None, project
+                    issue, as_dict(event).get("data") if event else None, project
                 ),
                 "latestEvent": sentry_event_from_bugsink(event, issue) if event else None,
             }
@@ -407,7 +414,7 @@ async def pull_bugsink_async(
             issue_pages(),
             latest_event,
             out=out,
-            limit=limit,
+            limit=wanted.limit,
             progress=progress,
             began=began,
             shape=as_sentry_item,
@@ -416,11 +423,9 @@ async def pull_bugsink_async(
 
 def pull_bugsink(
     settings: BugsinkSettings,
+    query: BugsinkQuery | None = None,
     *,
     out: Path,
-    limit: int | None = None,
-    state: str = "open",
-    query: str = "",
     concurrency: int = DEFAULT_CONCURRENCY,
     progress: bool | None = None,
     retry: RetryPolicy | None = None,
@@ -428,21 +433,17 @@ def pull_bugsink(
 ) -> PullReport:
     """Pull a Bugsink project's issues with their newest events into ``out/sentry_errors.json``.
 
-    ``limit``: issues wanted (``None`` = every issue). ``state``: ``open`` (default),
-    ``unresolved``, ``resolved``, ``muted`` or ``all``. ``query``: Bugsink's ``q``
-    (text or ``tag:value``). Issue ids in the output are Bugsink's UUIDs; ``shortId`` is its
-    friendly id (``DEMO-APP-2``). Raises :class:`~selfheal.errors.RemoteError`
-    (``service="Bugsink"``; :class:`~selfheal.errors.BugsinkError` for an answer that is not
-    Bugsink's shape) and :class:`~selfheal.errors.ConfigError` for bad options or an unknown
-    project.
+    ``query``: which issues (:class:`BugsinkQuery`; ``None`` = every open issue). Issue ids in
+    the output are Bugsink's UUIDs; ``shortId`` is its friendly id (``DEMO-APP-2``). Raises
+    :class:`~selfheal.errors.RemoteError` (``service="Bugsink"``;
+    :class:`~selfheal.errors.BugsinkError` for an answer that is not Bugsink's shape) and
+    :class:`~selfheal.errors.ConfigError` for an unknown project.
     """
     return run_sync(
         pull_bugsink_async(
             settings,
+            query,
             out=out,
-            limit=limit,
-            state=state,
-            query=query,
             concurrency=concurrency,
             progress=progress,
             retry=retry,
