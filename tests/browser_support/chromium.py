@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -129,12 +131,16 @@ def chromium_devtools() -> Iterator[DevTools]:
     binary = find_chromium()
     if binary is None:
         raise RuntimeError("chromium is not installed (run `make browser`)")
-    with tempfile.TemporaryDirectory(prefix="selfheal-chromium-") as profile:
-        proc = subprocess.Popen(
-            [binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "about:blank"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+    profile = tempfile.mkdtemp(prefix="selfheal-chromium-")
+    # Its own process group: the browser's helpers (zygote, crash handler) go with it at the end,
+    # so none of them still writes into the profile while it is removed.
+    proc = subprocess.Popen(
+        [binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "about:blank"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
         try:
             # Chromium writes the port it chose and the browser target path to this file.
             port_file = Path(profile) / "DevToolsActivePort"
@@ -154,12 +160,35 @@ def chromium_devtools() -> Iterator[DevTools]:
             finally:
                 tools.close()
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
+            _stop_group(proc)
+    finally:
+        _remove_profile(Path(profile))
+
+
+def _stop_group(proc: subprocess.Popen[bytes]) -> None:
+    """End the browser and every process of its group (TERM, then KILL after 10 s)."""
+    with suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+    with suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)  # helpers that outlived the browser
+
+
+def _remove_profile(profile: Path) -> None:
+    """Remove the profile; a helper still closing its files gets a few tenths of a second."""
+    for _ in range(30):
+        try:
+            shutil.rmtree(profile)
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            time.sleep(0.1)
+    shutil.rmtree(profile)  # the error, if it is still there
 
 
 def _describe_console(params: dict[str, Any]) -> str:
