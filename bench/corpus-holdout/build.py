@@ -1,7 +1,8 @@
 """Rebuild the HOLDOUT triage corpus: ``python bench/corpus-holdout/build.py`` (a few minutes).
 
-The same pipeline as ``bench/corpus/build.py`` (whose Sentry-server code, ``sentry_server.py``,
-is imported, not copied), on a different app: the Riverside Hall box office in ``app/``.
+The same pipeline as ``bench/corpus/build.py`` (its app-independent steps, ``harness.py``, and
+its Sentry-server model, ``sentry_server.py``, are imported, not copied), on a different app: the
+Riverside Hall box office in ``app/``. This file holds the box office's traffic.
 
 1. npm ci in bench/corpus (``@sentry/browser``, ``@playwright/test``, esbuild; never a browser download),
    deploy ``app/`` to a fixed folder, bundle the browser SDK into the deployed web front end.
@@ -15,17 +16,9 @@ is imported, not copied), on a different app: the Riverside Hall box office in `
 
 from __future__ import annotations
 
-import argparse
-import importlib.util
-import json
 import os
 import random
-import shutil
-import subprocess
 import sys
-import threading
-import urllib.error
-import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -38,96 +31,21 @@ PORT = 38533
 BASE = f"http://127.0.0.1:{PORT}"
 WEEK_START = datetime(2026, 10, 5, tzinfo=UTC)
 RELEASE_SWITCH = WEEK_START + timedelta(days=3)
-#: The node tools (and the browser driver) are bench/corpus's: one package.json, one lock.
-TOOLS = HERE.parent / "corpus"
-NODE_MODULES = TOOLS / "node_modules"
 sys.path.insert(0, str(HERE.parent / "corpus"))
-import sentry_server  # noqa: E402 - bench/corpus's model of Sentry's server, shared on purpose
+import harness  # noqa: E402 - bench/corpus's build steps (and node tools), shared on purpose
 
-
-class SimulatedClock:
-    def __init__(self) -> None:
-        self.now = WEEK_START
-
-
-CLOCK = SimulatedClock()
-
-
-def run(cmd: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
-    print("+", " ".join(cmd), flush=True)
-    return subprocess.run(cmd, check=True, text=True, **kwargs)
-
-
-def prepare() -> None:
-    if not (NODE_MODULES / "@playwright" / "test").is_dir() or not (NODE_MODULES / "@sentry").is_dir():
-        env = {**os.environ, "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1"}
-        run(["npm", "ci", "--no-audit", "--no-fund"], cwd=TOOLS, env=env)
-    if DEPLOY.exists():
-        shutil.rmtree(DEPLOY)
-    shutil.copytree(APP, DEPLOY, ignore=shutil.ignore_patterns("node_modules", "test-results", "__pycache__"))
-    entry = DEPLOY / "sentry-entry.js"
-    entry.write_text('import * as Sentry from "@sentry/browser";\nwindow.Sentry = Sentry;\n')
-    os.symlink(NODE_MODULES, DEPLOY / "node_modules")
-    run(
-        [
-            str(NODE_MODULES / ".bin" / "esbuild"),
-            str(entry),
-            "--bundle",
-            "--minify",
-            "--format=iife",
-            f"--outfile={DEPLOY / 'web' / 'assets' / 'js' / 'vendor' / 'sentry.bundle.js'}",
-        ]
-    )
-    entry.unlink()
-
-
-class Collected:
-    def __init__(self) -> None:
-        self.python: list[tuple[dict[str, Any], datetime]] = []
-        self.browser: list[tuple[dict[str, Any], datetime]] = []
-        self.lock = threading.Lock()
-
-    def browser_envelope(self, path: str, body: bytes) -> None:
-        lines = body.decode("utf-8").split("\n")
-        for index in range(1, len(lines) - 1, 2):
-            header = json.loads(lines[index]) if lines[index].strip() else {}
-            if header.get("type") == "event":
-                with self.lock:
-                    self.browser.append((json.loads(lines[index + 1]), CLOCK.now))
-
-
-COLLECTED = Collected()
+CLOCK = harness.SimulatedClock(WEEK_START)
+COLLECTED = harness.Collector(CLOCK)
 
 
 def init_sdk(release: str) -> None:
-    import sentry_sdk
-    from sentry_sdk.integrations.stdlib import StdlibIntegration
-    from sentry_sdk.transport import Transport
-
-    class MemoryTransport(Transport):
-        def capture_envelope(self, envelope: Any) -> None:
-            event = envelope.get_event()
-            if event is not None:
-                with COLLECTED.lock:
-                    COLLECTED.python.append((event, CLOCK.now))
-
-        def flush(self, timeout: float, callback: Any = None) -> None:
-            return None
-
-        def kill(self) -> None:
-            return None
-
-    sentry_sdk.init(
+    COLLECTED.init_sdk(
         dsn="http://serverkey@127.0.0.1:9/7",
-        transport=MemoryTransport,
         release=f"boxoffice@{release}",
         environment="prod",
         server_name="bo-api-2",
         in_app_include=["boxoffice"],
         project_root=str(DEPLOY / "server"),
-        include_local_variables=False,
-        max_breadcrumbs=20,
-        disabled_integrations=[StdlibIntegration()],
     )
 
 
@@ -137,20 +55,12 @@ def start_server() -> tuple[Any, Any]:
 
     http.BoxOfficeHandler.envelope_sink = COLLECTED.browser_envelope
     httpd = http.make_server(PORT, browser_dsn=f"http://webkey@127.0.0.1:{PORT}/8", release="boxoffice@5.3.0")
-    threading.Thread(target=httpd.serve_forever, name="boxoffice-http", daemon=True).start()
+    harness.serve(httpd, "boxoffice-http")
     return httpd, http
 
 
 def call(method: str, path: str, body: Any = None) -> int:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(  # noqa: S310 - our loopback server
-        BASE + path, data=data, method=method, headers={"Content-Type": "application/json"}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - our loopback server
-            return int(response.status)
-    except urllib.error.HTTPError as exc:
-        return int(exc.code)
+    return harness.call(BASE, method, path, body)
 
 
 BAD_SECTIONS = ["LOGE-14", "BALCONY-9", "BOX-3", "GALLERY-21", "PIT"]
@@ -262,107 +172,17 @@ def browser_traffic(rng: random.Random, day: datetime, count: int) -> None:
             plan.append({"path": f"/?view=event&venue=terrace&locale={locale}"})
         else:
             plan.append({"path": "/?view=programme"})
-    plan_file = DEPLOY / "browse-plan.json"
     for index, visit in enumerate(plan):
-        plan_file.write_text(json.dumps([visit]))
         CLOCK.now = day + timedelta(hours=9 + index * 10 / max(1, count), seconds=rng.randint(0, 2000))
-        run(["node", str(TOOLS / "browse.mjs"), BASE, str(plan_file)], cwd=TOOLS, stdout=subprocess.DEVNULL)
-
-
-def playwright_run() -> None:
-    results = DEPLOY / "test-results"
-    env = {
-        **os.environ,
-        "BOXOFFICE_URL": BASE,
-        "PW_JSON_OUTPUT": str(results / "report.json"),
-        "PW_JUNIT_OUTPUT": str(results / "junit.xml"),
-        "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1",
-        "CI": "1",
-    }
-    env.pop("FORCE_COLOR", None)
-    cmd = [str(DEPLOY / "node_modules" / ".bin" / "playwright"), "test"]
-    print("+", " ".join(cmd), flush=True)
-    done = subprocess.run(cmd, cwd=DEPLOY, env=env, text=True, capture_output=True, check=False)
-    if done.returncode not in (0, 1):
-        sys.exit(f"playwright failed to run:\n{done.stdout}\n{done.stderr}")
-    DATA.mkdir(exist_ok=True)
-    report = json.loads((results / "report.json").read_text())
-    _trim_attachments(report)
-    (DATA / "playwright-report.json").write_text(json.dumps(report, indent=1) + "\n")
-    shutil.copyfile(results / "junit.xml", DATA / "junit.xml")
-
-
-def _trim_attachments(node: Any) -> None:
-    if isinstance(node, dict):
-        for attachment in node.get("attachments") or []:
-            if isinstance(attachment, dict):
-                attachment.pop("body", None)
-        for value in node.values():
-            _trim_attachments(value)
-    elif isinstance(node, list):
-        for value in node:
-            _trim_attachments(value)
-
-
-def _moment(value: Any) -> datetime | None:
-    if isinstance(value, int | float):
-        return datetime.fromtimestamp(value, UTC)
-    if isinstance(value, str) and value:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return None
-
-
-def in_simulated_week(event: dict[str, Any], received: datetime) -> dict[str, Any]:
-    sent = _moment(event.get("timestamp")) or received
-    shift = received - sent
-    event["timestamp"] = received.isoformat().replace("+00:00", "Z")
-    crumbs = event.get("breadcrumbs")
-    for crumb in (crumbs.get("values") if isinstance(crumbs, dict) else crumbs) or []:
-        moment = _moment(crumb.get("timestamp"))
-        if moment is not None:
-            crumb["timestamp"] = (moment + shift).isoformat().replace("+00:00", "Z")
-    return event
-
-
-def write_export() -> int:
-    def sources(url: str) -> list[str] | None:
-        path = sentry_server._URL_HOST.sub("", url).split("?", 1)[0].lstrip("/")
-        target = DEPLOY / "web" / path
-        return target.read_text().splitlines() if target.is_file() else None
-
-    received = [
-        sentry_server.ReceivedEvent(
-            project, platform, sentry_server.process(in_simulated_week(e, t), sources), t
-        )
-        for project, platform, events in (
-            ("boxoffice-api", "python", COLLECTED.python),
-            ("boxoffice-web", "javascript", COLLECTED.browser),
-        )
-        for e, t in events
-    ]
-    groups = sentry_server.group_events(received)
-    items = sentry_server.export(
-        groups,
-        projects={"boxoffice-api": ("6604417", "python"), "boxoffice-web": ("6604418", "javascript")},
-        end=WEEK_START + timedelta(days=7),
-    )
-    DATA.mkdir(exist_ok=True)
-    (DATA / "sentry_errors.json").write_text(json.dumps(items, indent=1) + "\n")
-    return len(items)
+        harness.browse(BASE, visit, DEPLOY / "browse-plan.json")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--seed", type=int, default=23)
-    parser.add_argument("--skip-playwright", action="store_true", help="only rebuild the Sentry export")
-    parser.add_argument("--check", action="store_true", help="only compare data/ with truth.toml")
-    args = parser.parse_args(argv)
+    args = harness.arguments(__doc__, seed=23, argv=argv)
     if args.check:
-        return report_truth_gaps()
+        return harness.report_truth_gaps(HERE)
     rng = random.Random(args.seed)
-    prepare()
+    harness.deploy(APP, DEPLOY, bundle="web/assets/js/vendor/sentry.bundle.js", linked=["."])
     os.environ["BOXOFFICE_RELEASE"] = "5.3.0"
     init_sdk("5.3.0")
     httpd, http = start_server()
@@ -379,25 +199,19 @@ def main(argv: list[str] | None = None) -> int:
             browser_traffic(rng, start, 4)
         http.BoxOfficeHandler.report_errors = False  # the e2e run is not production
         if not args.skip_playwright:
-            playwright_run()
+            harness.playwright_run(DEPLOY, DATA, {"BOXOFFICE_URL": BASE})
     finally:
         httpd.shutdown()
-    issues = write_export()
+    issues = harness.write_export(
+        COLLECTED,
+        backend=("boxoffice-api", "6604417"),
+        frontend=("boxoffice-web", "6604418"),
+        web_root=DEPLOY / "web",
+        end=WEEK_START + timedelta(days=7),
+        data=DATA,
+    )
     print(f"{len(COLLECTED.python)} server + {len(COLLECTED.browser)} browser events -> {issues} issues")
-    return report_truth_gaps()
-
-
-def report_truth_gaps() -> int:
-    spec = importlib.util.spec_from_file_location("triage_bench", HERE.parent / "triage.py")
-    if spec is None or spec.loader is None:
-        return 1
-    triage = importlib.util.module_from_spec(spec)
-    sys.modules["triage_bench"] = triage
-    spec.loader.exec_module(triage)
-    problems = triage.check_truth(triage.corpus_inputs(HERE))
-    for problem in problems:
-        print(f"truth.toml: {problem}")
-    return 1 if problems else 0
+    return harness.report_truth_gaps(HERE)
 
 
 if __name__ == "__main__":

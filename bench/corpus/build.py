@@ -11,6 +11,9 @@
 4. Run the app's real ``@playwright/test`` suite (two projects, retries 1; json + junit).
 5. Group the events as Sentry does (``sentry_server.py``) and write the export.
 
+The steps that do not depend on the app are ``harness.py``'s (the holdout build uses them too);
+this file holds the shop's traffic.
+
 Outputs (committed, small): ``data/sentry_errors.json``, ``data/playwright-report.json``,
 ``data/junit.xml``. The hand-written ground truth is ``truth.toml``; the build ends by listing
 raw items it does not name (exit 1), and ``--check`` only does that.
@@ -18,20 +21,15 @@ raw items it does not name (exit 1), and ``--check`` only does that.
 
 from __future__ import annotations
 
-import argparse
-import importlib.util
 import json
 import os
 import random
-import shutil
-import subprocess
 import sys
-import threading
-import urllib.error
-import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+import harness  # this folder's: what every corpus build does, whatever the app
 
 HERE = Path(__file__).resolve().parent
 APP = HERE / "app"
@@ -41,109 +39,20 @@ PORT = 38431
 BASE = f"http://127.0.0.1:{PORT}"
 WEEK_START = datetime(2026, 11, 23, tzinfo=UTC)
 RELEASE_SWITCH = WEEK_START + timedelta(days=4)
-NODE_MODULES = HERE / "node_modules"
 
 
-class SimulatedClock:
-    """The simulated time of the request being served (requests are sent one at a time)."""
-
-    def __init__(self) -> None:
-        self.now = WEEK_START
-
-    def iso(self) -> str:
-        return self.now.isoformat().replace("+00:00", "Z")
-
-
-CLOCK = SimulatedClock()
-
-
-def run(cmd: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
-    print("+", " ".join(cmd), flush=True)
-    return subprocess.run(cmd, check=True, text=True, **kwargs)
-
-
-def prepare() -> None:
-    if not (NODE_MODULES / "@playwright" / "test").is_dir() or not (NODE_MODULES / "@sentry").is_dir():
-        env = {**os.environ, "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1"}
-        run(["npm", "ci", "--no-audit", "--no-fund"], cwd=HERE, env=env)
-    if DEPLOY.exists():
-        shutil.rmtree(DEPLOY)
-    shutil.copytree(APP, DEPLOY, ignore=shutil.ignore_patterns("node_modules", "test-results", "__pycache__"))
-    (DEPLOY / "e2e" / "node_modules").symlink_to(NODE_MODULES)
-    entry = DEPLOY / "sentry-entry.js"
-    entry.write_text('import * as Sentry from "@sentry/browser";\nwindow.Sentry = Sentry;\n')
-    os.symlink(NODE_MODULES, DEPLOY / "node_modules")
-    run(
-        [
-            str(NODE_MODULES / ".bin" / "esbuild"),
-            str(entry),
-            "--bundle",
-            "--minify",
-            "--format=iife",
-            f"--outfile={DEPLOY / 'frontend' / 'static' / 'vendor' / 'sentry.bundle.js'}",
-        ]
-    )
-    entry.unlink()
-    (DEPLOY / "node_modules").unlink()
-
-
-# --- the backend, its SDK and its relay ------------------------------------------------------
-
-
-class Collected:
-    def __init__(self) -> None:
-        self.python: list[tuple[dict[str, Any], datetime]] = []
-        self.browser: list[tuple[dict[str, Any], datetime]] = []
-        self.lock = threading.Lock()
-
-    def browser_envelope(self, path: str, body: bytes) -> None:
-        """Items of one envelope (header line, then item header + payload lines)."""
-        lines = body.decode("utf-8").split("\n")
-        index = 1
-        while index + 1 < len(lines) + 1 and index < len(lines):
-            header = json.loads(lines[index]) if lines[index].strip() else {}
-            payload = lines[index + 1] if index + 1 < len(lines) else ""
-            index += 2
-            if header.get("type") == "event":
-                with self.lock:
-                    self.browser.append((json.loads(payload), CLOCK.now))
-
-
-COLLECTED = Collected()
+CLOCK = harness.SimulatedClock(WEEK_START)
+COLLECTED = harness.Collector(CLOCK)
 
 
 def init_sdk(release: str) -> None:
-    import sentry_sdk
-    from sentry_sdk.integrations.stdlib import StdlibIntegration
-    from sentry_sdk.transport import Transport
-
-    class MemoryTransport(Transport):
-        """Keeps every envelope in memory instead of sending it."""
-
-        def capture_envelope(self, envelope: Any) -> None:
-            event = envelope.get_event()
-            if event is not None:
-                with COLLECTED.lock:
-                    COLLECTED.python.append((event, CLOCK.now))
-
-        def flush(self, timeout: float, callback: Any = None) -> None:
-            return None
-
-        def kill(self) -> None:
-            return None
-
-    sentry_sdk.init(
+    COLLECTED.init_sdk(
         dsn="http://backendkey@127.0.0.1:9/1",
-        transport=MemoryTransport,
         release=f"shop@{release}",
         environment="production",
         server_name="shop-web-1",
         in_app_include=["shop"],
         project_root=str(DEPLOY / "backend"),
-        include_local_variables=False,
-        max_breadcrumbs=20,
-        # The build's own subprocess and urllib calls are not the shop's: no breadcrumbs from them.
-        disabled_integrations=[StdlibIntegration()],
     )
 
 
@@ -155,24 +64,14 @@ def start_server() -> tuple[Any, Any]:
     httpd = server.make_server(
         PORT, browser_dsn=f"http://browserkey@127.0.0.1:{PORT}/2", release="shop@2.0.0"
     )
-    thread = threading.Thread(target=httpd.serve_forever, name="shop-http", daemon=True)
-    thread.start()
+    harness.serve(httpd, "shop-http")
     return httpd, server
 
 
 def call(
     method: str, path: str, body: Any = None, *, raw: bytes | None = None, user: str | None = None
 ) -> int:
-    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-    headers = {"Content-Type": "text/plain" if raw is not None else "application/json"}
-    if user:
-        headers["X-Shop-User"] = user
-    request = urllib.request.Request(BASE + path, data=data, method=method, headers=headers)  # noqa: S310 - our loopback server
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - our loopback server
-            return int(response.status)
-    except urllib.error.HTTPError as exc:
-        return int(exc.code)
+    return harness.call(BASE, method, path, body, raw=raw, headers={"X-Shop-User": user} if user else None)
 
 
 # --- the simulated week ----------------------------------------------------------------------
@@ -293,122 +192,17 @@ def browser_plan(rng: random.Random, count: int) -> list[dict[str, Any]]:
 
 
 def browser_traffic(rng: random.Random, day: datetime, count: int) -> None:
-    plan_file = DEPLOY / "browse-plan.json"
-    plan = browser_plan(rng, count)
-    for index, visit in enumerate(plan):
-        plan_file.write_text(json.dumps([visit]))
+    for index, visit in enumerate(browser_plan(rng, count)):
         CLOCK.now = day + timedelta(hours=8 + index * 12 / max(1, count), seconds=rng.randint(0, 3000))
-        run(["node", str(HERE / "browse.mjs"), BASE, str(plan_file)], cwd=HERE, stdout=subprocess.DEVNULL)
-
-
-# --- the test run --------------------------------------------------------------------------
-
-
-def playwright_run() -> None:
-    results = DEPLOY / "e2e" / "test-results"
-    env = {
-        **os.environ,
-        "SHOP_URL": BASE,
-        "PW_JSON_OUTPUT": str(results / "report.json"),
-        "PW_JUNIT_OUTPUT": str(results / "junit.xml"),
-        "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1",
-        "CI": "1",
-    }
-    env.pop("FORCE_COLOR", None)
-    cmd = [str(DEPLOY / "e2e" / "node_modules" / ".bin" / "playwright"), "test"]  # argv lands in the report
-    print("+", " ".join(cmd), flush=True)
-    done = subprocess.run(cmd, cwd=DEPLOY / "e2e", env=env, text=True, capture_output=True, check=False)
-    if done.returncode not in (0, 1):  # 1 = some tests failed, which is the point
-        sys.exit(f"playwright failed to run:\n{done.stdout}\n{done.stderr}")
-    DATA.mkdir(exist_ok=True)
-    report = json.loads((results / "report.json").read_text())
-    _trim_attachments(report)
-    (DATA / "playwright-report.json").write_text(json.dumps(report, indent=1) + "\n")
-    shutil.copyfile(results / "junit.xml", DATA / "junit.xml")
-
-
-def _trim_attachments(node: Any) -> None:
-    """Attachments stay listed, their inline bodies go (screenshots are not committed)."""
-    if isinstance(node, dict):
-        for attachment in node.get("attachments") or []:
-            if isinstance(attachment, dict):
-                attachment.pop("body", None)
-        for value in node.values():
-            _trim_attachments(value)
-    elif isinstance(node, list):
-        for value in node:
-            _trim_attachments(value)
-
-
-# --- export --------------------------------------------------------------------------------
-
-
-def _moment(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    if isinstance(value, int | float):
-        return datetime.fromtimestamp(value, UTC)
-    if isinstance(value, str) and value:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return None
-
-
-def in_simulated_week(event: dict[str, Any], received: datetime) -> dict[str, Any]:
-    """The event and its breadcrumbs moved from the build's wall clock to the simulated week."""
-    sent = _moment(event.get("timestamp")) or received
-    shift = received - sent
-    event["timestamp"] = received.isoformat().replace("+00:00", "Z")
-    crumbs = event.get("breadcrumbs")
-    for crumb in (crumbs.get("values") if isinstance(crumbs, dict) else crumbs) or []:
-        moment = _moment(crumb.get("timestamp"))
-        if moment is not None:
-            crumb["timestamp"] = (moment + shift).isoformat().replace("+00:00", "Z")
-    return event
-
-
-def write_export() -> int:
-    sys.path.insert(0, str(HERE))
-    import sentry_server
-
-    def sources(url: str) -> list[str] | None:
-        path = sentry_server._URL_HOST.sub("", url).split("?", 1)[0].lstrip("/")
-        target = DEPLOY / "frontend" / path
-        return target.read_text().splitlines() if target.is_file() else None
-
-    received = [
-        sentry_server.ReceivedEvent(
-            project, platform, sentry_server.process(in_simulated_week(e, t), sources), t
-        )
-        for project, platform, events in (
-            ("shop-backend", "python", COLLECTED.python),
-            ("shop-frontend", "javascript", COLLECTED.browser),
-        )
-        for e, t in events
-    ]
-    groups = sentry_server.group_events(received)
-    end = WEEK_START + timedelta(days=7)
-    items = sentry_server.export(
-        groups,
-        projects={"shop-backend": ("4508801", "python"), "shop-frontend": ("4508802", "javascript")},
-        end=end,
-    )
-    DATA.mkdir(exist_ok=True)
-    (DATA / "sentry_errors.json").write_text(json.dumps(items, indent=1) + "\n")
-    return len(items)
+        harness.browse(BASE, visit, DEPLOY / "browse-plan.json")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--seed", type=int, default=11)
-    parser.add_argument("--skip-playwright", action="store_true", help="only rebuild the Sentry export")
-    parser.add_argument("--check", action="store_true", help="only compare data/ with truth.toml")
-    args = parser.parse_args(argv)
+    args = harness.arguments(__doc__, seed=11, argv=argv)
     if args.check:
-        return report_truth_gaps()
+        return harness.report_truth_gaps(HERE)
     rng = random.Random(args.seed)
-    prepare()
+    harness.deploy(APP, DEPLOY, bundle="frontend/static/vendor/sentry.bundle.js", linked=["e2e"])
     os.environ["SHOP_RELEASE"] = "2.0.0"
     init_sdk("2.0.0")
     httpd, server = start_server()
@@ -425,26 +219,19 @@ def main(argv: list[str] | None = None) -> int:
             browser_traffic(rng, start, 6)
         server.ShopHandler.report_errors = False  # the e2e run is not production
         if not args.skip_playwright:
-            playwright_run()
+            harness.playwright_run(DEPLOY / "e2e", DATA, {"SHOP_URL": BASE})
     finally:
         httpd.shutdown()
-    issues = write_export()
+    issues = harness.write_export(
+        COLLECTED,
+        backend=("shop-backend", "4508801"),
+        frontend=("shop-frontend", "4508802"),
+        web_root=DEPLOY / "frontend",
+        end=WEEK_START + timedelta(days=7),
+        data=DATA,
+    )
     print(f"{len(COLLECTED.python)} backend + {len(COLLECTED.browser)} browser events -> {issues} issues")
-    return report_truth_gaps()
-
-
-def report_truth_gaps() -> int:
-    """Raw items the hand-made truth does not name (new ones need a person to label them)."""
-    spec = importlib.util.spec_from_file_location("triage_bench", HERE.parent / "triage.py")
-    if spec is None or spec.loader is None:
-        return 1
-    triage = importlib.util.module_from_spec(spec)
-    sys.modules["triage_bench"] = triage
-    spec.loader.exec_module(triage)
-    problems = triage.check_truth(triage.corpus_inputs(HERE))
-    for problem in problems:
-        print(f"truth.toml: {problem}")
-    return 1 if problems else 0
+    return harness.report_truth_gaps(HERE)
 
 
 if __name__ == "__main__":
