@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import inspect
 import json
 from pathlib import Path
 from typing import Any
@@ -92,3 +93,24 @@ def test_a_bugsink_pull_writes_exactly_what_storage_write_json_writes(tmp_path: 
     reference = write_json(tmp_path / "reference.json", items)
     assert report.path.read_bytes() == reference.read_bytes()
     assert [item["issue"]["shortId"] for item in items] == ["DEMO-APP-2", "DEMO-APP-3", "DEMO-APP-1"]
+
+
+def test_the_blocking_pulls_are_their_coroutines_run_to_the_end(tmp_path: Path) -> None:
+    from selfheal.sources.bugsink import pull_bugsink_async
+    from selfheal.sources.sentry_pull import pull_sentry, pull_sentry_async
+
+    for blocking_pull, coroutine in ((pull_sentry, pull_sentry_async), (pull_bugsink, pull_bugsink_async)):
+        assert blocking_pull.__name__ == coroutine.__name__.removesuffix("_async")
+        assert inspect.signature(blocking_pull) == inspect.signature(coroutine)
+        assert not inspect.iscoroutinefunction(blocking_pull)
+        assert (coroutine.__doc__ or "").strip() in (blocking_pull.__doc__ or "")
+        assert f"runs :func:`{coroutine.__name__}` to its end" in (blocking_pull.__doc__ or "")
+    with bugsink_with_projects(extra=0, page_size=2) as fake:
+        awaited = asyncio.run(
+            pull_bugsink_async(settings_for(fake), out=tmp_path / "a", progress=False, retry=FAST)
+        )
+        blocked = pull_bugsink(settings_for(fake), out=tmp_path / "b", progress=False, retry=FAST)
+    assert (awaited.issues, awaited.pages) == (blocked.issues, blocked.pages) == (3, 2)
+    assert (tmp_path / "a" / "sentry_errors.json").read_bytes() == (
+        tmp_path / "b" / "sentry_errors.json"
+    ).read_bytes()

@@ -18,6 +18,7 @@ Retries, rate limits and the concurrency bound live in :mod:`selfheal.sources._h
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import sys
@@ -27,7 +28,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, 
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol, Self, TypeVar
+from typing import Any, ParamSpec, Protocol, Self, TypeVar
 
 from selfheal.errors import ConfigError, RemoteError
 from selfheal.settings import progress_seconds_from_env
@@ -42,6 +43,7 @@ __all__ = [
     "PullProgress",
     "PullReport",
     "as_item",
+    "blocking",
     "check_concurrency",
     "check_limit",
     "collect_issue_events",
@@ -56,6 +58,7 @@ __all__ = [
 OUTPUT_NAME = "sentry_errors.json"
 
 _T = TypeVar("_T")
+_P = ParamSpec("_P")
 #: One issue as the server listed it (Sentry's or Bugsink's shape).
 Issue = Mapping[str, Any]
 
@@ -294,6 +297,27 @@ def run_sync(coroutine: Coroutine[Any, Any, _T]) -> _T:
         raise outcome["error"]
     value: _T = outcome["value"]
     return value
+
+
+def blocking(coroutine_function: Callable[_P, Coroutine[Any, Any, _T]]) -> Callable[_P, _T]:
+    """The blocking form of a pull coroutine: same parameters, same result, same docstring.
+
+    ``pull_sentry = blocking(pull_sentry_async)``: the name drops ``_async``; it runs through
+    :func:`run_sync`, so it also works where an event loop already runs (a notebook).
+    """
+
+    @functools.wraps(coroutine_function)
+    def run(*args: _P.args, **kwargs: _P.kwargs) -> _T:
+        return run_sync(coroutine_function(*args, **kwargs))
+
+    run.__name__ = coroutine_function.__name__.removesuffix("_async")
+    run.__qualname__ = coroutine_function.__qualname__.removesuffix("_async")
+    run.__doc__ = (
+        f"{coroutine_function.__doc__ or ''}\n\n"
+        f"Blocking: runs :func:`{coroutine_function.__name__}` to its end (in a worker thread "
+        "when an event loop already runs)."
+    )
+    return run
 
 
 # ------------------------------------------------------------------------------ encoding

@@ -33,11 +33,11 @@ from selfheal.sources._http import DEFAULT_CONCURRENCY, ApiClient, JsonResponse,
 from selfheal.sources._pull import (
     Issue,
     PullReport,
+    blocking,
     check_concurrency,
     check_limit,
     paginate,
     pull_to_file,
-    run_sync,
 )
 
 __all__ = [
@@ -361,7 +361,14 @@ async def pull_bugsink_async(
     retry: RetryPolicy | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> PullReport:
-    """The coroutine behind :func:`pull_bugsink`."""
+    """Pull a Bugsink project's issues with their newest events into ``out/sentry_errors.json``.
+
+    ``query``: which issues (:class:`BugsinkQuery`; ``None`` = every open issue). Issue ids in
+    the output are Bugsink's UUIDs; ``shortId`` is its friendly id (``DEMO-APP-2``). Raises
+    :class:`~selfheal.errors.RemoteError` (``service="Bugsink"``;
+    :class:`~selfheal.errors.BugsinkError` for an answer that is not Bugsink's shape) and
+    :class:`~selfheal.errors.ConfigError` for an unknown project.
+    """
     wanted = BugsinkQuery() if query is None else query
     check_concurrency(concurrency)
     began = time.monotonic()
@@ -421,32 +428,4 @@ async def pull_bugsink_async(
         )
 
 
-def pull_bugsink(
-    settings: BugsinkSettings,
-    query: BugsinkQuery | None = None,
-    *,
-    out: Path,
-    concurrency: int = DEFAULT_CONCURRENCY,
-    progress: bool | None = None,
-    retry: RetryPolicy | None = None,
-    transport: httpx.AsyncBaseTransport | None = None,
-) -> PullReport:
-    """Pull a Bugsink project's issues with their newest events into ``out/sentry_errors.json``.
-
-    ``query``: which issues (:class:`BugsinkQuery`; ``None`` = every open issue). Issue ids in
-    the output are Bugsink's UUIDs; ``shortId`` is its friendly id (``DEMO-APP-2``). Raises
-    :class:`~selfheal.errors.RemoteError` (``service="Bugsink"``;
-    :class:`~selfheal.errors.BugsinkError` for an answer that is not Bugsink's shape) and
-    :class:`~selfheal.errors.ConfigError` for an unknown project.
-    """
-    return run_sync(
-        pull_bugsink_async(
-            settings,
-            query,
-            out=out,
-            concurrency=concurrency,
-            progress=progress,
-            retry=retry,
-            transport=transport,
-        )
-    )
+pull_bugsink = blocking(pull_bugsink_async)

@@ -29,11 +29,11 @@ from selfheal.sources._http import DEFAULT_CONCURRENCY, ApiClient, JsonResponse,
 from selfheal.sources._pull import (
     Issue,
     PullReport,
+    blocking,
     check_concurrency,
     check_limit,
     paginate,
     pull_to_file,
-    run_sync,
 )
 
 __all__ = ["PAGE_SIZE", "SentryQuery", "pull_sentry", "pull_sentry_async"]
@@ -200,7 +200,17 @@ async def pull_sentry_async(
     retry: RetryPolicy | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> PullReport:
-    """The coroutine behind :func:`pull_sentry` (await it from async code or a notebook)."""
+    """Pull issues and latest events into ``out/sentry_errors.json``; return what happened.
+
+    ``query``: which issues (:meth:`SentryQuery.from_options`); ``None`` = everything from the
+    settings (``SENTRY_PROJECT``, ``SENTRY_ENV``, ``SENTRY_ERROR_LIMIT``), unresolved, last
+    14 days. ``out``: the folder, or a path ending in ``.json``. ``concurrency``: requests in
+    flight at once (never above the server's advertised limit). ``progress``: ``None`` = a bar
+    on a terminal, lines in CI, nothing in a notebook. Raises
+    :class:`~selfheal.errors.RemoteError` (``service="Sentry"``; :class:`~selfheal.errors.SentryError`
+    for an unknown organization or project) and :class:`~selfheal.errors.ConfigError` for bad
+    options.
+    """
     wanted = SentryQuery.from_options(settings) if query is None else query
     check_concurrency(concurrency)
     org_path = f"api/0/organizations/{settings.org}"
@@ -272,35 +282,4 @@ async def pull_sentry_async(
         )
 
 
-def pull_sentry(
-    settings: SentrySettings,
-    query: SentryQuery | None = None,
-    *,
-    out: Path,
-    concurrency: int = DEFAULT_CONCURRENCY,
-    progress: bool | None = None,
-    retry: RetryPolicy | None = None,
-    transport: httpx.AsyncBaseTransport | None = None,
-) -> PullReport:
-    """Pull issues and latest events into ``out/sentry_errors.json``; return what happened.
-
-    ``query``: which issues (:meth:`SentryQuery.from_options`); ``None`` = everything from the
-    settings (``SENTRY_PROJECT``, ``SENTRY_ENV``, ``SENTRY_ERROR_LIMIT``), unresolved, last
-    14 days. ``out``: the folder, or a path ending in ``.json``. ``concurrency``: requests in
-    flight at once (never above the server's advertised limit). ``progress``: ``None`` = a bar
-    on a terminal, lines in CI, nothing in a notebook. Raises
-    :class:`~selfheal.errors.RemoteError` (``service="Sentry"``; :class:`~selfheal.errors.SentryError`
-    for an unknown organization or project) and :class:`~selfheal.errors.ConfigError` for bad
-    options.
-    """
-    return run_sync(
-        pull_sentry_async(
-            settings,
-            query,
-            out=out,
-            concurrency=concurrency,
-            progress=progress,
-            retry=retry,
-            transport=transport,
-        )
-    )
+pull_sentry = blocking(pull_sentry_async)
