@@ -1,5 +1,3 @@
-import sys
+from selfheal.cli import command
 
-from selfheal.cli import main
-
-sys.exit(main())
+command()

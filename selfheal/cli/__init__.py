@@ -11,18 +11,24 @@ the file, exit 2. URLs in messages lose their ``user:password@``.
 
 from __future__ import annotations
 
+import _thread
 import argparse
 import importlib
+import os
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import FrameType, ModuleType
+from typing import TYPE_CHECKING, NoReturn
 
 from selfheal import __version__
 from selfheal.errors import SelfhealError
 from selfheal.lean_imports import skip_slow_optional_modules
 from selfheal.scrub import strip_url_userinfo
+
+if TYPE_CHECKING:
+    from sys import UnraisableHookArgs
 
 __all__ = ["build_parser", "main"]
 
@@ -61,6 +67,30 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise Terminated(signum)
 
 
+def _interrupt_again(
+    previous: Callable[[UnraisableHookArgs], object],
+) -> Callable[[UnraisableHookArgs], object]:
+    """An unraisable-exception hook that raises a lost Ctrl-C again.
+
+    A SIGINT that lands while Python runs a callback it cannot raise from (a weakref callback
+    of the import system, a ``__del__``) is only printed as "Exception ignored", and the command
+    would go on as if no one had pressed Ctrl-C. Here it is raised again in the main thread
+    (signalled from a helper thread, so it arrives once the hook has returned), where the
+    command stops with its one line; every other unraisable exception goes to the hook that
+    was there before.
+    """
+
+    def hook(unraisable: UnraisableHookArgs) -> object:
+        kind = unraisable.exc_type
+        if isinstance(kind, type) and issubclass(kind, KeyboardInterrupt):
+            # From another thread: raised here, inside the hook, it would be lost again.
+            _thread.start_new_thread(_thread.interrupt_main, (signal.SIGINT,))
+            return None
+        return previous(unraisable)
+
+    return hook
+
+
 def _fail(message: str) -> None:
     print(f"selfheal: error: {strip_url_userinfo(message)}", file=sys.stderr)
 
@@ -71,6 +101,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if in_main_thread:
         previous_term = signal.signal(signal.SIGTERM, _on_sigterm)
         previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
+        previous_hook = sys.unraisablehook
+        sys.unraisablehook = _interrupt_again(previous_hook)
     try:
         return _main(argv)
     except KeyboardInterrupt:
@@ -92,6 +124,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         if in_main_thread:
             signal.signal(signal.SIGTERM, previous_term)
             signal.signal(signal.SIGINT, previous_int)
+            sys.unraisablehook = previous_hook
+
+
+def command() -> NoReturn:
+    """The ``selfheal`` command's process (console script and ``python -m selfheal``): run
+    :func:`main` and exit with its code.
+
+    An interrupted run leaves through ``os._exit(130)`` once stdout and stderr are flushed.
+    CPython marks a KeyboardInterrupt raised inside ``eval``/``exec`` of a string as unhandled
+    even when it is caught later, and then ends the process by SIGINT instead of the exit code;
+    such code runs whenever a named tuple or a dataclass is created, so a Ctrl-C during a lazy
+    import (stamina's first retry hook imports prometheus_client) made 1 run in 20 end by
+    signal. Only the command's process does this: :func:`main` itself returns 130 to a caller.
+    """
+    code = main()
+    if code == 130:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
 
 
 def _main(argv: Sequence[str] | None) -> int:
