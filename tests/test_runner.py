@@ -110,6 +110,7 @@ def test_a_failing_notebook_still_reports_the_cell_and_error_without_secrets(
     assert "[REDACTED" in page
 
 
+@pytest.mark.slow  # a kernel per case
 @pytest.mark.parametrize(
     ("stop", "why"),
     [("import time\ntime.sleep(60)", "CellTimeoutError"), ("import os\nos._exit(3)", "DeadKernelError")],
