@@ -14,9 +14,18 @@ from dataclasses import dataclass, field
 from selfheal._readers import env_int, env_number, env_text, env_url
 from selfheal.errors import ConfigError, MissingEnvError
 
-__all__ = ["BugsinkSettings", "GitHubSettings", "SentrySettings", "min_frequency_from_env", "secret_values"]
+__all__ = [
+    "BUGSINK_STATES",
+    "BugsinkSettings",
+    "GitHubSettings",
+    "SentrySettings",
+    "min_frequency_from_env",
+    "secret_values",
+]
 
 DEFAULT_SENTRY_BASE_URL = "https://sentry.io"
+#: The issue states a Bugsink pull can ask for (``selfheal pull bugsink --state``).
+BUGSINK_STATES = ("open", "unresolved", "resolved", "muted", "all")
 DEFAULT_GITHUB_API_URL = "https://api.github.com"
 
 #: Every environment variable whose value is a secret; reports and logs are checked against these.

@@ -30,7 +30,7 @@ from selfheal.scrub import strip_url_userinfo
 if TYPE_CHECKING:
     from sys import UnraisableHookArgs
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "command", "main"]
 
 #: The command modules, imported when the parser is built (they pull in polars, httpx…).
 _COMMAND_NAMES = ("pull", "normalize", "pr", "run", "demo", "doctor", "init_workflow")
@@ -81,8 +81,7 @@ def _interrupt_again(
     """
 
     def hook(unraisable: UnraisableHookArgs) -> object:
-        kind = unraisable.exc_type
-        if isinstance(kind, type) and issubclass(kind, KeyboardInterrupt):
+        if issubclass(unraisable.exc_type, KeyboardInterrupt):
             # From another thread: raised here, inside the hook, it would be lost again.
             _thread.start_new_thread(_thread.interrupt_main, (signal.SIGINT,))
             return None

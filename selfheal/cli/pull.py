@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from selfheal.cli.common import add_out_option, info
 from selfheal.project import in_project
-from selfheal.settings import BugsinkSettings, SentrySettings
+from selfheal.settings import BUGSINK_STATES, BugsinkSettings, SentrySettings
 
 if TYPE_CHECKING:  # httpx, stamina and the clients load only when a pull runs
     from stamina.instrumentation import RetryDetails
@@ -106,7 +106,7 @@ def register(sub: Any) -> None:
     bugsink.add_argument(
         "--state",
         default="open",
-        choices=["open", "unresolved", "resolved", "muted", "all"],
+        choices=BUGSINK_STATES,
         help="issue state (default: open)",
     )
     bugsink.add_argument("--query", default="", metavar="Q", help="Bugsink search: text or tag:value")

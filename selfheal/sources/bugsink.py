@@ -28,7 +28,7 @@ import httpx
 
 from selfheal.errors import BugsinkError, ConfigError
 from selfheal.records import as_dict, as_list, as_text
-from selfheal.settings import BugsinkSettings
+from selfheal.settings import BUGSINK_STATES, BugsinkSettings
 from selfheal.sources._http import DEFAULT_CONCURRENCY, ApiClient, JsonResponse, RetryPolicy
 from selfheal.sources._pull import (
     Issue,
@@ -54,7 +54,7 @@ API_ROOT = "api/canonical/0"
 BUGSINK_CREDENTIALS_HINT = (
     "set BUGSINK_TOKEN to a token made with `bugsink-manage create_auth_token` (tokens grant full access)"
 )
-STATES = ("open", "unresolved", "resolved", "muted", "all")
+STATES = BUGSINK_STATES
 
 
 # ------------------------------------------------------------------------------ mapping (pure)
@@ -203,7 +203,8 @@ def sentry_event_from_bugsink(event: Mapping[str, Any], issue: Mapping[str, Any]
     value = as_text(issue.get("calculated_value")) or (as_text(values[-1].get("value")) if values else "")
     event_id = (as_text(data.get("event_id")) or as_text(event.get("event_id"))).replace("-", "")
     tags = [{"key": str(k), "value": str(v)} for k, v in as_dict(data.get("tags")).items()]
-    tags += [{"key": k, "value": v} for k, v in _list_tags(data.get("tags"))]
+    # SDKs may also send tags as [[key, value], ...]
+    tags += [{"key": k, "value": v} for k, v in _pairs(as_list(data.get("tags")))]
     present = {tag["key"] for tag in tags}
     for key in ("environment", "release", "level", "server_name"):
         if as_text(data.get(key)) and key not in present:
@@ -291,11 +292,6 @@ def sentry_event_from_bugsink(event: Mapping[str, Any], issue: Mapping[str, Any]
         "errors": [],
         "fingerprints": [str(f) for f in as_list(data.get("fingerprint"))],
     }
-
-
-def _list_tags(value: Any) -> list[tuple[str, str]]:
-    """SDKs may also send tags as ``[[key, value], ...]``."""
-    return [(str(p[0]), str(p[1])) for p in as_list(value) if isinstance(p, list | tuple) and len(p) == 2]
 
 
 # ------------------------------------------------------------------------------ fetching
